@@ -1,0 +1,20 @@
+import type { EncoderConfig } from '../core/types.js';
+import type { ToolPaths } from '../tools/binaries.js';
+
+/** The part of pino's interface activities use, so tests can pass anything alike. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface ActivityDeps {
+  tools: ToolPaths;
+  encoder: EncoderConfig;
+  /** The task queue of this host: where its downloads, encodes and deletions run. */
+  hostQueue: string;
+  logger: Logger;
+  /** How often long activities heartbeat while their process runs. */
+  heartbeatIntervalMs?: number;
+}

@@ -1,0 +1,30 @@
+import { createBatchActivities } from './batch.js';
+import type { ActivityDeps } from './deps.js';
+import { createVideoActivities } from './video.js';
+
+/** Activities any worker may run: they read and write only the shared input and output folders. */
+export function createSharedActivities(deps: ActivityDeps) {
+  const batch = createBatchActivities(deps);
+  const video = createVideoActivities(deps);
+  return {
+    prepareBatch: batch.prepareBatch,
+    readVideoPage: batch.readVideoPage,
+    writeReport: batch.writeReport,
+    verifyClip: video.verifyClip,
+    recordVideo: video.recordVideo,
+  };
+}
+
+/** Activities bound to the host whose disk holds the source. */
+export function createHostActivities(deps: ActivityDeps) {
+  const video = createVideoActivities(deps);
+  return {
+    download: video.download,
+    encodeClips: video.encodeClips,
+    deleteSource: video.deleteSource,
+  };
+}
+
+export type SharedActivities = ReturnType<typeof createSharedActivities>;
+export type HostActivities = ReturnType<typeof createHostActivities>;
+export type { ActivityDeps, Logger } from './deps.js';

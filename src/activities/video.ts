@@ -1,0 +1,355 @@
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { parseClipFile } from '../core/clip-file.js';
+import { describeSettingsDifference } from '../core/encode-settings.js';
+import { ErrorType, classifyFfmpegFailure, classifyYtDlpFailure } from '../core/errors.js';
+import { buildClipEncodeArgs } from '../core/ffmpeg-args.js';
+import { settingsHash, sha256Hex } from '../core/hashing.js';
+import * as layout from '../core/layout.js';
+import type { ClipOutput, ClipSpec, EncodeSettings, LineError, SourceInfo, VideoEntry, VideoResult, VideoStatus } from '../core/types.js';
+import { assertVideoId } from '../core/video-id.js';
+import { buildDownloadArgs, parseDownloadProgress, type DownloadProgress } from '../core/ytdlp-args.js';
+import { describeEncoder } from '../tools/encoder.js';
+import { attemptToken, isNotFound, readJsonIfExists, writeJsonAtomic } from '../tools/fs.js';
+import { probeClip, probeSource } from '../tools/probe.js';
+import { runTool } from '../tools/process.js';
+import type { ActivityDeps } from './deps.js';
+
+export interface VideoManifest {
+  videoId: string;
+  url: string;
+  status: Extract<VideoStatus, 'succeeded' | 'partial'>;
+  reason: string | null;
+  settingsHash: string;
+  settings: EncodeSettings;
+  clipFileSha256: string;
+  encoder: string;
+  finishedAt: string;
+  clips: ClipOutput[];
+  clipErrors: LineError[];
+}
+
+export interface VerifyClipInput {
+  batchId: string;
+  video: VideoEntry;
+  clipDir: string;
+  outDir: string;
+  settings: EncodeSettings;
+  retryFailed: boolean;
+}
+
+export type VerifyOutcome =
+  | { kind: 'skipped'; reason: string; clipErrors: LineError[] }
+  | { kind: 'done'; result: VideoResult }
+  | {
+      kind: 'work';
+      hostQueue: string;
+      clipErrors: LineError[];
+      existing: ClipOutput[];
+      pending: ClipSpec[];
+      clipFileSha256: string;
+    };
+
+export interface DownloadInput {
+  batchId: string;
+  video: VideoEntry;
+  workDir: string;
+}
+
+export interface EncodeClipsInput {
+  video: VideoEntry;
+  source: SourceInfo;
+  clips: ClipSpec[];
+  outDir: string;
+  settings: EncodeSettings;
+}
+
+export interface EncodeClipsOutput {
+  produced: ClipOutput[];
+  unproducible: LineError[];
+  encoder: string;
+}
+
+export interface DeleteSourceInput {
+  batchId: string;
+  videoId: string;
+  workDir: string;
+}
+
+export interface RecordVideoInput {
+  batchId: string;
+  outDir: string;
+  result: VideoResult;
+  /** Present when clips were made: the manifest is written, last, for succeeded and partial videos. */
+  manifest: { settings: EncodeSettings; clipFileSha256: string; encoder: string } | null;
+}
+
+const clipLineText = (clip: ClipSpec) => `${clip.startFrame} ${clip.endFrame}`;
+
+/** Keeps an activity's heartbeat going while its process runs, with the latest progress. */
+function startHeartbeat(details: () => unknown, configuredMs: number | undefined): () => void {
+  const context = Context.current();
+  const timeoutMs = context.info.heartbeatTimeoutMs ?? 30_000;
+  const intervalMs = configuredMs ?? Math.max(200, Math.min(5_000, timeoutMs / 3));
+  const beat = () => context.heartbeat(details());
+  beat();
+  const timer = setInterval(beat, intervalMs);
+  return () => clearInterval(timer);
+}
+
+/** A final clip file is trusted when it has exactly the frames and size asked for. */
+async function validClipOutput(
+  deps: ActivityDeps,
+  path: string,
+  clip: ClipSpec,
+  settings: EncodeSettings,
+): Promise<ClipOutput | null> {
+  let bytes: number;
+  try {
+    bytes = (await stat(path)).size;
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
+  const probe = await probeClip(deps.tools.ffprobe, path);
+  const frames = clip.endFrame - clip.startFrame;
+  if (!probe || probe.frames !== frames || probe.width !== settings.width || probe.height !== settings.height) return null;
+  return { file: basename(path), startFrame: clip.startFrame, endFrame: clip.endFrame, frames, bytes };
+}
+
+async function removeStaleTemps(folder: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch (err) {
+    if (isNotFound(err)) return;
+    throw err;
+  }
+  await Promise.all(names.filter(layout.isTempFileName).map((name) => rm(join(folder, name), { force: true })));
+}
+
+/** Trusts a manifest only for the same settings and clip file, with every clip file still there. */
+async function trustedManifest(
+  manifest: VideoManifest,
+  input: VerifyClipInput,
+  clipFileSha256: string,
+): Promise<VideoResult | null> {
+  if (manifest.clipFileSha256 !== clipFileSha256) return null;
+  if (manifest.status !== 'succeeded' && input.retryFailed) return null;
+  for (const clip of manifest.clips) {
+    const info = await stat(join(layout.videoOutDir(input.outDir, input.video.videoId), clip.file)).catch(() => null);
+    if (!info || info.size !== clip.bytes) return null;
+  }
+  const { video } = input;
+  return {
+    videoId: video.videoId,
+    line: video.line,
+    url: video.url,
+    status: manifest.status,
+    reason: manifest.reason,
+    errorType: null,
+    clipErrors: manifest.clipErrors,
+    clips: manifest.clips,
+  };
+}
+
+export function createVideoActivities(deps: ActivityDeps) {
+  return {
+    /**
+     * Runs before any download: reads the clip file, trusts a matching manifest,
+     * and lists which clips still need encoding. Returns this host's queue for the rest.
+     */
+    async verifyClip(input: VerifyClipInput): Promise<VerifyOutcome> {
+      const videoId = assertVideoId(input.video.videoId);
+      const clipFile = layout.clipListPath(input.clipDir, videoId);
+      let text: string;
+      try {
+        text = await readFile(clipFile, 'utf8');
+      } catch (err) {
+        if (isNotFound(err)) return { kind: 'skipped', reason: `no clip file ${clipFile}`, clipErrors: [] };
+        throw ApplicationFailure.create({
+          type: ErrorType.InvalidInput,
+          message: `clip file ${clipFile} is unreadable: ${(err as Error).message}`,
+          nonRetryable: (err as NodeJS.ErrnoException).code === 'EACCES' || (err as NodeJS.ErrnoException).code === 'EISDIR',
+        });
+      }
+      const parsed = parseClipFile(text);
+      if (parsed.clips.length === 0) {
+        const detail = parsed.errors.length > 0 ? ` (${parsed.errors.length} malformed)` : ' (the file is empty)';
+        return { kind: 'skipped', reason: `clip file ${clipFile} has no usable line${detail}`, clipErrors: parsed.errors };
+      }
+
+      const clipFileSha256 = sha256Hex(text);
+      const manifest = await readJsonIfExists<VideoManifest>(layout.manifestPath(input.outDir, videoId));
+      if (manifest) {
+        if (manifest.settingsHash !== settingsHash(input.settings)) {
+          const differences = describeSettingsDifference(input.settings, manifest.settings);
+          throw ApplicationFailure.create({
+            type: ErrorType.SettingsMismatch,
+            message: `${layout.manifestPath(input.outDir, videoId)} was made with other encode settings: ${differences.join(', ')}`,
+            nonRetryable: true,
+          });
+        }
+        const trusted = await trustedManifest(manifest, input, clipFileSha256);
+        if (trusted) return { kind: 'done', result: trusted };
+      }
+
+      const existing: ClipOutput[] = [];
+      const pending: ClipSpec[] = [];
+      for (const clip of parsed.clips) {
+        const output = await validClipOutput(deps, layout.clipPath(input.outDir, videoId, clip), clip, input.settings);
+        if (output) existing.push(output);
+        else pending.push(clip);
+      }
+      return { kind: 'work', hostQueue: deps.hostQueue, clipErrors: parsed.errors, existing, pending, clipFileSha256 };
+    },
+
+    /** Downloads the source with yt-dlp into the work dir; heartbeats bytes. */
+    async download(input: DownloadInput): Promise<SourceInfo> {
+      const { video } = input;
+      const dir = layout.sourceDir(input.workDir, input.batchId, assertVideoId(video.videoId));
+      await mkdir(dir, { recursive: true });
+      let progress: DownloadProgress | null = null;
+      const stopHeartbeat = startHeartbeat(() => ({ phase: 'download', ...progress }), deps.heartbeatIntervalMs);
+      let run;
+      try {
+        run = await runTool(deps.tools.ytDlp, buildDownloadArgs({ url: video.url, targetDir: dir }), {
+          cancelSignal: Context.current().cancellationSignal,
+          onStdoutLine: (line) => {
+            progress = parseDownloadProgress(line) ?? progress;
+          },
+        });
+      } finally {
+        stopHeartbeat();
+      }
+      if (run.canceled) throw new CancelledFailure('download cancelled');
+      if (!run.ok) {
+        const failure = classifyYtDlpFailure(run.stderrTail, run.exitCode);
+        deps.logger.warn({ videoId: video.videoId, errorType: failure.type, retryable: failure.retryable }, failure.message);
+        throw ApplicationFailure.create({ type: failure.type, message: failure.message, nonRetryable: !failure.retryable });
+      }
+      const name = (await readdir(dir)).find((n) => n.startsWith('source.') && !/\.(part|ytdl|temp|tmp)$/.test(n));
+      if (!name) throw ApplicationFailure.create({ type: ErrorType.Unknown, message: `yt-dlp succeeded but left no file in ${dir}` });
+      const path = join(dir, name);
+      const probe = await probeSource(deps.tools.ffprobe, path);
+      if (typeof probe === 'string') {
+        throw ApplicationFailure.create({ type: ErrorType.SourceUnreadable, message: `downloaded file is not a usable video: ${probe}`, nonRetryable: true });
+      }
+      const bytes = (await stat(path)).size;
+      return { path, bytes, width: probe.width, height: probe.height, fps: probe.fps, durationSeconds: probe.durationSeconds };
+    },
+
+    /**
+     * Encodes each clip to a temporary name unique to this attempt, checks it has
+     * exactly the frames and size asked for, then renames it into place. Clips whose
+     * final file is already valid are kept; clips the source cannot give are reported.
+     */
+    async encodeClips(input: EncodeClipsInput): Promise<EncodeClipsOutput> {
+      const { video, settings, source } = input;
+      const videoId = assertVideoId(video.videoId);
+      const folder = layout.videoOutDir(input.outDir, videoId);
+      await mkdir(folder, { recursive: true });
+      await removeStaleTemps(folder);
+
+      const produced: ClipOutput[] = [];
+      const unproducible: LineError[] = [];
+      const token = attemptToken();
+      let current: { clip: number; frame: number } = { clip: 0, frame: 0 };
+      let tempPath: string | null = null;
+      const stopHeartbeat = startHeartbeat(
+        () => ({ phase: 'encode', clipsDone: produced.length + unproducible.length, clips: input.clips.length, ...current }),
+        deps.heartbeatIntervalMs,
+      );
+      try {
+        for (const [i, clip] of input.clips.entries()) {
+          current = { clip: i, frame: 0 };
+          const finalPath = layout.clipPath(input.outDir, videoId, clip);
+          const existing = await validClipOutput(deps, finalPath, clip, settings);
+          if (existing) {
+            produced.push(existing);
+            continue;
+          }
+          const frames = clip.endFrame - clip.startFrame;
+          const endSeconds = clip.endFrame / settings.fps;
+          // Half an output frame of tolerance for container duration rounding.
+          if (endSeconds > source.durationSeconds + 0.5 / settings.fps) {
+            unproducible.push({
+              line: clip.line,
+              text: clipLineText(clip),
+              reason: `clip ends at ${endSeconds.toFixed(3)} s but the source lasts ${source.durationSeconds.toFixed(3)} s`,
+            });
+            continue;
+          }
+          tempPath = layout.tempClipPath(finalPath, token);
+          const args = buildClipEncodeArgs({ sourcePath: source.path, outputPath: tempPath, clip, settings, encoder: deps.encoder });
+          const run = await runTool(deps.tools.ffmpeg, args, {
+            cancelSignal: Context.current().cancellationSignal,
+            onStdoutLine: (line) => {
+              if (line.startsWith('frame=')) current = { clip: i, frame: Number(line.slice(6)) || 0 };
+            },
+          });
+          if (run.canceled) throw new CancelledFailure('encode cancelled');
+          if (!run.ok) {
+            const failure = classifyFfmpegFailure(run.stderrTail, run.exitCode, run.signal);
+            if (failure.retryable) throw ApplicationFailure.create({ type: failure.type, message: failure.message });
+            unproducible.push({ line: clip.line, text: clipLineText(clip), reason: `ffmpeg failed: ${failure.message}` });
+            await rm(tempPath, { force: true });
+            tempPath = null;
+            continue;
+          }
+          const probe = await probeClip(deps.tools.ffprobe, tempPath);
+          if (!probe || probe.frames !== frames || probe.width !== settings.width || probe.height !== settings.height) {
+            unproducible.push({
+              line: clip.line,
+              text: clipLineText(clip),
+              reason: probe
+                ? `encoded ${probe.frames} of ${frames} frames at ${probe.width}x${probe.height}: the source ends before the clip does`
+                : 'encoded file is unreadable',
+            });
+            await rm(tempPath, { force: true });
+            tempPath = null;
+            continue;
+          }
+          const bytes = (await stat(tempPath)).size;
+          await rename(tempPath, finalPath);
+          tempPath = null;
+          produced.push({ file: basename(finalPath), startFrame: clip.startFrame, endFrame: clip.endFrame, frames, bytes });
+        }
+      } finally {
+        stopHeartbeat();
+        if (tempPath) await rm(tempPath, { force: true });
+      }
+      return { produced, unproducible, encoder: describeEncoder(deps.encoder) };
+    },
+
+    /** Removes the video's source folder, and the batch's work folder once empty. */
+    async deleteSource(input: DeleteSourceInput): Promise<void> {
+      const dir = layout.sourceDir(input.workDir, input.batchId, assertVideoId(input.videoId));
+      await rm(dir, { recursive: true, force: true });
+      await rmdir(dirname(dir)).catch(() => undefined);
+    },
+
+    /** Records the video's result for the report, and its manifest (written last) when clips were made. */
+    async recordVideo(input: RecordVideoInput): Promise<void> {
+      const { result, manifest } = input;
+      if (manifest && (result.status === 'succeeded' || result.status === 'partial')) {
+        const content: VideoManifest = {
+          videoId: result.videoId,
+          url: result.url,
+          status: result.status,
+          reason: result.reason,
+          settingsHash: settingsHash(manifest.settings),
+          settings: manifest.settings,
+          clipFileSha256: manifest.clipFileSha256,
+          encoder: manifest.encoder,
+          finishedAt: new Date().toISOString(),
+          clips: result.clips,
+          clipErrors: result.clipErrors,
+        };
+        await writeJsonAtomic(layout.manifestPath(input.outDir, result.videoId), content);
+      }
+      await writeJsonAtomic(layout.resultPath(input.outDir, input.batchId, result.videoId), result);
+    },
+  };
+}

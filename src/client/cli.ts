@@ -1,0 +1,93 @@
+import { hostname } from 'node:os';
+import { Command, CommanderError, Option } from 'commander';
+import { ACTIVITY_DEFAULTS } from '../config.js';
+import { ToolMissingError } from '../tools/binaries.js';
+import { EncoderUnavailableError } from '../tools/encoder.js';
+import { CliError, ExitCode } from './exit-codes.js';
+import { ENCODER_CHOICES, OPTION_DEFAULTS, X265_PRESETS, parseRunOptions, parseWorkerOptions } from './options.js';
+import { runCommand } from './run-command.js';
+import { uiCommand } from './ui-command.js';
+import { workerCommand } from './worker-command.js';
+
+function addWorkerOptions(command: Command): Command {
+  return command
+    .option('--encoder <kind>', `encoder: ${ENCODER_CHOICES.join(', ')} (auto: NVENC when a real encode works, else libx265)`, OPTION_DEFAULTS.encoder)
+    .option('--device-id <n>', 'GPU for NVENC', OPTION_DEFAULTS.deviceId)
+    .addOption(new Option('--x265-preset <preset>', 'libx265 preset of the CPU encoder').choices(X265_PRESETS).default(OPTION_DEFAULTS.x265Preset))
+    .option('--namespace <name>', 'Temporal namespace', OPTION_DEFAULTS.namespace)
+    .option('--log-level <level>', 'trace, debug, info, warn, error', OPTION_DEFAULTS.logLevel);
+}
+
+export function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command('vstream')
+    .description('Durable YouTube-to-HEVC-clip pipeline on Temporal')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`vstream: ${text.replace(/^error: /, '').trim()}\n`) })
+    .showSuggestionAfterError(true);
+
+  addWorkerOptions(
+    program
+      .command('run')
+      .description('run a batch: download each video, cut and encode its clips, delete the source')
+      .requiredOption('-u, --urls-file <file>', 'URL list, one per line')
+      .requiredOption('-c, --input-clip-dir <dir>', 'folder of <videoId>.txt clip files')
+      .requiredOption('-o, --output-dir <dir>', 'where <videoId>/<videoId>_<start>_<end>.hevc go')
+      .option('-w, --workers <n>', 'videos in flight at once', OPTION_DEFAULTS.workers)
+      .option('-d, --start-delay <seconds>', 'stagger of the first videos, as the original processes', OPTION_DEFAULTS.startDelay)
+      .option('--width <px>', 'output width', OPTION_DEFAULTS.width)
+      .option('--height <px>', 'output height', OPTION_DEFAULTS.height)
+      .option('--fps <n>', 'output frame rate (clip frame indices are at this rate)', OPTION_DEFAULTS.fps)
+      .option('--work-dir <dir>', 'where sources are downloaded (default <output-dir>/_vstream/work)')
+      .option('--temporal-address <host:port>', 'use this Temporal server instead of an embedded one')
+      .option('--batch-id <id>', 'batch ID (default: derived from the paths and encode settings)')
+      .option('--retry-failed', 'run the failed and partial videos of a finished batch again')
+      .option('--heartbeat-timeout <seconds>', 'how soon a lost download or encode is retried', String(ACTIVITY_DEFAULTS.heartbeatTimeoutSeconds)),
+  ).action(async (raw: Record<string, unknown>) => setExitCode(await runCommand(parseRunOptions(raw))));
+
+  addWorkerOptions(
+    program
+      .command('worker')
+      .description('run a long-lived worker against a Temporal server')
+      .option('--temporal-address <host:port>', 'Temporal server', '127.0.0.1:7233')
+      .option('--host-id <name>', 'names this host\'s task queue', hostname().replace(/[^A-Za-z0-9._-]/g, '-'))
+      .option('--slots <n>', 'downloads and encodes at once on this host', '2'),
+  ).action(async (raw: Record<string, unknown>) => setExitCode(await workerCommand(parseWorkerOptions(raw))));
+
+  program
+    .command('ui')
+    .description("browse a run's history in the Temporal UI (embedded server on its SQLite file)")
+    .requiredOption('-o, --output-dir <dir>', 'the output folder of a run')
+    .option('--namespace <name>', 'Temporal namespace', OPTION_DEFAULTS.namespace)
+    .action(async (raw: { outputDir: string; namespace: string }) => setExitCode(await uiCommand(raw.outputDir, raw.namespace)));
+
+  return program;
+}
+
+/** Runs the CLI; resolves to the process exit code. Known errors print one line. */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const program = buildProgram((code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version exit 0; anything else commander rejects is a usage error.
+      return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    if (err instanceof CliError) {
+      console.error(`vstream: ${err.message}`);
+      return err.exitCode;
+    }
+    if (err instanceof ToolMissingError || err instanceof EncoderUnavailableError) {
+      console.error(`vstream: ${err.message}`);
+      return ExitCode.error;
+    }
+    console.error(err);
+    return ExitCode.error;
+  }
+}
+
+

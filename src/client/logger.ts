@@ -1,0 +1,40 @@
+import { Writable } from 'node:stream';
+import pino, { type Level, type Logger } from 'pino';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+
+const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+const HIDDEN_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'msg']);
+
+/** Turns pino's JSON lines into one readable line each, for the terminal. */
+function humanLines(out: NodeJS.WritableStream): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const text of chunk.toString('utf8').split('\n')) {
+        if (!text) continue;
+        try {
+          const entry = JSON.parse(text) as Record<string, unknown>;
+          const fields = Object.entries(entry)
+            .filter(([k]) => !HIDDEN_FIELDS.has(k))
+            .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+          out.write(`vstream ${LEVEL_NAMES[entry.level as number] ?? 'log'}: ${String(entry.msg ?? '')}${fields.length ? ` (${fields.join(' ')})` : ''}\n`);
+        } catch {
+          out.write(`${text}\n`);
+        }
+      }
+      done();
+    },
+  });
+}
+
+/**
+ * Everything at `level` goes to the log file as JSON; the terminal gets readable
+ * lines for warnings and errors (and for everything when debugging).
+ */
+export function createLogger(level: Level, logFile?: string): Logger {
+  const terminalLevel: Level = level === 'debug' || level === 'trace' ? level : 'warn';
+  const streams: pino.StreamEntry[] = [{ level: terminalLevel, stream: humanLines(process.stderr) }];
+  if (logFile) streams.push({ level, stream: pino.destination({ dest: logFile, sync: true, mkdir: true }) });
+  const minimum = LOG_LEVELS.find((l) => l === level || l === terminalLevel) ?? level;
+  return pino({ level: minimum, base: undefined }, pino.multistream(streams));
+}

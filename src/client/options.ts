@@ -1,0 +1,142 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_ENCODE_SETTINGS, RUN_DEFAULTS } from '../config.js';
+import { batchIdProblem } from '../core/hashing.js';
+import type { EncodeSettings, EncoderChoice } from '../core/types.js';
+import { UsageError } from './exit-codes.js';
+import { LOG_LEVELS } from './logger.js';
+
+export const X265_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const;
+export const ENCODER_CHOICES = ['auto', 'nvenc', 'x265'] as const;
+
+const wholeNumber = (flag: string, min: number) =>
+  z.coerce
+    .number({ error: `${flag} must be a number` })
+    .int({ error: `${flag} must be a whole number` })
+    .min(min, { error: `${flag} must be at least ${min}` });
+
+const oneOf = <T extends readonly [string, ...string[]]>(flag: string, values: T) =>
+  z
+    .string()
+    .transform((s) => s.toLowerCase())
+    .pipe(z.enum(values, { error: `${flag} must be one of ${values.join(', ')}` }));
+
+const address = z.string().regex(/^[^\s:/]+:\d{1,5}$/, { error: '--temporal-address must be HOST:PORT' });
+
+/** Options shared by every command that hosts a worker. */
+const workerFields = {
+  logLevel: oneOf('--log-level', LOG_LEVELS),
+  encoder: oneOf('--encoder', ENCODER_CHOICES),
+  deviceId: wholeNumber('--device-id', 0),
+  x265Preset: oneOf('--x265-preset', X265_PRESETS),
+  namespace: z.string().min(1, { error: '--namespace must not be empty' }),
+};
+
+const runSchema = z.object({
+  urlsFile: z.string(),
+  inputClipDir: z.string(),
+  outputDir: z.string(),
+  workers: wholeNumber('--workers', 1).max(500, { error: '--workers must be at most 500' }),
+  startDelay: z.coerce.number({ error: '--start-delay must be a number' }).min(0, { error: '--start-delay must not be negative' }),
+  width: wholeNumber('--width', 2),
+  height: wholeNumber('--height', 2),
+  fps: wholeNumber('--fps', 1),
+  workDir: z.string().optional(),
+  temporalAddress: address.optional(),
+  batchId: z
+    .string()
+    .optional()
+    .refine((id) => id === undefined || batchIdProblem(id) === null, { error: '--batch-id must match [A-Za-z0-9][A-Za-z0-9._-]{0,127}' }),
+  retryFailed: z.boolean().default(false),
+  heartbeatTimeout: wholeNumber('--heartbeat-timeout', 1),
+  ...workerFields,
+});
+
+export interface RunOptions {
+  urlsFile: string;
+  clipDir: string;
+  outDir: string;
+  workDir: string | undefined;
+  workers: number;
+  startDelaySeconds: number;
+  settings: EncodeSettings;
+  deviceId: number;
+  logLevel: (typeof LOG_LEVELS)[number];
+  encoder: EncoderChoice;
+  x265Preset: string;
+  temporalAddress: string | undefined;
+  namespace: string;
+  batchId: string | undefined;
+  retryFailed: boolean;
+  heartbeatTimeoutSeconds: number;
+}
+
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return issue ? issue.message : 'invalid options';
+}
+
+/** Validates commander's raw option values; paths become absolute. */
+export function parseRunOptions(raw: Record<string, unknown>): RunOptions {
+  const parsed = runSchema.safeParse(raw);
+  if (!parsed.success) throw new UsageError(firstIssue(parsed.error));
+  const o = parsed.data;
+  const settings: EncodeSettings = { ...DEFAULT_ENCODE_SETTINGS, width: o.width, height: o.height, fps: o.fps };
+  if (settings.width % 2 !== 0 || settings.height % 2 !== 0) throw new UsageError('--width and --height must be even (4:2:0 video)');
+  return {
+    urlsFile: resolve(o.urlsFile),
+    clipDir: resolve(o.inputClipDir),
+    outDir: resolve(o.outputDir),
+    workDir: o.workDir === undefined ? undefined : resolve(o.workDir),
+    workers: o.workers,
+    startDelaySeconds: o.startDelay,
+    settings,
+    deviceId: o.deviceId,
+    logLevel: o.logLevel,
+    encoder: o.encoder,
+    x265Preset: o.x265Preset,
+    temporalAddress: o.temporalAddress,
+    namespace: o.namespace,
+    batchId: o.batchId,
+    retryFailed: o.retryFailed,
+    heartbeatTimeoutSeconds: o.heartbeatTimeout,
+  };
+}
+
+const workerSchema = z.object({
+  temporalAddress: address,
+  hostId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { error: '--host-id must match [A-Za-z0-9._-]{1,64}' }),
+  slots: wholeNumber('--slots', 1),
+  ...workerFields,
+});
+
+export interface WorkerOptions {
+  temporalAddress: string;
+  namespace: string;
+  hostId: string;
+  slots: number;
+  logLevel: (typeof LOG_LEVELS)[number];
+  encoder: EncoderChoice;
+  deviceId: number;
+  x265Preset: string;
+}
+
+export function parseWorkerOptions(raw: Record<string, unknown>): WorkerOptions {
+  const parsed = workerSchema.safeParse(raw);
+  if (!parsed.success) throw new UsageError(firstIssue(parsed.error));
+  return parsed.data;
+}
+
+/** Commander's defaults, from the one defaults module. */
+export const OPTION_DEFAULTS = {
+  workers: String(RUN_DEFAULTS.workers),
+  startDelay: String(RUN_DEFAULTS.startDelaySeconds),
+  width: String(DEFAULT_ENCODE_SETTINGS.width),
+  height: String(DEFAULT_ENCODE_SETTINGS.height),
+  fps: String(DEFAULT_ENCODE_SETTINGS.fps),
+  deviceId: String(RUN_DEFAULTS.deviceId),
+  logLevel: RUN_DEFAULTS.logLevel,
+  encoder: RUN_DEFAULTS.encoder,
+  x265Preset: RUN_DEFAULTS.x265Preset,
+  namespace: 'default',
+};

@@ -1,0 +1,58 @@
+// One source of truth for defaults, queue names and timeouts.
+// Imported by workflow code: keep it free of Node built-ins.
+
+/** Task queue polled for workflows and for activities any host may run. */
+export const SHARED_TASK_QUEUE = 'vstream';
+
+/** Activities that touch a host's disk (download, encode, delete) run on that host's queue. */
+export function hostTaskQueue(hostId: string): string {
+  return `vstream-host-${hostId}`;
+}
+
+export const WORKFLOW_TYPES = {
+  batch: 'batchWorkflow',
+  video: 'videoWorkflow',
+} as const;
+
+/** Encode settings that define the output; part of the batch ID and of each video's manifest. */
+export const DEFAULT_ENCODE_SETTINGS = {
+  width: 1280,
+  height: 720,
+  fps: 30,
+  /** VBR target and peak, as the original's NVENC settings. */
+  maxrateKbps: 4000,
+  bufsizeKbits: 8000,
+  gop: 240,
+} as const;
+
+export const RUN_DEFAULTS = {
+  workers: 2,
+  startDelaySeconds: 15,
+  deviceId: 0,
+  logLevel: 'info',
+  encoder: 'auto',
+  /** libx265 preset for the CPU encoder: a quality/speed middle ground on few cores. */
+  x265Preset: 'fast',
+} as const;
+
+export const BATCH_DEFAULTS = {
+  /** Videos read from the snapshot per readVideoPage call. */
+  pageSize: 200,
+  /** Child starts per batch run before continue-as-new (about 12 history events each). */
+  maxStartsPerRun: 400,
+  /** Finished videos kept in the progress query for display. */
+  recentLimit: 100,
+} as const;
+
+export const ACTIVITY_DEFAULTS = {
+  /** Long activities heartbeat at least this often while their process runs. */
+  heartbeatTimeoutSeconds: 30,
+  download: { startToCloseMinutes: 180, maximumAttempts: 3, initialIntervalSeconds: 10 },
+  encode: { startToCloseMinutes: 240, maximumAttempts: 3, initialIntervalSeconds: 5 },
+  quick: { startToCloseMinutes: 2, maximumAttempts: 10, initialIntervalSeconds: 1 },
+  report: { startToCloseMinutes: 30, maximumAttempts: 10, initialIntervalSeconds: 1 },
+} as const;
+
+/** Reserved folder under the output directory for vstream's own state. */
+export const STATE_DIR_NAME = '_vstream';
+export const MANIFEST_FILE_NAME = '_vstream.json';

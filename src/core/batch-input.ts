@@ -1,0 +1,84 @@
+// Workflow inputs: plain JSON, so a batch can be started from the Temporal CLI with
+// `temporal workflow start --input-file batch.json`.
+import type { EncodeSettings, StatusCounts, VideoEntry, VideoStatus } from './types.js';
+
+export interface BatchInput {
+  /** Defaults to the workflow ID. */
+  batchId?: string;
+  urlsFile: string;
+  clipDir: string;
+  outDir: string;
+  /** Where sources are downloaded; each is deleted after its clips are made. */
+  workDir: string;
+  /** Missing fields take the defaults (1280x720, 30 fps, the original's rate control). */
+  settings?: Partial<EncodeSettings>;
+  /** Videos in flight at once (the original's worker processes). */
+  workers?: number;
+  /** The i-th of the first `workers` videos starts i x this many seconds late, on a first start. */
+  startDelaySeconds?: number;
+  /** Process failed and partial videos again; succeeded ones are kept as they are. */
+  retryFailed?: boolean;
+  heartbeatTimeoutSeconds?: number;
+  pageSize?: number;
+  maxStartsPerRun?: number;
+  /** Set by the batch itself when it continues as new. */
+  continuation?: BatchContinuation;
+}
+
+export interface BatchContinuation {
+  offset: number;
+  total: number;
+  rejectedLines: number;
+  startedAt: string;
+  counts: StatusCounts;
+  clips: number;
+  inFlight: string[];
+  runs: number;
+}
+
+export interface VideoInput {
+  batchId: string;
+  /** Results are signalled here, by workflow ID, so they reach the batch's current run. */
+  parentWorkflowId: string;
+  video: VideoEntry;
+  clipDir: string;
+  outDir: string;
+  workDir: string;
+  settings: EncodeSettings;
+  startDelaySeconds: number;
+  retryFailed: boolean;
+  heartbeatTimeoutSeconds: number;
+}
+
+export interface VideoFinished {
+  videoId: string;
+  status: VideoStatus;
+  clips: number;
+  reason: string | null;
+  errorType: string | null;
+}
+
+export interface FinishedEntry extends VideoFinished {
+  /** 1-based completion order within the batch, for display. */
+  seq: number;
+}
+
+export type BatchPhase = 'preparing' | 'running' | 'reporting' | 'finished';
+
+export interface BatchProgress {
+  batchId: string;
+  phase: BatchPhase;
+  total: number;
+  rejectedLines: number;
+  started: number;
+  done: number;
+  inFlight: string[];
+  counts: StatusCounts;
+  clips: number;
+  runs: number;
+  recent: FinishedEntry[];
+}
+
+export function videoWorkflowId(batchId: string, videoId: string): string {
+  return `${batchId}/${videoId}`;
+}

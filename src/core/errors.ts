@@ -1,0 +1,96 @@
+// Error types: the `type` of ApplicationFailures and the `errorType` of the report.
+// Imported by workflow code: keep it free of Node built-ins.
+
+export const ErrorType = {
+  /** Private, removed, blocked, age-gated, or HTTP 404/410 on a direct link. */
+  VideoUnavailable: 'VideoUnavailable',
+  FormatUnavailable: 'FormatUnavailable',
+  BotCheck: 'BotCheck',
+  RateLimited: 'RateLimited',
+  Network: 'Network',
+  UnsupportedUrl: 'UnsupportedUrl',
+  /** The download finished but holds no decodable video stream. */
+  SourceUnreadable: 'SourceUnreadable',
+  /** Every usable clip line lies outside the source. */
+  NoClipProducible: 'NoClipProducible',
+  EncodeFailed: 'EncodeFailed',
+  EncoderUnavailable: 'EncoderUnavailable',
+  SettingsMismatch: 'SettingsMismatch',
+  InvalidInput: 'InvalidInput',
+  DiskFull: 'DiskFull',
+  Unknown: 'Unknown',
+} as const;
+export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
+
+/** Types that retrying cannot fix: activities raise them as non-retryable. */
+export const PERMANENT_ERROR_TYPES: readonly string[] = [
+  ErrorType.VideoUnavailable,
+  ErrorType.FormatUnavailable,
+  ErrorType.UnsupportedUrl,
+  ErrorType.SourceUnreadable,
+  ErrorType.NoClipProducible,
+  ErrorType.SettingsMismatch,
+  ErrorType.InvalidInput,
+];
+
+export interface Classified {
+  type: ErrorType;
+  retryable: boolean;
+  /** The line of the tool's output that explains the failure. */
+  message: string;
+}
+
+interface Rule {
+  type: ErrorType;
+  pattern: RegExp;
+}
+
+// Order matters: the first rule that matches any stderr line wins.
+const YT_DLP_RULES: Rule[] = [
+  { type: ErrorType.BotCheck, pattern: /Sign in to confirm you[’']re not a bot/i },
+  { type: ErrorType.RateLimited, pattern: /HTTP Error 429|rate[- ]limit|This content isn.t available, try again later/i },
+  {
+    type: ErrorType.VideoUnavailable,
+    pattern:
+      /Private video|Video unavailable|This video (is|has been) (no longer available|removed|unavailable)|Sign in to confirm your age|account associated with this video has been terminated|copyright claim|not available in your country|HTTP Error 40[4]|HTTP Error 410|members-only|This live event will begin/i,
+  },
+  { type: ErrorType.FormatUnavailable, pattern: /Requested format is not available|No video formats found/i },
+  { type: ErrorType.UnsupportedUrl, pattern: /Unsupported URL/i },
+  { type: ErrorType.DiskFull, pattern: /No space left on device|ENOSPC/i },
+  {
+    type: ErrorType.Network,
+    pattern:
+      /HTTP Error 5\d\d|timed out|Connection (refused|reset|aborted)|Temporary failure in name resolution|Name or service not known|IncompleteRead|Got error: .* bytes read|Unable to download|urlopen error|HTTP Error 403/i,
+  },
+];
+
+function lastMeaningfulLine(lines: string[]): string {
+  const errorLine = [...lines].reverse().find((l) => l.startsWith('ERROR:'));
+  return (errorLine ?? lines.filter((l) => l.trim() !== '').at(-1) ?? '').trim();
+}
+
+/** Classifies a failed yt-dlp run (it exits 1 for every failure) by its stderr. */
+export function classifyYtDlpFailure(stderrLines: string[], exitCode: number | undefined): Classified {
+  const message = lastMeaningfulLine(stderrLines) || `yt-dlp exited with code ${exitCode ?? 'unknown'}`;
+  const errorLines = stderrLines.filter((l) => l.startsWith('ERROR:'));
+  const candidates = errorLines.length > 0 ? errorLines : stderrLines;
+  for (const rule of YT_DLP_RULES) {
+    if (candidates.some((line) => rule.pattern.test(line))) {
+      return { type: rule.type, retryable: !PERMANENT_ERROR_TYPES.includes(rule.type), message };
+    }
+  }
+  return { type: ErrorType.Unknown, retryable: true, message };
+}
+
+/** Classifies a failed ffmpeg run for one clip. */
+export function classifyFfmpegFailure(stderrLines: string[], exitCode: number | undefined, signal: string | undefined): Classified {
+  const message = lastMeaningfulLine(stderrLines) || (signal ? `ffmpeg killed by ${signal}` : `ffmpeg exited with code ${exitCode ?? 'unknown'}`);
+  if (stderrLines.some((l) => /No space left on device/i.test(l))) return { type: ErrorType.DiskFull, retryable: true, message };
+  // Killed by a signal: the host or the worker stopped it, not the input.
+  if (signal) return { type: ErrorType.EncodeFailed, retryable: true, message };
+  if (stderrLines.some((l) => /Cannot load|No NVENC capable devices|OpenEncodeSessionEx failed|CUDA_ERROR|Unknown encoder/i.test(l))) {
+    // A busy or lost GPU (session limit, driver reset) can recover: retry the activity.
+    return { type: ErrorType.EncoderUnavailable, retryable: true, message };
+  }
+  return { type: ErrorType.EncodeFailed, retryable: false, message };
+}

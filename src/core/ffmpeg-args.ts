@@ -1,0 +1,103 @@
+import type { ClipSpec, EncodeSettings, EncoderConfig } from './types.js';
+
+/** Options every ffmpeg run of ours starts with: no stdin, errors only, machine-readable progress. */
+const FFMPEG_COMMON = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y'];
+const BT709 = ['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709'];
+
+/**
+ * Seek point of a clip in seconds, rounded down to ffmpeg's microsecond time base
+ * so the source frame at exactly start/fps is kept and the one before is dropped.
+ */
+export function clipSeekSeconds(startFrame: number, fps: number): string {
+  const micros = Math.floor((startFrame * 1_000_000) / fps);
+  return `${Math.floor(micros / 1_000_000)}.${String(micros % 1_000_000).padStart(6, '0')}`;
+}
+
+export interface ClipEncodeJob {
+  sourcePath: string;
+  outputPath: string;
+  clip: Pick<ClipSpec, 'startFrame' | 'endFrame'>;
+  settings: EncodeSettings;
+  encoder: EncoderConfig;
+}
+
+function rateControl(settings: EncodeSettings): string[] {
+  return [
+    '-b:v', `${settings.maxrateKbps}k`,
+    '-maxrate', `${settings.maxrateKbps}k`,
+    '-bufsize', `${settings.bufsizeKbits}k`,
+    '-g', String(settings.gop),
+  ];
+}
+
+/**
+ * One clip, cut frame-exactly: seek before the input (accurate with re-encoding),
+ * convert to the output rate first so frame k of the clip is the source frame shown
+ * at (start + k) / fps, then scale to exactly width x height (aspect not kept, as the
+ * original) and stop after end - start frames. Output is raw HEVC Annex B, video only.
+ */
+export function buildClipEncodeArgs(job: ClipEncodeJob): string[] {
+  const { settings, encoder, clip } = job;
+  const frames = clip.endFrame - clip.startFrame;
+  const seek = clip.startFrame > 0 ? ['-ss', clipSeekSeconds(clip.startFrame, settings.fps)] : [];
+  const streams = ['-map', '0:v:0', '-an', '-sn', '-dn'];
+  const output = ['-frames:v', String(frames), ...BT709, '-f', 'hevc', job.outputPath];
+
+  if (encoder.kind === 'nvenc') {
+    // Decode, rate conversion and scaling stay on the GPU; -gpu would be ignored for
+    // CUDA frames, so the device is chosen by -hwaccel_device alone.
+    return [
+      ...FFMPEG_COMMON,
+      '-hwaccel', 'cuda', '-hwaccel_output_format', 'cuda', '-hwaccel_device', String(encoder.deviceId),
+      ...seek, '-i', job.sourcePath,
+      ...streams,
+      '-vf', `fps=${settings.fps},scale_cuda=${settings.width}:${settings.height}:interp_algo=lanczos:format=nv12,setsar=1`,
+      '-c:v', 'hevc_nvenc', '-preset', 'p7', '-tune', 'hq', '-rc', 'vbr',
+      ...rateControl(settings),
+      '-spatial_aq', '1', '-temporal_aq', '1',
+      ...output,
+    ];
+  }
+  return [
+    ...FFMPEG_COMMON,
+    ...seek, '-i', job.sourcePath,
+    ...streams,
+    '-vf', `fps=${settings.fps},scale=${settings.width}:${settings.height}:flags=lanczos,setsar=1,format=yuv420p`,
+    '-c:v', 'libx265', '-preset', encoder.preset,
+    ...rateControl(settings),
+    '-x265-params', 'log-level=error',
+    ...output,
+  ];
+}
+
+/** A real one-frame NVENC encode through a CUDA device: what `--encoder auto` trusts. */
+export function buildNvencProbeArgs(deviceId: number): string[] {
+  return [
+    '-nostdin', '-hide_banner', '-loglevel', 'error',
+    '-init_hw_device', `cuda=vs:${deviceId}`, '-filter_hw_device', 'vs',
+    '-f', 'lavfi', '-i', 'color=black:s=256x144:r=30:d=0.1',
+    '-vf', 'format=nv12,hwupload', '-frames:v', '1',
+    '-c:v', 'hevc_nvenc', '-f', 'null', '-',
+  ];
+}
+
+export function buildSourceProbeArgs(path: string): string[] {
+  return [
+    '-v', 'error', '-select_streams', 'v:0',
+    '-show_entries', 'stream=codec_name,width,height,avg_frame_rate,r_frame_rate,duration:format=duration',
+    '-of', 'json', path,
+  ];
+}
+
+/** A raw .hevc has no duration: count its packets (one per frame) instead. */
+export function buildClipProbeArgs(path: string): string[] {
+  return ['-v', 'error', '-count_packets', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_packets,width,height', '-of', 'json', path];
+}
+
+/** "30000/1001" → 29.97; undefined when unknown. */
+export function parseFrameRate(text: string | undefined): number | undefined {
+  if (!text) return undefined;
+  const [num, den = '1'] = text.split('/');
+  const value = Number(num) / Number(den);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}

@@ -1,0 +1,95 @@
+// Plain data shared by workflows, activities and the CLI. JSON only: these cross
+// Temporal payloads and files.
+
+export interface EncodeSettings {
+  width: number;
+  height: number;
+  fps: number;
+  maxrateKbps: number;
+  bufsizeKbits: number;
+  gop: number;
+}
+
+export type EncoderKind = 'nvenc' | 'x265';
+export type EncoderChoice = 'auto' | EncoderKind;
+
+/** The encoder a worker uses; recorded with every clip it makes. */
+export type EncoderConfig =
+  | { kind: 'x265'; preset: string }
+  | { kind: 'nvenc'; deviceId: number };
+
+export type VideoStatus = 'succeeded' | 'partial' | 'skipped' | 'failed';
+export const VIDEO_STATUSES: readonly VideoStatus[] = ['succeeded', 'partial', 'skipped', 'failed'];
+
+/** A problem with one input line: URL list or clip file. */
+export interface LineError {
+  line: number;
+  text: string;
+  reason: string;
+}
+
+export interface ClipSpec {
+  line: number;
+  startFrame: number;
+  endFrame: number;
+}
+
+export interface ClipOutput {
+  file: string;
+  startFrame: number;
+  endFrame: number;
+  frames: number;
+  bytes: number;
+}
+
+/** One unique video of the URL list snapshot. */
+export interface VideoEntry {
+  /** 0-based position among the snapshot's unique videos. */
+  index: number;
+  /** 1-based line number in the URL list. */
+  line: number;
+  url: string;
+  videoId: string;
+}
+
+export interface VideoResult {
+  videoId: string;
+  /** 1-based line of the URL list. */
+  line: number;
+  url: string;
+  status: VideoStatus;
+  reason: string | null;
+  errorType: string | null;
+  clipErrors: LineError[];
+  clips: ClipOutput[];
+}
+
+export interface SourceInfo {
+  path: string;
+  bytes: number;
+  width: number;
+  height: number;
+  fps: number;
+  durationSeconds: number;
+}
+
+export interface StatusCounts {
+  succeeded: number;
+  partial: number;
+  skipped: number;
+  failed: number;
+}
+
+export interface ReportCounts extends StatusCounts {
+  videos: number;
+  clips: number;
+  rejectedLines: number;
+}
+
+export interface BatchSummary {
+  batchId: string;
+  startedAt: string;
+  finishedAt: string;
+  counts: ReportCounts;
+  reportPath: string;
+}

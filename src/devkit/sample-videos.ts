@@ -1,0 +1,71 @@
+// Sample sources made by ffmpeg. "index" sources carry their own frame number in
+// three flat luma bands (N mod 16, N/16 mod 16, N/256 mod 16), which survive
+// scaling and compression, so a clip's frames can be checked, not only counted.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+
+export interface SampleSpec {
+  name: string;
+  width: number;
+  height: number;
+  fps: number;
+  seconds: number;
+  /** index: frame-numbered bands; noise: detailed moving picture with a realistic bitrate. */
+  pattern: 'index' | 'noise';
+  /** Keyframe interval in frames (default 2 s). */
+  gop?: number;
+}
+
+const BAND_LEVEL_STEP = 14;
+const BAND_BASE = 16;
+const PROBE_W = 48;
+const PROBE_H = 27;
+
+function indexFilter(spec: SampleSpec): string {
+  const level = (expr: string) => `${BAND_BASE}+${BAND_LEVEL_STEP}*mod(${expr},16)`;
+  const lum = `if(lt(X,W/3),${level('N')},if(lt(X,2*W/3),${level('floor(N/16)')},${level('floor(N/256)')}))`;
+  return `geq=lum='${lum}':cb=128:cr=128,scale=${spec.width}:${spec.height}:flags=neighbor,format=yuv420p`;
+}
+
+/** Writes `<dir>/<name>.mp4` (H.264) and returns its path. */
+export async function generateSample(ffmpeg: string, dir: string, spec: SampleSpec): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `${spec.name}.mp4`);
+  const gop = String(spec.gop ?? spec.fps * 2);
+  const input =
+    spec.pattern === 'index'
+      ? ['-f', 'lavfi', '-i', `color=black:s=${PROBE_W}x${PROBE_H}:r=${spec.fps}:d=${spec.seconds},format=gray`, '-vf', indexFilter(spec)]
+      : ['-f', 'lavfi', '-i', `testsrc2=s=${spec.width}x${spec.height}:r=${spec.fps}:d=${spec.seconds}`, '-vf', 'noise=alls=12:allf=t,format=yuv420p'];
+  const quality = spec.pattern === 'index' ? ['-preset', 'ultrafast'] : ['-preset', 'veryfast', '-crf', '20'];
+  await execa(ffmpeg, ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', ...input, '-c:v', 'libx264', ...quality, '-g', gop, '-movflags', '+faststart', path]);
+  return path;
+}
+
+/** Reads the frame number an index source drew into frame `n` (0-based) of a video file. */
+export async function readFrameIndex(ffmpeg: string, path: string, n: number): Promise<number> {
+  const { stdout } = await execa(
+    ffmpeg,
+    ['-nostdin', '-v', 'error', '-i', path, '-vf', `select=eq(n\\,${n}),scale=${PROBE_W}:${PROBE_H}:flags=area,format=gray`, '-frames:v', '1', '-f', 'rawvideo', '-'],
+    { encoding: 'buffer', stripFinalNewline: false },
+  );
+  const pixels = stdout as Uint8Array;
+  if (pixels.length < PROBE_W * PROBE_H) throw new Error(`${path} has no frame ${n}`);
+  const band = (i: number) => {
+    let sum = 0;
+    let count = 0;
+    for (let y = 8; y < 19; y++) {
+      for (let x = i * 16 + 4; x < i * 16 + 12; x++) {
+        sum += pixels[y * PROBE_W + x] ?? 0;
+        count++;
+      }
+    }
+    return Math.round((sum / count - BAND_BASE) / BAND_LEVEL_STEP);
+  };
+  return band(0) + 16 * band(1) + 256 * band(2);
+}
+
+/** The source frame that output frame `k` should show: the one at k / outFps seconds. */
+export function expectedSourceFrame(outputFrame: number, outFps: number, sourceFps: number): number {
+  return Math.round((outputFrame / outFps) * sourceFps);
+}

@@ -1,0 +1,103 @@
+import { createServer } from 'node:net';
+import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time.js';
+import { execa } from 'execa';
+import { withParentDeathSignal } from '../tools/process.js';
+
+/** Namespace retention for the embedded server: history stays browsable for a month. */
+export const EMBEDDED_RETENTION_DAYS = 30;
+const HOST = '127.0.0.1';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, HOST, () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string;
+  namespace: string;
+  pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+export interface DevServerOptions {
+  temporalBin: string;
+  /** SQLite file: the server's state survives restarts. */
+  dbFile: string;
+  /** The server's own output goes here. */
+  logFile: string;
+  namespace?: string;
+  startTimeoutMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Starts `temporal server start-dev` on free loopback ports, with its state in a
+ * SQLite file; it dies with this process (parent-death signal), and is never an
+ * already running server: it is ours or the start fails.
+ */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const namespace = options.namespace ?? 'default';
+  const [port, uiPort, httpPort, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [command, args] = withParentDeathSignal(options.temporalBin, [
+    'server', 'start-dev',
+    '--db-filename', options.dbFile,
+    '--ip', HOST,
+    '--port', String(port),
+    '--ui-port', String(uiPort),
+    '--http-port', String(httpPort),
+    '--metrics-port', String(metricsPort),
+    '--namespace', namespace,
+    '--log-level', 'warn',
+  ]);
+  const child = execa(command, args, { stdin: 'ignore', stdout: { file: options.logFile, append: true }, stderr: { file: options.logFile, append: true }, reject: false, cleanup: true });
+  let exited = false;
+  void child.then(() => {
+    exited = true;
+  });
+  const address = `${HOST}:${port}`;
+  const stop = async () => {
+    if (!exited) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await child;
+      clearTimeout(timer);
+    }
+  };
+
+  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  for (;;) {
+    if (exited) {
+      await stop();
+      throw new Error(`temporal server start-dev exited early; see ${options.logFile}`);
+    }
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      try {
+        await connection.workflowService.updateNamespace({
+          namespace,
+          config: { workflowExecutionRetentionTtl: msToTs(`${EMBEDDED_RETENTION_DAYS} days`) },
+        });
+      } finally {
+        await connection.close();
+      }
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`temporal server did not come up at ${address} within the time allowed: ${(err as Error).message}`);
+      }
+      await sleep(250);
+    }
+  }
+  return { address, uiUrl: `http://${HOST}:${uiPort}`, namespace, pid: child.pid, stop };
+}

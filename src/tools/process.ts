@@ -1,0 +1,107 @@
+import { spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { execa } from 'execa';
+import { findOnPath } from './binaries.js';
+
+/** How long a process gets after SIGTERM before SIGKILL. */
+const FORCE_KILL_AFTER_MS = 5_000;
+const DEFAULT_STDERR_TAIL = 40;
+
+let setprivPath: string | null | undefined;
+
+/**
+ * util-linux's setpriv sets PR_SET_PDEATHSIG before exec'ing the tool, so the
+ * kernel kills it when vstream dies, even by kill -9. Absent (not Linux, old
+ * util-linux): tools run without it and die with the process group only.
+ */
+function parentDeathWrapper(): string | null {
+  if (setprivPath === undefined) {
+    const found = process.platform === 'linux' ? findOnPath('setpriv') : undefined;
+    setprivPath = found && spawnSync(found, ['--pdeathsig', 'KILL', '--', 'true']).status === 0 ? found : null;
+  }
+  return setprivPath;
+}
+
+/** The command line that runs `file args` and dies with this process. */
+export function withParentDeathSignal(file: string, args: readonly string[]): [string, string[]] {
+  const wrapper = parentDeathWrapper();
+  return wrapper ? [wrapper, ['--pdeathsig', 'KILL', '--', file, ...args]] : [file, [...args]];
+}
+
+export interface RunToolOptions {
+  cancelSignal?: AbortSignal;
+  onStdoutLine?: (line: string) => void;
+  onStderrLine?: (line: string) => void;
+  /** How many trailing stderr lines to keep: never the whole stream, which can be huge. */
+  stderrTailLines?: number;
+  cwd?: string;
+  /** Called with the pid once the process started. */
+  onSpawn?: (pid: number | undefined) => void;
+}
+
+export interface ToolRun {
+  ok: boolean;
+  exitCode: number | undefined;
+  signal: string | undefined;
+  canceled: boolean;
+  stderrTail: string[];
+}
+
+/** Runs a tool from an argument array (never a shell), streaming its output line by line. */
+export async function runTool(file: string, args: readonly string[], options: RunToolOptions = {}): Promise<ToolRun> {
+  const [command, commandArgs] = withParentDeathSignal(file, args);
+  const subprocess = execa(command, commandArgs, {
+    reject: false,
+    buffer: false,
+    stdin: 'ignore',
+    cwd: options.cwd,
+    cancelSignal: options.cancelSignal,
+    forceKillAfterDelay: FORCE_KILL_AFTER_MS,
+  });
+  options.onSpawn?.(subprocess.pid);
+
+  const tailSize = options.stderrTailLines ?? DEFAULT_STDERR_TAIL;
+  const stderrTail: string[] = [];
+  const readers: Promise<void>[] = [];
+  if (subprocess.stdout) {
+    const lines = createInterface({ input: subprocess.stdout, crlfDelay: Infinity });
+    lines.on('line', (line) => options.onStdoutLine?.(line));
+    readers.push(new Promise((resolve) => lines.once('close', resolve)));
+  }
+  if (subprocess.stderr) {
+    const lines = createInterface({ input: subprocess.stderr, crlfDelay: Infinity });
+    lines.on('line', (line) => {
+      stderrTail.push(line);
+      if (stderrTail.length > tailSize) stderrTail.shift();
+      options.onStderrLine?.(line);
+    });
+    readers.push(new Promise((resolve) => lines.once('close', resolve)));
+  }
+  const result = await subprocess;
+  await Promise.all(readers);
+  return {
+    ok: !result.failed,
+    exitCode: result.exitCode,
+    signal: result.signal,
+    canceled: result.isCanceled,
+    stderrTail,
+  };
+}
+
+/** Runs a tool whose small stdout is the answer (ffprobe JSON). */
+export async function captureTool(
+  file: string,
+  args: readonly string[],
+  options: { cancelSignal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<{ ok: boolean; stdout: string; stderr: string; exitCode: number | undefined }> {
+  const [command, commandArgs] = withParentDeathSignal(file, args);
+  const result = await execa(command, commandArgs, {
+    reject: false,
+    stdin: 'ignore',
+    cancelSignal: options.cancelSignal,
+    timeout: options.timeoutMs,
+    maxBuffer: 16 * 1024 * 1024,
+    forceKillAfterDelay: FORCE_KILL_AFTER_MS,
+  });
+  return { ok: !result.failed, stdout: String(result.stdout), stderr: String(result.stderr), exitCode: result.exitCode };
+}

@@ -1,0 +1,23 @@
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import type { Logger as PinoLogger } from 'pino';
+
+let installed = false;
+
+/**
+ * Routes the SDK's logs into our logger (warnings and up by default: the SDK is
+ * chatty), and leaves signal handling to the CLI, which decides how to stop.
+ */
+export function installRuntime(logger: PinoLogger, level: LogLevel = 'WARN'): void {
+  if (installed) return;
+  installed = true;
+  Runtime.install({
+    shutdownSignals: [],
+    logger: new DefaultLogger(level, (entry) => {
+      // Host-queue workers poll activities only, by design.
+      if (entry.message.startsWith('No workflows registered')) return;
+      const fields = { ...(entry.meta ?? {}), source: 'temporal' };
+      const method = entry.level === 'ERROR' ? 'error' : entry.level === 'WARN' ? 'warn' : entry.level === 'INFO' ? 'info' : 'debug';
+      logger[method](fields, entry.message);
+    }),
+  });
+}

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { DEFAULT_ENCODE_SETTINGS } from '../../src/config.js';
+import { buildClipEncodeArgs, buildClipProbeArgs, buildNvencProbeArgs, clipSeekSeconds, parseFrameRate } from '../../src/core/ffmpeg-args.js';
+
+const settings = { ...DEFAULT_ENCODE_SETTINGS };
+
+describe('clipSeekSeconds', () => {
+  test('rounds down to the microsecond so the frame at start/fps is kept', () => {
+    assert.equal(clipSeekSeconds(0, 30), '0.000000');
+    assert.equal(clipSeekSeconds(1, 30), '0.033333');
+    assert.equal(clipSeekSeconds(2, 30), '0.066666');
+    assert.equal(clipSeekSeconds(21750, 30), '725.000000');
+    assert.equal(clipSeekSeconds(9999999, 30), '333333.300000');
+  });
+});
+
+describe('buildClipEncodeArgs', () => {
+  const clip = { startFrame: 21750, endFrame: 23550 };
+
+  test('x265: exact argument list', () => {
+    const args = buildClipEncodeArgs({
+      sourcePath: '/work/b/-vid/source.mp4',
+      outputPath: '/out/-vid/-vid_0021750_0023550.hevc.abc.vstream-tmp',
+      clip,
+      settings,
+      encoder: { kind: 'x265', preset: 'fast' },
+    });
+    assert.deepEqual(args, [
+      '-nostdin', '-hide_banner', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y',
+      '-ss', '725.000000', '-i', '/work/b/-vid/source.mp4',
+      '-map', '0:v:0', '-an', '-sn', '-dn',
+      '-vf', 'fps=30,scale=1280:720:flags=lanczos,setsar=1,format=yuv420p',
+      '-c:v', 'libx265', '-preset', 'fast',
+      '-b:v', '4000k', '-maxrate', '4000k', '-bufsize', '8000k', '-g', '240',
+      '-x265-params', 'log-level=error',
+      '-frames:v', '1800',
+      '-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709',
+      '-f', 'hevc', '/out/-vid/-vid_0021750_0023550.hevc.abc.vstream-tmp',
+    ]);
+  });
+
+  test('nvenc: full-GPU pipeline on the chosen device, with the original settings', () => {
+    const args = buildClipEncodeArgs({
+      sourcePath: '/src.mp4',
+      outputPath: '/out.hevc',
+      clip,
+      settings,
+      encoder: { kind: 'nvenc', deviceId: 3 },
+    });
+    assert.deepEqual(args, [
+      '-nostdin', '-hide_banner', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y',
+      '-hwaccel', 'cuda', '-hwaccel_output_format', 'cuda', '-hwaccel_device', '3',
+      '-ss', '725.000000', '-i', '/src.mp4',
+      '-map', '0:v:0', '-an', '-sn', '-dn',
+      '-vf', 'fps=30,scale_cuda=1280:720:interp_algo=lanczos:format=nv12,setsar=1',
+      '-c:v', 'hevc_nvenc', '-preset', 'p7', '-tune', 'hq', '-rc', 'vbr',
+      '-b:v', '4000k', '-maxrate', '4000k', '-bufsize', '8000k', '-g', '240',
+      '-spatial_aq', '1', '-temporal_aq', '1',
+      '-frames:v', '1800',
+      '-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709',
+      '-f', 'hevc', '/out.hevc',
+    ]);
+    // -gpu is ignored for frames already on the GPU: the device must come from -hwaccel_device.
+    assert.ok(!args.includes('-gpu'));
+  });
+
+  test('a clip at frame 0 has no seek; size and rate follow the settings', () => {
+    const args = buildClipEncodeArgs({
+      sourcePath: '/s.mp4',
+      outputPath: '/o.hevc',
+      clip: { startFrame: 0, endFrame: 48 },
+      settings: { ...settings, width: 640, height: 360, fps: 24 },
+      encoder: { kind: 'x265', preset: 'ultrafast' },
+    });
+    assert.ok(!args.includes('-ss'));
+    assert.equal(args[args.indexOf('-vf') + 1], 'fps=24,scale=640:360:flags=lanczos,setsar=1,format=yuv420p');
+    assert.equal(args[args.indexOf('-frames:v') + 1], '48');
+  });
+});
+
+test('NVENC probe is a real one-frame encode through the chosen CUDA device', () => {
+  const args = buildNvencProbeArgs(1);
+  assert.equal(args[args.indexOf('-init_hw_device') + 1], 'cuda=vs:1');
+  assert.equal(args[args.indexOf('-c:v') + 1], 'hevc_nvenc');
+  assert.equal(args[args.indexOf('-frames:v') + 1], '1');
+});
+
+test('clip probe counts packets', () => {
+  assert.ok(buildClipProbeArgs('/x.hevc').includes('-count_packets'));
+});
+
+test('parseFrameRate', () => {
+  assert.equal(parseFrameRate('30/1'), 30);
+  assert.ok(Math.abs((parseFrameRate('30000/1001') ?? 0) - 29.97) < 0.001);
+  assert.equal(parseFrameRate('0/0'), undefined);
+  assert.equal(parseFrameRate(undefined), undefined);
+});
