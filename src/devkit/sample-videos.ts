@@ -60,7 +60,7 @@ export async function readFrameIndex(ffmpeg: string, path: string, n: number): P
         count++;
       }
     }
-    return Math.round((sum / count - BAND_BASE) / BAND_LEVEL_STEP);
+    return Math.max(0, Math.round((sum / count - BAND_BASE) / BAND_LEVEL_STEP));
   };
   return band(0) + 16 * band(1) + 256 * band(2);
 }

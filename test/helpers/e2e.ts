@@ -1,0 +1,116 @@
+// Helpers for end-to-end tests: the real CLI, real Temporal, real yt-dlp and ffmpeg.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, readdir, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { probeClip } from '../../src/tools/probe.js';
+import { CLI, ROOT } from './paths.js';
+
+export async function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `vstream-${prefix}-`));
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface StartedCli {
+  child: ChildProcess;
+  output: { stdout: string; stderr: string };
+  done: Promise<CliRun>;
+}
+
+/** Starts `node bin/vstream.js ...args` in its own process group (so a test can kill the group). */
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): StartedCli {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = { stdout: '', stderr: '' };
+  child.stdout?.on('data', (d: Buffer) => (output.stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output.stderr += d.toString()));
+  const done = new Promise<CliRun>((resolve) => child.on('close', (code) => resolve({ code, ...output })));
+  return { child, output, done };
+}
+
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return startCli(args, env).done;
+}
+
+/** Every file below a folder, relative paths. */
+export async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(dir.length + 1)).sort();
+}
+
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+interface ProcInfo {
+  pid: number;
+  ppid: number;
+  pgrp: number;
+  command: string;
+}
+
+export function listProcesses(): ProcInfo[] {
+  const result: ProcInfo[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const text = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const close = text.lastIndexOf(')');
+      const fields = text.slice(close + 2).split(' ');
+      if (fields[0] === 'Z') continue; // zombies are dead
+      result.push({ pid: Number(name), ppid: Number(fields[1]), pgrp: Number(fields[2]), command: text.slice(text.indexOf('(') + 1, close) });
+    } catch {
+      // exited while we looked
+    }
+  }
+  return result;
+}
+
+export function descendants(pid: number): ProcInfo[] {
+  const all = listProcesses();
+  const found: ProcInfo[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const parent = queue.shift();
+    for (const proc of all.filter((p) => p.ppid === parent)) {
+      found.push(proc);
+      queue.push(proc.pid);
+    }
+  }
+  return found;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/\) Z /.test(state);
+  } catch {
+    return false;
+  }
+}
+
+export interface ClipCheck {
+  frames: number;
+  width: number;
+  height: number;
+}
+
+export async function checkClip(ffprobe: string, path: string): Promise<ClipCheck | null> {
+  return probeClip(ffprobe, path);
+}
+
+export async function fileIdentity(path: string): Promise<{ ino: number; mtimeMs: number }> {
+  const info = await stat(path);
+  return { ino: info.ino, mtimeMs: info.mtimeMs };
+}

@@ -1,0 +1,96 @@
+// Stub activities for workflow tests: same names and types as the real ones,
+// recording what the workflows ask for. (End-to-end tests use the real ones.)
+import { ApplicationFailure } from '@temporalio/activity';
+import type { HostActivities, SharedActivities } from '../../src/activities/index.js';
+import { buildReport } from '../../src/core/report.js';
+import type { VideoEntry, VideoResult } from '../../src/core/types.js';
+
+export const STUB_HOST_QUEUE = 'stub-host';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface StubBehaviour {
+  videos: number;
+  /** How long download and encode take. */
+  workMs?: number;
+  /** Video IDs whose clip file is missing. */
+  skip?: string[];
+  downloadFails?: Record<string, { type: string; nonRetryable: boolean; times?: number }>;
+  encodeFails?: Record<string, { type: string; nonRetryable: boolean }>;
+}
+
+export function createStubs(behaviour: StubBehaviour) {
+  const videos: VideoEntry[] = Array.from({ length: behaviour.videos }, (_, i) => ({
+    index: i,
+    line: i + 1,
+    url: `http://127.0.0.1:1/v${i}.mp4`,
+    videoId: `v${i}`,
+  }));
+  const record = {
+    inFlight: 0,
+    maxInFlight: 0,
+    downloadStarts: new Map<string, number[]>(),
+    downloadCalls: new Map<string, number>(),
+    encodeCalls: new Map<string, number>(),
+    deleted: [] as string[],
+    results: new Map<string, VideoResult[]>(),
+    pagesRead: [] as Array<[number, number]>,
+  };
+  const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
+
+  const shared: SharedActivities = {
+    async prepareBatch() {
+      return { batchId: 'b', urlsFile: '', urlsSha256: '', createdAt: '', videos: videos.length, rejectedLines: 0, repeatedLines: 0 };
+    },
+    async readVideoPage({ offset, limit }) {
+      record.pagesRead.push([offset, limit]);
+      return videos.slice(offset, offset + limit);
+    },
+    async verifyClip({ video }) {
+      if (behaviour.skip?.includes(video.videoId)) return { kind: 'skipped', reason: 'no clip file', clipErrors: [] };
+      return { kind: 'work', hostQueue: STUB_HOST_QUEUE, clipErrors: [], existing: [], pending: [{ line: 1, startFrame: 0, endFrame: 10 }], clipFileSha256: 'x' };
+    },
+    async recordVideo({ result }) {
+      const list = record.results.get(result.videoId) ?? [];
+      list.push(result);
+      record.results.set(result.videoId, list);
+    },
+    async writeReport({ batchId, startedAt }) {
+      const report = buildReport({ batchId, startedAt, finishedAt: new Date().toISOString(), rejectedLines: [], videos: [...record.results.values()].map((r) => r.at(-1) as VideoResult) });
+      return { batchId, startedAt, finishedAt: report.finishedAt, counts: report.counts, reportPath: '/dev/null' };
+    },
+  };
+
+  const host: HostActivities = {
+    async download({ video }) {
+      bump(record.downloadCalls, video.videoId);
+      record.downloadStarts.set(video.videoId, [...(record.downloadStarts.get(video.videoId) ?? []), Date.now()]);
+      record.inFlight++;
+      record.maxInFlight = Math.max(record.maxInFlight, record.inFlight);
+      try {
+        await sleep(behaviour.workMs ?? 50);
+        const failure = behaviour.downloadFails?.[video.videoId];
+        if (failure && (failure.times === undefined || (record.downloadCalls.get(video.videoId) ?? 0) <= failure.times)) {
+          throw ApplicationFailure.create({ type: failure.type, message: `stub ${failure.type}`, nonRetryable: failure.nonRetryable });
+        }
+        return { path: `/work/${video.videoId}/source.mp4`, bytes: 1, width: 1920, height: 1080, fps: 30, durationSeconds: 10 };
+      } finally {
+        record.inFlight--;
+      }
+    },
+    async encodeClips({ video, clips }) {
+      bump(record.encodeCalls, video.videoId);
+      await sleep(behaviour.workMs ?? 50);
+      const failure = behaviour.encodeFails?.[video.videoId];
+      if (failure) throw ApplicationFailure.create({ type: failure.type, message: `stub ${failure.type}`, nonRetryable: failure.nonRetryable });
+      return {
+        produced: clips.map((c) => ({ file: `${video.videoId}_${c.startFrame}.hevc`, startFrame: c.startFrame, endFrame: c.endFrame, frames: c.endFrame - c.startFrame, bytes: 1 })),
+        unproducible: [],
+        encoder: 'stub',
+      };
+    },
+    async deleteSource({ videoId }) {
+      record.deleted.push(videoId);
+    },
+  };
+  return { shared, host, record, videos };
+}

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { SHARED_TASK_QUEUE, WORKFLOW_TYPES } from '../../src/config.js';
+import type { BatchInput } from '../../src/core/batch-input.js';
+import type { BatchSummary } from '../../src/core/types.js';
+import { progressQuery } from '../../src/workflows/definitions.js';
+import { workflowSource } from '../../src/worker/workflow-source.js';
+import { createStubs, STUB_HOST_QUEUE, type StubBehaviour } from '../helpers/stub-activities.js';
+import { createLocalEnv } from '../helpers/temporal.js';
+
+let env: TestWorkflowEnvironment;
+before(async () => {
+  env = await createLocalEnv();
+});
+after(async () => {
+  await env?.teardown();
+});
+
+let batchCounter = 0;
+
+/** Runs one batch against stub activities on the real local server. */
+async function runBatch(behaviour: StubBehaviour, input: Partial<BatchInput> = {}) {
+  const stubs = createStubs(behaviour);
+  const shared = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: SHARED_TASK_QUEUE,
+    ...workflowSource(),
+    activities: stubs.shared,
+  });
+  const host = await Worker.create({ connection: env.nativeConnection, taskQueue: STUB_HOST_QUEUE, activities: stubs.host });
+  const workflowId = `test-batch-${process.pid}-${++batchCounter}`;
+  const started = Date.now();
+  const { summary, progress } = await shared.runUntil(
+    host.runUntil(async () => {
+      const handle = await env.client.workflow.start(WORKFLOW_TYPES.batch, {
+        taskQueue: SHARED_TASK_QUEUE,
+        workflowId,
+        args: [{ urlsFile: '/u', clipDir: '/c', outDir: '/o', workDir: '/w', workers: 2, startDelaySeconds: 0, ...input } satisfies BatchInput],
+      });
+      const summary = (await handle.result()) as BatchSummary;
+      return { summary, progress: await handle.query(progressQuery) };
+    }),
+  );
+  return { ...stubs, summary, progress, workflowId, elapsedMs: Date.now() - started };
+}
+
+describe('batch workflow (stub activities, real server)', () => {
+  test('keeps at most --workers videos in flight and uses the whole window', async () => {
+    const { record, summary } = await runBatch({ videos: 12, workMs: 150 }, { workers: 3 });
+    assert.equal(summary.counts.succeeded, 12);
+    assert.equal(record.maxInFlight, 3);
+    assert.equal(record.results.size, 12);
+    for (const [, results] of record.results) assert.equal(results.length, 1, 'each video recorded once');
+  });
+
+  test('staggers the first --workers videos by i x --start-delay', async () => {
+    const { record } = await runBatch({ videos: 3, workMs: 10 }, { workers: 3, startDelaySeconds: 1 });
+    const starts = ['v0', 'v1', 'v2'].map((id) => record.downloadStarts.get(id)?.[0] ?? NaN);
+    const [t0 = 0, t1 = 0, t2 = 0] = starts;
+    assert.ok(t1 - t0 >= 900, `second video starts ${t1 - t0} ms after the first`);
+    assert.ok(t2 - t0 >= 1900, `third video starts ${t2 - t0} ms after the first`);
+    assert.ok(t2 - t0 < 4000, `no more than the stagger: ${t2 - t0} ms`);
+  });
+
+  test('no stagger when retrying failed videos', async () => {
+    const { record } = await runBatch({ videos: 3, workMs: 10 }, { workers: 3, startDelaySeconds: 2, retryFailed: true });
+    const starts = ['v0', 'v1', 'v2'].map((id) => record.downloadStarts.get(id)?.[0] ?? NaN);
+    assert.ok(Math.max(...starts) - Math.min(...starts) < 1500);
+  });
+
+  test('deleteSource runs after an encode failure and after a download failure', async () => {
+    const { record, summary } = await runBatch({
+      videos: 3,
+      encodeFails: { v0: { type: 'EncodeFailed', nonRetryable: true } },
+      downloadFails: { v1: { type: 'VideoUnavailable', nonRetryable: true } },
+    });
+    assert.deepEqual([...record.deleted].sort(), ['v0', 'v1', 'v2']);
+    assert.equal(summary.counts.failed, 2);
+    assert.equal(record.results.get('v0')?.[0]?.errorType, 'EncodeFailed');
+    assert.equal(record.results.get('v1')?.[0]?.errorType, 'VideoUnavailable');
+    assert.equal(record.encodeCalls.get('v1'), undefined, 'no encode after a failed download');
+  });
+
+  test('non-retryable failures get one attempt; retryable ones are retried', async () => {
+    const { record, summary } = await runBatch({
+      videos: 2,
+      downloadFails: {
+        v0: { type: 'VideoUnavailable', nonRetryable: true },
+        v1: { type: 'Network', nonRetryable: false, times: 1 },
+      },
+    });
+    assert.equal(record.downloadCalls.get('v0'), 1);
+    assert.equal(record.downloadCalls.get('v1'), 2);
+    assert.equal(record.results.get('v1')?.[0]?.status, 'succeeded');
+    assert.deepEqual([summary.counts.failed, summary.counts.succeeded], [1, 1]);
+  });
+
+  test('skipped videos are never downloaded', async () => {
+    const { record, summary } = await runBatch({ videos: 3, skip: ['v1'] });
+    assert.equal(record.downloadCalls.get('v1'), undefined);
+    assert.equal(record.deleted.includes('v1'), false);
+    assert.equal(summary.counts.skipped, 1);
+  });
+
+  test('reads the list in pages and continues as new without losing or repeating a video', async () => {
+    const { record, summary, progress } = await runBatch({ videos: 23, workMs: 5 }, { workers: 2, pageSize: 3, maxStartsPerRun: 5 });
+    assert.equal(summary.counts.succeeded, 23);
+    assert.equal(record.results.size, 23);
+    for (const [, results] of record.results) assert.equal(results.length, 1);
+    assert.ok(progress.runs >= 5, `the batch ran as ${progress.runs} runs`);
+    assert.ok(record.pagesRead.every(([, limit]) => limit === 3), 'never more than a page at once');
+  });
+});
