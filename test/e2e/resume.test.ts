@@ -1,0 +1,95 @@
+// Crash and resume through the CLI, all real. The run is killed twice: its whole
+// process group (kill -9), then only its main process (kill -9), which must take its
+// server, yt-dlp and ffmpeg with it. Re-runs complete the batch without rewriting clips.
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { startMediaServer, type MediaServer } from '../../src/devkit/media-server.js';
+import { generateSample } from '../../src/devkit/sample-videos.js';
+import { resolveTool } from '../../src/tools/binaries.js';
+import { checkClip, descendants, fileIdentity, isAlive, listFiles, listProcesses, runCli, startCli, tempDir, waitFor } from '../helpers/e2e.js';
+
+const ffmpeg = resolveTool('ffmpeg');
+const ffprobe = resolveTool('ffprobe');
+const VIDEOS = ['r0', 'r1', 'r2'];
+const CLIPS = ['0 30', '60 90', '120 150', '180 210'];
+
+let server: MediaServer;
+let dirs: { out: string; work: string; clips: string; urls: string };
+let args: string[];
+
+before(async () => {
+  const root = await tempDir('resume');
+  dirs = { out: join(root, 'out'), work: join(root, 'work'), clips: join(root, 'clips'), urls: join(root, 'urls.txt') };
+  await mkdir(dirs.clips, { recursive: true });
+  for (const name of VIDEOS) {
+    await generateSample(ffmpeg, join(root, 'sources'), { name, width: 1920, height: 1080, fps: 30, seconds: 8, pattern: 'index' });
+    await writeFile(join(dirs.clips, `${name}.txt`), `${CLIPS.join('\n')}\n`);
+  }
+  // Paced so a download takes seconds: the kills land mid-work.
+  server = await startMediaServer({ root: join(root, 'sources'), bytesPerSecond: 150 * 1024 });
+  await writeFile(dirs.urls, `${VIDEOS.map((v) => server.url(`${v}.mp4`)).join('\n')}\n`);
+  args = ['run', '-u', dirs.urls, '-c', dirs.clips, '-o', dirs.out, '--work-dir', dirs.work, '-w', '1', '-d', '0', '--encoder', 'x265', '--x265-preset', 'ultrafast', '--heartbeat-timeout', '3'];
+});
+
+after(async () => {
+  await server?.close();
+});
+
+const finalClips = async () => (await listFiles(dirs.out)).filter((f) => f.endsWith('.hevc'));
+
+test('kill -9 mid-batch, twice, then re-runs resume without rewriting a clip', async () => {
+  // 1. Kill the whole process group once the first clip has landed.
+  const first = startCli(args);
+  await waitFor('the first clip', async () => (await finalClips()).length > 0, 120_000);
+  const group = first.child.pid as number;
+  process.kill(-group, 'SIGKILL');
+  await first.done;
+  await waitFor('no process of the killed group', () => !listProcesses().some((p) => p.pgrp === group), 10_000);
+
+  const landed = await finalClips();
+  const identities = new Map(await Promise.all(landed.map(async (f) => [f, await fileIdentity(join(dirs.out, f))] as const)));
+  assert.ok(landed.length >= 1);
+
+  // 2. Kill only the main process while it runs yt-dlp or ffmpeg: its children die with it.
+  const second = startCli(args);
+  const pid = second.child.pid as number;
+  const working = await waitFor(
+    'a running yt-dlp or ffmpeg under the run',
+    () => {
+      const tree = descendants(pid);
+      return tree.some((p) => p.command === 'temporal') && tree.some((p) => ['yt-dlp', 'ffmpeg'].includes(p.command)) ? tree : null;
+    },
+    120_000,
+  );
+  process.kill(pid, 'SIGKILL');
+  await second.done;
+  await waitFor(
+    `the run's children to die with it (${working.map((p) => p.command).join(', ')})`,
+    () => working.every((p) => !isAlive(p.pid)),
+    10_000,
+  );
+
+  // 3. The same command resumes and completes the batch.
+  const third = await runCli(args);
+  assert.equal(third.code, 0, `${third.stdout}\n${third.stderr}`);
+  assert.match(third.stdout, /resuming batch/);
+  const all = await finalClips();
+  assert.equal(all.length, VIDEOS.length * CLIPS.length);
+  for (const file of all) {
+    assert.deepEqual(await checkClip(ffprobe, join(dirs.out, file)), { frames: 30, width: 1280, height: 720 }, file);
+  }
+  for (const [file, identity] of identities) {
+    assert.deepEqual(await fileIdentity(join(dirs.out, file)), identity, `${file} was not written again`);
+  }
+  assert.deepEqual((await listFiles(dirs.out)).filter((f) => f.includes('tmp')), []);
+  assert.deepEqual(await listFiles(dirs.work), []);
+
+  // 4. Once finished, a re-run makes no request at all.
+  const requests = server.requests.length;
+  const fourth = await runCli(args);
+  assert.equal(fourth.code, 0);
+  assert.match(fourth.stdout, /already finished/);
+  assert.equal(server.requests.length, requests);
+});
