@@ -255,12 +255,36 @@ export function createVideoActivities(deps: ActivityDeps) {
       const produced: ClipOutput[] = [];
       const unproducible: LineError[] = [];
       const token = attemptToken();
+      const temps = new Set<string>();
       let current: { clip: number; frame: number } = { clip: 0, frame: 0 };
-      let tempPath: string | null = null;
       const stopHeartbeat = startHeartbeat(
         () => ({ phase: 'encode', clipsDone: produced.length + unproducible.length, clips: input.clips.length, ...current }),
         deps.heartbeatIntervalMs,
       );
+      const notProduced = (clip: ClipSpec, reason: string) => unproducible.push({ line: clip.line, text: clipLineText(clip), reason });
+
+      /** Checks a finished temporary file and renames it into place, or reports the clip. */
+      const finalize = async (clip: ClipSpec, tempPath: string, finalPath: string): Promise<void> => {
+        const frames = clip.endFrame - clip.startFrame;
+        const probe = await probeClip(deps.tools.ffprobe, tempPath);
+        if (!probe || probe.frames !== frames || probe.width !== settings.width || probe.height !== settings.height) {
+          notProduced(
+            clip,
+            probe
+              ? `encoded ${probe.frames} of ${frames} frames at ${probe.width}x${probe.height}: the source ends before the clip does`
+              : 'encoded file is unreadable',
+          );
+          await rm(tempPath, { force: true });
+        } else {
+          const bytes = (await stat(tempPath)).size;
+          await rename(tempPath, finalPath);
+          produced.push({ file: basename(finalPath), startFrame: clip.startFrame, endFrame: clip.endFrame, frames, bytes });
+        }
+        temps.delete(tempPath);
+      };
+
+      // A clip's check and rename overlap the next clip's encode.
+      let finalizing: Promise<void> = Promise.resolve();
       try {
         for (const [i, clip] of input.clips.entries()) {
           current = { clip: i, frame: 0 };
@@ -270,18 +294,14 @@ export function createVideoActivities(deps: ActivityDeps) {
             produced.push(existing);
             continue;
           }
-          const frames = clip.endFrame - clip.startFrame;
           const endSeconds = clip.endFrame / settings.fps;
           // Half an output frame of tolerance for container duration rounding.
           if (endSeconds > source.durationSeconds + 0.5 / settings.fps) {
-            unproducible.push({
-              line: clip.line,
-              text: clipLineText(clip),
-              reason: `clip ends at ${endSeconds.toFixed(3)} s but the source lasts ${source.durationSeconds.toFixed(3)} s`,
-            });
+            notProduced(clip, `clip ends at ${endSeconds.toFixed(3)} s but the source lasts ${source.durationSeconds.toFixed(3)} s`);
             continue;
           }
-          tempPath = layout.tempClipPath(finalPath, token);
+          const tempPath = layout.tempClipPath(finalPath, token);
+          temps.add(tempPath);
           const args = buildClipEncodeArgs({ sourcePath: source.path, outputPath: tempPath, clip, settings, encoder: deps.encoder });
           const run = await runTool(deps.tools.ffmpeg, args, {
             cancelSignal: Context.current().cancellationSignal,
@@ -289,36 +309,21 @@ export function createVideoActivities(deps: ActivityDeps) {
               if (line.startsWith('frame=')) current = { clip: i, frame: Number(line.slice(6)) || 0 };
             },
           });
+          await finalizing;
           if (run.canceled) throw new CancelledFailure('encode cancelled');
           if (!run.ok) {
             const failure = classifyFfmpegFailure(run.stderrTail, run.exitCode, run.signal);
             if (failure.retryable) throw ApplicationFailure.create({ type: failure.type, message: failure.message });
-            unproducible.push({ line: clip.line, text: clipLineText(clip), reason: `ffmpeg failed: ${failure.message}` });
-            await rm(tempPath, { force: true });
-            tempPath = null;
+            notProduced(clip, `ffmpeg failed: ${failure.message}`);
             continue;
           }
-          const probe = await probeClip(deps.tools.ffprobe, tempPath);
-          if (!probe || probe.frames !== frames || probe.width !== settings.width || probe.height !== settings.height) {
-            unproducible.push({
-              line: clip.line,
-              text: clipLineText(clip),
-              reason: probe
-                ? `encoded ${probe.frames} of ${frames} frames at ${probe.width}x${probe.height}: the source ends before the clip does`
-                : 'encoded file is unreadable',
-            });
-            await rm(tempPath, { force: true });
-            tempPath = null;
-            continue;
-          }
-          const bytes = (await stat(tempPath)).size;
-          await rename(tempPath, finalPath);
-          tempPath = null;
-          produced.push({ file: basename(finalPath), startFrame: clip.startFrame, endFrame: clip.endFrame, frames, bytes });
+          finalizing = finalize(clip, tempPath, finalPath);
         }
+        await finalizing;
       } finally {
         stopHeartbeat();
-        if (tempPath) await rm(tempPath, { force: true });
+        await finalizing.catch(() => undefined);
+        await Promise.all([...temps].map((path) => rm(path, { force: true })));
       }
       return { produced, unproducible, encoder: describeEncoder(deps.encoder) };
     },

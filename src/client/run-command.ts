@@ -12,7 +12,7 @@ import { deriveBatchId } from '../core/hashing.js';
 import * as layout from '../core/layout.js';
 import { exitCodeForCounts, plural, summaryLine, type Report } from '../core/report.js';
 import type { BatchSummary, ReportCounts } from '../core/types.js';
-import { startDevServer, type DevServer } from '../server/dev-server.js';
+import { launchDevServer, type LaunchedDevServer } from '../server/dev-server.js';
 import { resolveMediaTools, resolveTool } from '../tools/binaries.js';
 import { describeEncoder, selectEncoder } from '../tools/encoder.js';
 import { readJsonIfExists } from '../tools/fs.js';
@@ -27,6 +27,8 @@ import type { RunOptions } from './options.js';
 
 const PROGRESS_POLL_MS = 1_000;
 const QUIET_STATUS_EVERY_MS = 30_000;
+/** The server drains for a second on SIGTERM; after a finished batch nothing is left to drain. */
+const SERVER_STOP_GRACE_MS = 300;
 
 async function requireInput(path: string, flag: string, kind: 'file' | 'dir'): Promise<void> {
   const info = await stat(path).catch(() => null);
@@ -122,23 +124,26 @@ export async function runCommand(options: RunOptions, out: (line: string) => voi
 
     const tools = resolveMediaTools();
     installRuntime(logger);
-    const selection = await selectEncoder(options.encoder, { ffmpeg: tools.ffmpeg, deviceId: options.deviceId, x265Preset: options.x265Preset });
-    if (selection.warning) logger.warn({}, selection.warning);
-
-    let address = options.temporalAddress;
-    let server: DevServer | null = null;
-    if (!address) {
-      server = await startDevServer({
+    // The embedded server boots while the encoder is checked.
+    let server: LaunchedDevServer | null = null;
+    if (!options.temporalAddress) {
+      server = await launchDevServer({
         temporalBin: resolveTool('temporal'),
         dbFile: layout.temporalDbPath(options.outDir),
         logFile: join(layout.stateDir(options.outDir), 'temporal-server.log'),
         namespace: options.namespace,
       });
       const devServer = server;
-      cleanups.unshift(() => devServer.stop());
-      address = server.address;
+      // Its state is durable in SQLite: a short grace keeps the exit quick.
+      cleanups.unshift(() => devServer.stop(SERVER_STOP_GRACE_MS));
+    }
+    const selection = await selectEncoder(options.encoder, { ffmpeg: tools.ffmpeg, deviceId: options.deviceId, x265Preset: options.x265Preset });
+    if (selection.warning) logger.warn({}, selection.warning);
+    if (server) {
+      await server.ready;
       await lock.update({ uiUrl: server.uiUrl });
     }
+    const address = server?.address ?? (options.temporalAddress as string);
 
     const nativeConnection = await NativeConnection.connect({ address });
     cleanups.unshift(() => nativeConnection.close());

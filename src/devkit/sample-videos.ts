@@ -36,8 +36,9 @@ export async function generateSample(ffmpeg: string, dir: string, spec: SampleSp
   const input =
     spec.pattern === 'index'
       ? ['-f', 'lavfi', '-i', `color=black:s=${PROBE_W}x${PROBE_H}:r=${spec.fps}:d=${spec.seconds},format=gray`, '-vf', indexFilter(spec)]
-      : ['-f', 'lavfi', '-i', `testsrc2=s=${spec.width}x${spec.height}:r=${spec.fps}:d=${spec.seconds}`, '-vf', 'noise=alls=12:allf=t,format=yuv420p'];
-  const quality = spec.pattern === 'index' ? ['-preset', 'ultrafast'] : ['-preset', 'veryfast', '-crf', '20'];
+      : ['-f', 'lavfi', '-i', `testsrc2=s=${spec.width}x${spec.height}:r=${spec.fps}:d=${spec.seconds}`, '-vf', 'noise=alls=6:allf=t,format=yuv420p'];
+  // noise: about what YouTube serves for 1080p H.264 (6 Mbit/s), so downloads take real time.
+  const quality = spec.pattern === 'index' ? ['-preset', 'ultrafast'] : ['-preset', 'veryfast', '-b:v', '6M', '-maxrate', '6M', '-bufsize', '12M'];
   await execa(ffmpeg, ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', ...input, '-c:v', 'libx264', ...quality, '-g', gop, '-movflags', '+faststart', path]);
   return path;
 }

@@ -25,7 +25,13 @@ export interface DevServer {
   uiUrl: string;
   namespace: string;
   pid: number | undefined;
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs`. Its state is durable in SQLite either way. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface LaunchedDevServer extends DevServer {
+  /** Resolves once the server answers and its namespace retention is set. */
+  ready: Promise<void>;
 }
 
 export interface DevServerOptions {
@@ -41,11 +47,12 @@ export interface DevServerOptions {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Starts `temporal server start-dev` on free loopback ports, with its state in a
+ * Launches `temporal server start-dev` on free loopback ports, with its state in a
  * SQLite file; it dies with this process (parent-death signal), and is never an
- * already running server: it is ours or the start fails.
+ * already running server: it is ours or the start fails. Returns at once, so the
+ * caller can prepare the rest while the server boots.
  */
-export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+export async function launchDevServer(options: DevServerOptions): Promise<LaunchedDevServer> {
   const namespace = options.namespace ?? 'default';
   const [port, uiPort, httpPort, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const [command, args] = withParentDeathSignal(options.temporalBin, [
@@ -59,45 +66,51 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     '--namespace', namespace,
     '--log-level', 'warn',
   ]);
-  const child = execa(command, args, { stdin: 'ignore', stdout: { file: options.logFile, append: true }, stderr: { file: options.logFile, append: true }, reject: false, cleanup: true });
+  const log = { file: options.logFile, append: true };
+  const child = execa(command, args, { stdin: 'ignore', stdout: log, stderr: log, reject: false, cleanup: true });
   let exited = false;
   void child.then(() => {
     exited = true;
   });
   const address = `${HOST}:${port}`;
-  const stop = async () => {
-    if (!exited) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await child;
-      clearTimeout(timer);
-    }
+  const stop = async (graceMs = 10_000) => {
+    if (exited) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await child;
+    clearTimeout(timer);
   };
 
-  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
-  for (;;) {
-    if (exited) {
-      await stop();
-      throw new Error(`temporal server start-dev exited early; see ${options.logFile}`);
-    }
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+  const ready = (async () => {
+    const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+    for (;;) {
+      if (exited) throw new Error(`temporal server start-dev exited early; see ${options.logFile}`);
       try {
-        await connection.workflowService.updateNamespace({
-          namespace,
-          config: { workflowExecutionRetentionTtl: msToTs(`${EMBEDDED_RETENTION_DAYS} days`) },
-        });
-      } finally {
-        await connection.close();
+        const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+        try {
+          await connection.workflowService.updateNamespace({
+            namespace,
+            config: { workflowExecutionRetentionTtl: msToTs(`${EMBEDDED_RETENTION_DAYS} days`) },
+          });
+        } finally {
+          await connection.close();
+        }
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) {
+          throw new Error(`temporal server did not come up at ${address} within the time allowed: ${(err as Error).message}`);
+        }
+        await sleep(100);
       }
-      break;
-    } catch (err) {
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`temporal server did not come up at ${address} within the time allowed: ${(err as Error).message}`);
-      }
-      await sleep(250);
     }
-  }
-  return { address, uiUrl: `http://${HOST}:${uiPort}`, namespace, pid: child.pid, stop };
+  })();
+  ready.catch(() => stop());
+  return { address, uiUrl: `http://${HOST}:${uiPort}`, namespace, pid: child.pid, stop, ready };
+}
+
+/** Launches the dev server and waits until it is ready. */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const server = await launchDevServer(options);
+  await server.ready;
+  return server;
 }
