@@ -47,8 +47,9 @@ export const BATCH_DEFAULTS = {
 export const ACTIVITY_DEFAULTS = {
   /** Long activities heartbeat at least this often while their process runs. */
   heartbeatTimeoutSeconds: 30,
-  download: { startToCloseMinutes: 180, maximumAttempts: 3, initialIntervalSeconds: 10 },
-  encode: { startToCloseMinutes: 240, maximumAttempts: 3, initialIntervalSeconds: 5 },
+  // Attempts also end when a worker dies mid-activity: allow a few restarts.
+  download: { startToCloseMinutes: 180, maximumAttempts: 5, initialIntervalSeconds: 10 },
+  encode: { startToCloseMinutes: 240, maximumAttempts: 5, initialIntervalSeconds: 5 },
   quick: { startToCloseMinutes: 2, maximumAttempts: 10, initialIntervalSeconds: 1 },
   report: { startToCloseMinutes: 30, maximumAttempts: 10, initialIntervalSeconds: 1 },
 } as const;

@@ -68,12 +68,10 @@ export async function acquireRunLock(path: string, what: string): Promise<RunLoc
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    let current: LockHolder | null = null;
-    try {
-      current = JSON.parse(await readFile(path, 'utf8')) as LockHolder;
-    } catch {
-      current = null; // unreadable or half-written by a killed run: stale
-    }
+    // Unreadable or half-written by a killed run: stale.
+    const current = await readFile(path, 'utf8')
+      .then((text) => JSON.parse(text) as LockHolder)
+      .catch(() => null);
     if (current && (current.host !== holder.host || isAlive(current))) {
       const ui = current.uiUrl ? `; its Temporal UI is at ${current.uiUrl}` : '';
       throw new CliError(`${what} is in use by another vstream run (pid ${current.pid} on ${current.host}, since ${current.startedAt})${ui}`);

@@ -98,7 +98,7 @@ export async function launchDevServer(options: DevServerOptions): Promise<Launch
         return;
       } catch (err) {
         if (Date.now() > deadline) {
-          throw new Error(`temporal server did not come up at ${address} within the time allowed: ${(err as Error).message}`);
+          throw new Error(`temporal server did not come up at ${address} within the time allowed: ${(err as Error).message}`, { cause: err });
         }
         await sleep(100);
       }

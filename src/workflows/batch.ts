@@ -24,23 +24,11 @@ import {
 import { withDefaultSettings } from '../core/encode-settings.js';
 import { countOf, emptyStatusCounts } from '../core/report.js';
 import type { BatchSummary, VideoEntry } from '../core/types.js';
+import { activityOptions } from './activity-options.js';
 import { progressQuery, videoFinishedSignal } from './definitions.js';
 import { videoWorkflow } from './video.js';
 
-const { prepareBatch, readVideoPage } = proxyActivities<SharedActivities>({
-  startToCloseTimeout: `${ACTIVITY_DEFAULTS.report.startToCloseMinutes}m`,
-  retry: {
-    initialInterval: `${ACTIVITY_DEFAULTS.report.initialIntervalSeconds}s`,
-    maximumAttempts: ACTIVITY_DEFAULTS.report.maximumAttempts,
-  },
-});
-const { writeReport } = proxyActivities<SharedActivities>({
-  startToCloseTimeout: `${ACTIVITY_DEFAULTS.report.startToCloseMinutes}m`,
-  retry: {
-    initialInterval: `${ACTIVITY_DEFAULTS.report.initialIntervalSeconds}s`,
-    maximumAttempts: ACTIVITY_DEFAULTS.report.maximumAttempts,
-  },
-});
+const { prepareBatch, readVideoPage, writeReport } = proxyActivities<SharedActivities>(activityOptions(ACTIVITY_DEFAULTS.report));
 
 /**
  * A batch: one video workflow per unique video of the URL list, at most `workers`

@@ -15,44 +15,17 @@ import type { VideoInput } from '../core/batch-input.js';
 import { ErrorType } from '../core/errors.js';
 import type { ClipOutput, LineError, VideoResult } from '../core/types.js';
 import { buildVideoResult, skippedResult, type Failure } from '../core/video-result.js';
+import { activityOptions } from './activity-options.js';
 import { videoFinishedSignal } from './definitions.js';
 
-const { verifyClip, recordVideo } = proxyActivities<SharedActivities>({
-  startToCloseTimeout: `${ACTIVITY_DEFAULTS.quick.startToCloseMinutes}m`,
-  retry: {
-    initialInterval: `${ACTIVITY_DEFAULTS.quick.initialIntervalSeconds}s`,
-    maximumAttempts: ACTIVITY_DEFAULTS.quick.maximumAttempts,
-  },
-});
+const { verifyClip, recordVideo } = proxyActivities<SharedActivities>(activityOptions(ACTIVITY_DEFAULTS.quick));
 
 /** Activities routed to the host that verified the video: its disk holds the source. */
 function hostActivities(taskQueue: string, heartbeatTimeoutSeconds: number) {
-  const { download } = proxyActivities<HostActivities>({
-    taskQueue,
-    startToCloseTimeout: `${ACTIVITY_DEFAULTS.download.startToCloseMinutes}m`,
-    heartbeatTimeout: `${heartbeatTimeoutSeconds}s`,
-    retry: {
-      initialInterval: `${ACTIVITY_DEFAULTS.download.initialIntervalSeconds}s`,
-      maximumAttempts: ACTIVITY_DEFAULTS.download.maximumAttempts,
-    },
-  });
-  const { encodeClips } = proxyActivities<HostActivities>({
-    taskQueue,
-    startToCloseTimeout: `${ACTIVITY_DEFAULTS.encode.startToCloseMinutes}m`,
-    heartbeatTimeout: `${heartbeatTimeoutSeconds}s`,
-    retry: {
-      initialInterval: `${ACTIVITY_DEFAULTS.encode.initialIntervalSeconds}s`,
-      maximumAttempts: ACTIVITY_DEFAULTS.encode.maximumAttempts,
-    },
-  });
-  const { deleteSource } = proxyActivities<HostActivities>({
-    taskQueue,
-    startToCloseTimeout: `${ACTIVITY_DEFAULTS.quick.startToCloseMinutes}m`,
-    retry: {
-      initialInterval: `${ACTIVITY_DEFAULTS.quick.initialIntervalSeconds}s`,
-      maximumAttempts: ACTIVITY_DEFAULTS.quick.maximumAttempts,
-    },
-  });
+  const heartbeatTimeout = `${heartbeatTimeoutSeconds}s` as const;
+  const { download } = proxyActivities<HostActivities>(activityOptions(ACTIVITY_DEFAULTS.download, { taskQueue, heartbeatTimeout }));
+  const { encodeClips } = proxyActivities<HostActivities>(activityOptions(ACTIVITY_DEFAULTS.encode, { taskQueue, heartbeatTimeout }));
+  const { deleteSource } = proxyActivities<HostActivities>(activityOptions(ACTIVITY_DEFAULTS.quick, { taskQueue }));
   return { download, encodeClips, deleteSource };
 }
 

@@ -71,7 +71,27 @@ test('kill -9 mid-batch, twice, then re-runs resume without rewriting a clip', a
     10_000,
   );
 
-  // 3. The same command resumes and completes the batch.
+  // 3. Ctrl-C stops the run with 130 and takes its children along; a second run on
+  //    the same output folder meanwhile is refused.
+  const interrupted = startCli(args);
+  const busy = await waitFor(
+    'the run to be at work',
+    () => {
+      const tree = descendants(interrupted.child.pid as number);
+      return tree.some((p) => p.command === 'temporal') && interrupted.output.stdout.includes('resuming batch') ? tree : null;
+    },
+    120_000,
+  );
+  const refused = await runCli(args);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /output folder .* is in use by another vstream run \(pid \d+/);
+  interrupted.child.kill('SIGINT');
+  const stopped = await interrupted.done;
+  assert.equal(stopped.code, 130, stopped.stderr);
+  assert.match(stopped.stdout, /running the same command again resumes/);
+  await waitFor('the interrupted run\'s children to exit', () => busy.every((p) => !isAlive(p.pid)), 10_000);
+
+  // 4. The same command resumes and completes the batch.
   const third = await runCli(args);
   assert.equal(third.code, 0, `${third.stdout}\n${third.stderr}`);
   assert.match(third.stdout, /resuming batch/);
@@ -86,7 +106,7 @@ test('kill -9 mid-batch, twice, then re-runs resume without rewriting a clip', a
   assert.deepEqual((await listFiles(dirs.out)).filter((f) => f.includes('tmp')), []);
   assert.deepEqual(await listFiles(dirs.work), []);
 
-  // 4. Once finished, a re-run makes no request at all.
+  // 5. Once finished, a re-run makes no request at all.
   const requests = server.requests.length;
   const fourth = await runCli(args);
   assert.equal(fourth.code, 0);

@@ -1,0 +1,32 @@
+// Lint rules that catch what the compiler cannot (samples-typescript habits):
+// promises must be handled, and workflow code must not reach Node built-ins.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', '.tools/', 'demo-out/', 'bench-out/', 'bin/', 'scripts/', 'eslint.config.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'before', 'after'] }] },
+      ],
+      '@typescript-eslint/no-misused-promises': 'error',
+      'no-constant-condition': ['error', { checkLoops: false }],
+    },
+  },
+  {
+    files: ['src/workflows/**/*.ts', 'src/core/**/*.ts', 'src/config.ts'],
+    ignores: ['src/core/hashing.ts', 'src/core/layout.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)].map((name) => ({ name, message: 'workflow code must stay deterministic: no Node built-ins' })) },
+      ],
+    },
+  },
+);

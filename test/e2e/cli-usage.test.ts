@@ -1,0 +1,32 @@
+// Usage errors: exit 2 with one line naming the problem, before anything starts.
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { runCli, tempDir } from '../helpers/e2e.js';
+
+let root: string;
+before(async () => {
+  root = await tempDir('usage');
+  await mkdir(join(root, 'clips'));
+  await writeFile(join(root, 'urls.txt'), 'http://127.0.0.1:1/a.mp4\n');
+});
+
+const cases: Array<[string, () => string[], RegExp]> = [
+  ['an unknown flag', () => ['run', '-u', join(root, 'urls.txt'), '-c', join(root, 'clips'), '-o', join(root, 'out'), '--frobnicate'], /unknown option '--frobnicate'/],
+  ['a missing required flag', () => ['run', '-u', join(root, 'urls.txt'), '-o', join(root, 'out')], /required option '-c, --input-clip-dir <dir>' not specified/],
+  ['a missing URL list', () => ['run', '-u', join(root, 'nope.txt'), '-c', join(root, 'clips'), '-o', join(root, 'out')], /--urls-file: no such file: .*nope\.txt/],
+  ['a missing clip folder', () => ['run', '-u', join(root, 'urls.txt'), '-c', join(root, 'nope'), '-o', join(root, 'out')], /--input-clip-dir: no such folder: .*nope/],
+  ['a bad number', () => ['run', '-u', join(root, 'urls.txt'), '-c', join(root, 'clips'), '-o', join(root, 'out'), '-w', 'many'], /--workers must be a number/],
+  ['an unknown command', () => ['frobnicate'], /unknown command 'frobnicate'/],
+];
+
+for (const [what, args, message] of cases) {
+  test(`${what}: exit 2 and one line`, async () => {
+    const run = await runCli(args());
+    assert.equal(run.code, 2);
+    const lines = run.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, run.stderr);
+    assert.match(lines[0] ?? '', message);
+  });
+}
