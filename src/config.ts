@@ -35,6 +35,18 @@ export const RUN_DEFAULTS = {
   x265Preset: 'fast',
 } as const;
 
+export const WORKER_DEFAULTS = {
+  namespace: 'default',
+  /** Where `vstream worker` finds Temporal unless told otherwise. */
+  temporalAddress: '127.0.0.1:7233',
+  /** Downloads + encodes at once on one host. */
+  slots: 2,
+  /** Running activities may finish this long after a worker is asked to stop. */
+  shutdownGraceTime: '30s',
+  /** `vstream run` on Ctrl-C: stop soon; the next run resumes. */
+  runShutdownGraceTime: '5s',
+} as const;
+
 export const BATCH_DEFAULTS = {
   /** Videos read from the snapshot per readVideoPage call. */
   pageSize: 200,

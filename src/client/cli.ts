@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
-import { ACTIVITY_DEFAULTS } from '../config.js';
 import { ToolMissingError } from '../tools/binaries.js';
 import { EncoderUnavailableError } from '../tools/encoder.js';
 import { CliError, ExitCode } from './exit-codes.js';
@@ -41,16 +40,16 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .option('--temporal-address <host:port>', 'use this Temporal server instead of an embedded one')
       .option('--batch-id <id>', 'batch ID (default: derived from the paths and encode settings)')
       .option('--retry-failed', 'run the failed and partial videos of a finished batch again')
-      .option('--heartbeat-timeout <seconds>', 'how soon a lost download or encode is retried', String(ACTIVITY_DEFAULTS.heartbeatTimeoutSeconds)),
+      .option('--heartbeat-timeout <seconds>', 'how soon a lost download or encode is retried', OPTION_DEFAULTS.heartbeatTimeout),
   ).action(async (raw: Record<string, unknown>) => setExitCode(await runCommand(parseRunOptions(raw))));
 
   addWorkerOptions(
     program
       .command('worker')
       .description('run a long-lived worker against a Temporal server')
-      .option('--temporal-address <host:port>', 'Temporal server', '127.0.0.1:7233')
+      .option('--temporal-address <host:port>', 'Temporal server', OPTION_DEFAULTS.temporalAddress)
       .option('--host-id <name>', 'names this host\'s task queue', hostname().replace(/[^A-Za-z0-9._-]/g, '-'))
-      .option('--slots <n>', 'downloads and encodes at once on this host', '2'),
+      .option('--slots <n>', 'downloads and encodes at once on this host', OPTION_DEFAULTS.slots),
   ).action(async (raw: Record<string, unknown>) => setExitCode(await workerCommand(parseWorkerOptions(raw))));
 
   program

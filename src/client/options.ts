@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_ENCODE_SETTINGS, RUN_DEFAULTS } from '../config.js';
+import { ACTIVITY_DEFAULTS, DEFAULT_ENCODE_SETTINGS, RUN_DEFAULTS, WORKER_DEFAULTS } from '../config.js';
 import { batchIdProblem } from '../core/hashing.js';
 import type { EncodeSettings, EncoderChoice } from '../core/types.js';
 import { UsageError } from './exit-codes.js';
@@ -138,5 +138,8 @@ export const OPTION_DEFAULTS = {
   logLevel: RUN_DEFAULTS.logLevel,
   encoder: RUN_DEFAULTS.encoder,
   x265Preset: RUN_DEFAULTS.x265Preset,
-  namespace: 'default',
+  namespace: WORKER_DEFAULTS.namespace,
+  temporalAddress: WORKER_DEFAULTS.temporalAddress,
+  slots: String(WORKER_DEFAULTS.slots),
+  heartbeatTimeout: String(ACTIVITY_DEFAULTS.heartbeatTimeoutSeconds),
 };

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { checkOutputSettings, readSnapshotMeta } from '../activities/batch.js';
-import { SHARED_TASK_QUEUE, STATE_DIR_NAME, WORKFLOW_TYPES } from '../config.js';
+import { SHARED_TASK_QUEUE, STATE_DIR_NAME, WORKER_DEFAULTS, WORKFLOW_TYPES } from '../config.js';
 import type { BatchInput, BatchProgress } from '../core/batch-input.js';
 import { deriveBatchId } from '../core/hashing.js';
 import * as layout from '../core/layout.js';
@@ -153,7 +153,7 @@ export async function runCommand(options: RunOptions, out: (line: string) => voi
       hostId: hostname().replace(/[^A-Za-z0-9._-]/g, '-'),
       deps: { tools, encoder: selection.encoder, logger },
       hostSlots: options.workers,
-      shutdownGraceTime: '5s',
+      shutdownGraceTime: WORKER_DEFAULTS.runShutdownGraceTime,
     });
     const workersDone = workers.run();
     cleanups.unshift(async () => {

@@ -24,7 +24,6 @@ export async function workerCommand(options: WorkerOptions, out: (line: string) 
     hostId: options.hostId,
     deps: { tools, encoder: selection.encoder, logger },
     hostSlots: options.slots,
-    shutdownGraceTime: '30s',
   });
   let signalled = false;
   const stop = () => {

@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { execa } from 'execa';
+import { WORKER_DEFAULTS } from '../config.js';
 import { withParentDeathSignal } from '../tools/process.js';
 
 /** Namespace retention for the embedded server: history stays browsable for a month. */
@@ -53,7 +54,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * caller can prepare the rest while the server boots.
  */
 export async function launchDevServer(options: DevServerOptions): Promise<LaunchedDevServer> {
-  const namespace = options.namespace ?? 'default';
+  const namespace = options.namespace ?? WORKER_DEFAULTS.namespace;
   const [port, uiPort, httpPort, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const [command, args] = withParentDeathSignal(options.temporalBin, [
     'server', 'start-dev',

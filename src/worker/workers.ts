@@ -1,6 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createHostActivities, createSharedActivities, type ActivityDeps } from '../activities/index.js';
-import { SHARED_TASK_QUEUE, hostTaskQueue } from '../config.js';
+import { SHARED_TASK_QUEUE, WORKER_DEFAULTS, hostTaskQueue } from '../config.js';
 import { workflowSource } from './workflow-source.js';
 
 export interface VstreamWorkersOptions {
@@ -31,7 +31,7 @@ export interface VstreamWorkers {
 export async function createVstreamWorkers(options: VstreamWorkersOptions): Promise<VstreamWorkers> {
   const hostQueue = hostTaskQueue(options.hostId);
   const deps: ActivityDeps = { ...options.deps, hostQueue };
-  const shutdownGraceTime = options.shutdownGraceTime ?? '10s';
+  const shutdownGraceTime = options.shutdownGraceTime ?? WORKER_DEFAULTS.shutdownGraceTime;
   const shared = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,

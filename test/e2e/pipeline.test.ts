@@ -8,7 +8,8 @@ import type { Report } from '../../src/core/report.js';
 import { startMediaServer, type MediaServer } from '../../src/devkit/media-server.js';
 import { expectedSourceFrame, generateSample, readFrameIndex, type SampleSpec } from '../../src/devkit/sample-videos.js';
 import { resolveTool } from '../../src/tools/binaries.js';
-import { checkClip, listFiles, runCli, tempDir, type CliRun } from '../helpers/e2e.js';
+import { probeClip } from '../../src/tools/probe.js';
+import { fileIdentity, listFiles, runCli, tempDir, type CliRun } from '../helpers/e2e.js';
 
 const ffmpeg = resolveTool('ffmpeg');
 const ffprobe = resolveTool('ffprobe');
@@ -33,15 +34,15 @@ const CASES: Record<string, Case> = {
 };
 
 let server: MediaServer;
-let dirs: { root: string; out: string; work: string; clips: string; urls: string };
+let dirs: { root: string; out: string; work: string; clips: string; urls: string; sources: string };
 let run: CliRun;
 let report: Report;
 
 before(async () => {
   const root = await tempDir('e2e');
-  dirs = { root, out: join(root, 'out'), work: join(root, 'work'), clips: join(root, 'clips'), urls: join(root, 'urls.txt') };
-  await mkdir(dirs.clips, { recursive: true });
   const sources = join(root, 'sources');
+  dirs = { root, out: join(root, 'out'), work: join(root, 'work'), clips: join(root, 'clips'), urls: join(root, 'urls.txt'), sources };
+  await mkdir(dirs.clips, { recursive: true });
   for (const c of Object.values(CASES)) {
     if (!c.missing) await generateSample(ffmpeg, sources, c.spec);
     if (c.clips !== null) await writeFile(join(dirs.clips, `${c.spec.name}.txt`), c.clips);
@@ -64,13 +65,15 @@ before(async () => {
     url('pastend'),
   ];
   await writeFile(dirs.urls, `${lines.join('\n')}\n`);
-  run = await runCli(['run', '-u', dirs.urls, '-c', dirs.clips, '-o', dirs.out, '--work-dir', dirs.work, '-w', '2', '-d', '0', '--x265-preset', 'ultrafast']);
+  run = await runCli(runArgs());
   report = JSON.parse(await readFile(join(dirs.out, '_vstream', 'report.json'), 'utf8')) as Report;
 });
 
 after(async () => {
   await server?.close();
 });
+
+const runArgs = (...extra: string[]) => ['run', '-u', dirs.urls, '-c', dirs.clips, '-o', dirs.out, '--work-dir', dirs.work, '-w', '2', '-d', '0', '--x265-preset', 'ultrafast', ...extra];
 
 const video = (id: string) => {
   const found = report.videos.find((v) => v.videoId === id);
@@ -111,7 +114,7 @@ describe('vstream run, end to end', () => {
     assert.deepEqual(files.filter((f) => f.includes('vstream-tmp')), [], 'no temporary file left');
     for (const v of report.videos) {
       for (const clip of v.clips) {
-        const probe = await checkClip(ffprobe, join(dirs.out, v.videoId, clip.file));
+        const probe = await probeClip(ffprobe, join(dirs.out, v.videoId, clip.file));
         assert.deepEqual(probe, { frames: clip.endFrame - clip.startFrame, width: 1280, height: 720 }, `${clip.file}`);
         assert.equal(clip.frames, clip.endFrame - clip.startFrame);
         assert.ok(clip.bytes > 0);
@@ -206,10 +209,29 @@ describe('vstream run, end to end', () => {
 
   test('a finished batch re-run downloads nothing and exits with the same code', async () => {
     const before = server.requests.length;
-    const again = await runCli(['run', '-u', dirs.urls, '-c', dirs.clips, '-o', dirs.out, '--work-dir', dirs.work, '-w', '2', '-d', '0', '--x265-preset', 'ultrafast']);
+    const again = await runCli(runArgs());
     assert.equal(again.code, 3);
     assert.match(again.stdout, /already finished/);
     assert.match(again.stdout, /done: 8 videos: 4 succeeded, 2 partial, 1 skipped, 1 failed/);
     assert.equal(server.requests.length, before);
+  });
+
+  test('--retry-failed runs the failed and partial videos again and keeps what is done', async () => {
+    await generateSample(ffmpeg, dirs.sources, CASES.missing?.spec as SampleSpec); // the 404 is fixed
+    const kept = [...video('idx30').clips.map((c) => join('idx30', c.file)), ...video('malformed').clips.map((c) => join('malformed', c.file))];
+    const identities = await Promise.all(kept.map((f) => fileIdentity(join(dirs.out, f))));
+    const requestsBefore = (name: string) => server.requestsFor(`${name}.mp4`).length;
+    const before = Object.fromEntries(Object.keys(CASES).map((name) => [name, requestsBefore(name)]));
+
+    const retry = await runCli(runArgs('--retry-failed'));
+    assert.equal(retry.code, 3, retry.stderr);
+    const retried = JSON.parse(await readFile(join(dirs.out, '_vstream', 'report.json'), 'utf8')) as Report;
+    assert.deepEqual(retried.counts, { videos: 8, succeeded: 5, partial: 2, skipped: 1, failed: 0, clips: 11, rejectedLines: 3 });
+    assert.equal(retried.videos.find((v) => v.videoId === 'missing')?.status, 'succeeded');
+    for (const done of ['idx30', 'idx60', 'portrait', 'rate25', 'noclip', 'malformed']) {
+      assert.equal(requestsBefore(done), before[done], `${done} is not downloaded again`);
+    }
+    assert.ok(requestsBefore('pastend') > (before.pastend ?? 0), 'a partial video with a missing clip is tried again');
+    assert.deepEqual(await Promise.all(kept.map((f) => fileIdentity(join(dirs.out, f)))), identities, 'no clip is written again');
   });
 });

@@ -8,7 +8,8 @@ import { after, before, test } from 'node:test';
 import { startMediaServer, type MediaServer } from '../../src/devkit/media-server.js';
 import { generateSample } from '../../src/devkit/sample-videos.js';
 import { resolveTool } from '../../src/tools/binaries.js';
-import { checkClip, descendants, fileIdentity, isAlive, listFiles, listProcesses, runCli, startCli, tempDir, waitFor } from '../helpers/e2e.js';
+import { probeClip } from '../../src/tools/probe.js';
+import { descendants, fileIdentity, isAlive, listFiles, listProcesses, runCli, startCli, tempDir, waitFor } from '../helpers/e2e.js';
 
 const ffmpeg = resolveTool('ffmpeg');
 const ffprobe = resolveTool('ffprobe');
@@ -98,7 +99,7 @@ test('kill -9 mid-batch, twice, then re-runs resume without rewriting a clip', a
   const all = await finalClips();
   assert.equal(all.length, VIDEOS.length * CLIPS.length);
   for (const file of all) {
-    assert.deepEqual(await checkClip(ffprobe, join(dirs.out, file)), { frames: 30, width: 1280, height: 720 }, file);
+    assert.deepEqual(await probeClip(ffprobe, join(dirs.out, file)), { frames: 30, width: 1280, height: 720 }, file);
   }
   for (const [file, identity] of identities) {
     assert.deepEqual(await fileIdentity(join(dirs.out, file)), identity, `${file} was not written again`);

@@ -11,7 +11,8 @@ import { startMediaServer, type MediaServer } from '../../src/devkit/media-serve
 import { generateSample } from '../../src/devkit/sample-videos.js';
 import { startDevServer, type DevServer } from '../../src/server/dev-server.js';
 import { resolveTool } from '../../src/tools/binaries.js';
-import { checkClip, startCli, tempDir, waitFor, type StartedCli } from '../helpers/e2e.js';
+import { probeClip } from '../../src/tools/probe.js';
+import { startCli, tempDir, waitFor, type StartedCli } from '../helpers/e2e.js';
 
 const temporal = resolveTool('temporal');
 let media: MediaServer;
@@ -57,7 +58,7 @@ test('temporal workflow start --input-file batch.json runs a batch on `vstream w
   assert.equal(report.batchId, 'cli-batch', 'the batch ID defaults to the workflow ID');
   assert.deepEqual(report.counts, { videos: 1, succeeded: 1, partial: 0, skipped: 0, failed: 0, clips: 2, rejectedLines: 0 });
   for (const clip of report.videos[0]?.clips ?? []) {
-    assert.deepEqual(await checkClip(resolveTool('ffprobe'), join(root, 'out', 'cli1', clip.file)), { frames: 20, width: 1280, height: 720 });
+    assert.deepEqual(await probeClip(resolveTool('ffprobe'), join(root, 'out', 'cli1', clip.file)), { frames: 20, width: 1280, height: 720 });
   }
 });
 

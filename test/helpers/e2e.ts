@@ -4,7 +4,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { probeClip } from '../../src/tools/probe.js';
 import { CLI, ROOT } from './paths.js';
 
 export async function tempDir(prefix: string): Promise<string> {
@@ -98,16 +97,6 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-export interface ClipCheck {
-  frames: number;
-  width: number;
-  height: number;
-}
-
-export async function checkClip(ffprobe: string, path: string): Promise<ClipCheck | null> {
-  return probeClip(ffprobe, path);
 }
 
 export async function fileIdentity(path: string): Promise<{ ino: number; mtimeMs: number }> {

@@ -11,7 +11,6 @@ const raw = (over: Record<string, unknown> = {}) => ({
   inputClipDir: 'clips',
   outputDir: 'out',
   ...OPTION_DEFAULTS,
-  heartbeatTimeout: '30',
   ...over,
 });
 
