@@ -119,8 +119,12 @@ export async function runCommand(options: RunOptions, out: (line: string) => voi
       return exitCodeForCounts(storedReport.counts);
     }
 
-    const removed = await sweepTemporaryClips(options.outDir);
-    if (removed > 0) logger.info({ removed }, 'removed temporary clip files left by an earlier run');
+    if (!options.temporalAddress) {
+      // Only this run writes here (the lock): a temporary file is a killed run's leftover.
+      // With a shared server, other hosts' workers may be writing: their activities clean up.
+      const removed = await sweepTemporaryClips(options.outDir);
+      if (removed > 0) logger.info({ removed }, 'removed temporary clip files left by an earlier run');
+    }
 
     const tools = resolveMediaTools();
     installRuntime(logger);
