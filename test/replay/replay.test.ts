@@ -1,0 +1,26 @@
+// Recorded histories of earlier workflow versions (test/fixtures/histories/, made by
+// record-histories.ts) must replay on today's workflow code without nondeterminism.
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
+import { Worker } from '@temporalio/worker';
+import { workflowSource } from '../../src/worker/workflow-source.js';
+import { FIXTURES } from '../helpers/paths.js';
+
+test('recorded batch and video histories replay on the current workflow code', async () => {
+  const dir = join(FIXTURES, 'histories');
+  const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as Array<{ file: string; workflowId: string }>;
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.json') && f !== 'index.json');
+  assert.deepEqual(index.map((e) => e.file).sort(), files.sort(), 'every history is indexed');
+  assert.ok(files.some((f) => f.includes('-batch-')) && files.some((f) => f.includes('-video-')), 'histories are committed');
+  const histories = await Promise.all(
+    index.map(async ({ file, workflowId }) => ({ workflowId, history: historyFromJSON(JSON.parse(await readFile(join(dir, file), 'utf8'))) })),
+  );
+  const failures: string[] = [];
+  for await (const result of Worker.runReplayHistories({ ...workflowSource() }, histories)) {
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  assert.deepEqual(failures, []);
+});
