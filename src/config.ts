@@ -54,6 +54,8 @@ export const BATCH_DEFAULTS = {
   maxStartsPerRun: 400,
   /** Finished videos kept in the progress query for display. */
   recentLimit: 100,
+  /** How long a cancelled batch waits for its videos to clean up and report. */
+  cancelWaitMinutes: 10,
 } as const;
 
 export const ACTIVITY_DEFAULTS = {

@@ -1,13 +1,16 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
+import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { access, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import { access, copyFile, mkdir, open, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { ApplicationFailure } from '@temporalio/common';
 import { describeSettingsDifference, settingsProblems } from '../core/encode-settings.js';
 import { ErrorType } from '../core/errors.js';
 import * as layout from '../core/layout.js';
-import { buildReport, type Report } from '../core/report.js';
-import type { BatchSummary, EncodeSettings, LineError, VideoEntry, VideoResult } from '../core/types.js';
+import { ReportTally, unrecordedResult, type ReportHead } from '../core/report.js';
+import type { BatchSummary, EncodeSettings, LineError, PriorResult, VideoEntry, VideoResult } from '../core/types.js';
 import { UrlListParser } from '../core/url-list.js';
 import { readJsonIfExists, writeJsonAtomic } from '../tools/fs.js';
 import type { ActivityDeps } from './deps.js';
@@ -41,7 +44,11 @@ export interface WriteReportInput {
   outDir: string;
   batchId: string;
   startedAt: string;
+  /** Videos without a result were cancelled with the batch. */
+  cancelled?: boolean;
 }
+
+export type PagedVideo = VideoEntry & { prior: PriorResult | null };
 
 const invalidInput = (message: string) => ApplicationFailure.create({ type: ErrorType.InvalidInput, message, nonRetryable: true });
 
@@ -169,47 +176,71 @@ export function createBatchActivities(deps: ActivityDeps) {
       const existing = await readSnapshotMeta(input.outDir, input.batchId);
       if (existing) return existing;
       const meta = await writeSnapshot(input);
+      // A new batch in this folder: its finished videos are appended from now on.
+      await writeFile(layout.reportLinesPath(input.outDir), '');
       deps.logger.info({ batchId: input.batchId, videos: meta.videos, rejectedLines: meta.rejectedLines }, 'URL list snapshot written');
       return meta;
     },
 
-    async readVideoPage(input: ReadPageInput): Promise<VideoEntry[]> {
-      return readSnapshotPage(input.outDir, input.batchId, input.offset, input.limit);
+    /** A page of the snapshot, with what earlier runs of the batch recorded for each video. */
+    async readVideoPage(input: ReadPageInput): Promise<PagedVideo[]> {
+      const page = await readSnapshotPage(input.outDir, input.batchId, input.offset, input.limit);
+      return Promise.all(
+        page.map(async (video) => {
+          const recorded = await readJsonIfExists<VideoResult>(layout.resultPath(input.outDir, input.batchId, video.videoId));
+          return { ...video, prior: recorded ? { status: recorded.status, clips: recorded.clips.length } : null };
+        }),
+      );
     },
 
-    /** Builds report.json from the snapshot and every video's recorded result. */
+    /**
+     * Streams the report from the snapshot and every video's recorded result:
+     * report.jsonl (one line per video, list order), then report.json (summary and
+     * videos). Nothing holds the whole list in memory.
+     */
     async writeReport(input: WriteReportInput): Promise<BatchSummary> {
       const paths = layout.snapshotPaths(input.outDir, input.batchId);
       const rejectedLines = JSON.parse(await readFile(paths.rejected, 'utf8')) as LineError[];
-      const videos: VideoResult[] = [];
+      const tally = new ReportTally();
+      const linesPath = join(paths.dir, 'report.jsonl');
+      const lines = createWriteStream(`${linesPath}.tmp`);
       for await (const line of createInterface({ input: createReadStream(paths.videos), crlfDelay: Infinity })) {
         if (line === '') continue;
         const video = JSON.parse(line) as VideoEntry;
         const recorded = await readJsonIfExists<VideoResult>(layout.resultPath(input.outDir, input.batchId, video.videoId));
-        videos.push(
-          recorded ?? {
-            videoId: video.videoId,
-            line: video.line,
-            url: video.url,
-            status: 'failed',
-            reason: 'no result was recorded for this video',
-            errorType: ErrorType.Unknown,
-            clipErrors: [],
-            clips: [],
-          },
-        );
+        const result = recorded ?? unrecordedResult(video, input.cancelled ?? false);
+        tally.add(result);
+        if (!lines.write(`${JSON.stringify(result)}\n`)) await once(lines, 'drain');
       }
-      const report: Report = buildReport({
+      lines.end();
+      await finished(lines);
+      await rename(`${linesPath}.tmp`, linesPath);
+
+      const head: ReportHead = {
         batchId: input.batchId,
         startedAt: input.startedAt,
         finishedAt: new Date().toISOString(),
+        counts: tally.counts(rejectedLines.length),
         rejectedLines,
-        videos,
-      });
-      const reportPath = layout.latestReportPath(input.outDir);
-      await writeJsonAtomic(layout.batchReportPath(input.outDir, input.batchId), report);
-      await writeJsonAtomic(reportPath, report);
-      return { batchId: report.batchId, startedAt: report.startedAt, finishedAt: report.finishedAt, counts: report.counts, reportPath };
+      };
+      const reportPath = layout.batchReportPath(input.outDir, input.batchId);
+      const report = createWriteStream(`${reportPath}.tmp`);
+      report.write(`${JSON.stringify(head, null, 2).replace(/\n}$/, ',\n  "videos": [')}`);
+      let first = true;
+      for await (const line of createInterface({ input: createReadStream(linesPath), crlfDelay: Infinity })) {
+        if (!report.write(`${first ? '\n' : ',\n'}    ${line}`)) await once(report, 'drain');
+        first = false;
+      }
+      report.end(`${first ? '' : '\n  '}]\n}\n`);
+      await finished(report);
+      await rename(`${reportPath}.tmp`, reportPath);
+      // The output folder's report is this batch's, the latest one.
+      await copyFile(reportPath, `${layout.latestReportPath(input.outDir)}.tmp`);
+      await rename(`${layout.latestReportPath(input.outDir)}.tmp`, layout.latestReportPath(input.outDir));
+      await copyFile(linesPath, `${layout.reportLinesPath(input.outDir)}.tmp`);
+      await rename(`${layout.reportLinesPath(input.outDir)}.tmp`, layout.reportLinesPath(input.outDir));
+      const { batchId, startedAt, finishedAt, counts } = head;
+      return { batchId, startedAt, finishedAt, counts, reportPath: layout.latestReportPath(input.outDir) };
     },
   };
 }

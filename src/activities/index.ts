@@ -22,6 +22,7 @@ export function createHostActivities(deps: ActivityDeps) {
     download: video.download,
     encodeClips: video.encodeClips,
     deleteSource: video.deleteSource,
+    finishVideo: video.finishVideo,
   };
 }
 

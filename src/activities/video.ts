@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { parseClipFile } from '../core/clip-file.js';
@@ -77,6 +77,10 @@ export interface DeleteSourceInput {
   workDir: string;
 }
 
+export interface FinishVideoInput extends RecordVideoInput {
+  workDir: string;
+}
+
 export interface RecordVideoInput {
   batchId: string;
   outDir: string;
@@ -96,6 +100,25 @@ function startHeartbeat(details: () => unknown, configuredMs: number | undefined
   beat();
   const timer = setInterval(beat, intervalMs);
   return () => clearInterval(timer);
+}
+
+/** What encodeClips heartbeats: enough for a retry to skip the clips already made. */
+export interface EncodeProgress {
+  phase: 'encode';
+  clips: number;
+  produced: ClipOutput[];
+  unproducible: number;
+  clip: number;
+  frame: number;
+}
+
+/** A clip an earlier attempt reported as made, still on disk with the same size. */
+async function fromEarlierAttempt(earlier: ClipOutput[], finalPath: string): Promise<ClipOutput | null> {
+  const name = basename(finalPath);
+  const made = earlier.find((c) => c.file === name);
+  if (!made) return null;
+  const info = await stat(finalPath).catch(() => null);
+  return info?.size === made.bytes ? made : null;
 }
 
 /** A final clip file is trusted when it has exactly the frames and size asked for. */
@@ -152,6 +175,36 @@ async function trustedManifest(
     clipErrors: manifest.clipErrors,
     clips: manifest.clips,
   };
+}
+
+async function deleteSourceFolder(input: DeleteSourceInput): Promise<void> {
+  const dir = layout.sourceDir(input.workDir, input.batchId, assertVideoId(input.videoId));
+  await rm(dir, { recursive: true, force: true });
+  await rmdir(dirname(dir)).catch(() => undefined);
+}
+
+/** Manifest (succeeded and partial videos, last), result file, and a line of report.jsonl. */
+async function recordResult(input: RecordVideoInput): Promise<void> {
+  const { result, manifest } = input;
+  if (manifest && (result.status === 'succeeded' || result.status === 'partial')) {
+    const content: VideoManifest = {
+      videoId: result.videoId,
+      url: result.url,
+      status: result.status,
+      reason: result.reason,
+      settingsHash: settingsHash(manifest.settings),
+      settings: manifest.settings,
+      clipFileSha256: manifest.clipFileSha256,
+      encoder: manifest.encoder,
+      finishedAt: new Date().toISOString(),
+      clips: result.clips,
+      clipErrors: result.clipErrors,
+    };
+    await writeJsonAtomic(layout.manifestPath(input.outDir, result.videoId), content);
+  }
+  await writeJsonAtomic(layout.resultPath(input.outDir, input.batchId, result.videoId), result);
+  // One write with O_APPEND: lines from concurrent activities do not interleave.
+  await appendFile(layout.reportLinesPath(input.outDir), `${JSON.stringify(result)}\n`);
 }
 
 export function createVideoActivities(deps: ActivityDeps) {
@@ -257,8 +310,10 @@ export function createVideoActivities(deps: ActivityDeps) {
       const token = attemptToken();
       const temps = new Set<string>();
       let current: { clip: number; frame: number } = { clip: 0, frame: 0 };
+      // A retry picks up the clips an earlier attempt finished, from its last heartbeat.
+      const earlier = (Context.current().info.heartbeatDetails as EncodeProgress | undefined)?.produced ?? [];
       const stopHeartbeat = startHeartbeat(
-        () => ({ phase: 'encode', clipsDone: produced.length + unproducible.length, clips: input.clips.length, ...current }),
+        (): EncodeProgress => ({ phase: 'encode', clips: input.clips.length, produced, unproducible: unproducible.length, ...current }),
         deps.heartbeatIntervalMs,
       );
       const notProduced = (clip: ClipSpec, reason: string) => unproducible.push({ line: clip.line, text: clipLineText(clip), reason });
@@ -289,7 +344,7 @@ export function createVideoActivities(deps: ActivityDeps) {
         for (const [i, clip] of input.clips.entries()) {
           current = { clip: i, frame: 0 };
           const finalPath = layout.clipPath(input.outDir, videoId, clip);
-          const existing = await validClipOutput(deps, finalPath, clip, settings);
+          const existing = (await fromEarlierAttempt(earlier, finalPath)) ?? (await validClipOutput(deps, finalPath, clip, settings));
           if (existing) {
             produced.push(existing);
             continue;
@@ -330,31 +385,18 @@ export function createVideoActivities(deps: ActivityDeps) {
 
     /** Removes the video's source folder, and the batch's work folder once empty. */
     async deleteSource(input: DeleteSourceInput): Promise<void> {
-      const dir = layout.sourceDir(input.workDir, input.batchId, assertVideoId(input.videoId));
-      await rm(dir, { recursive: true, force: true });
-      await rmdir(dirname(dir)).catch(() => undefined);
+      await deleteSourceFolder(input);
     },
 
     /** Records the video's result for the report, and its manifest (written last) when clips were made. */
     async recordVideo(input: RecordVideoInput): Promise<void> {
-      const { result, manifest } = input;
-      if (manifest && (result.status === 'succeeded' || result.status === 'partial')) {
-        const content: VideoManifest = {
-          videoId: result.videoId,
-          url: result.url,
-          status: result.status,
-          reason: result.reason,
-          settingsHash: settingsHash(manifest.settings),
-          settings: manifest.settings,
-          clipFileSha256: manifest.clipFileSha256,
-          encoder: manifest.encoder,
-          finishedAt: new Date().toISOString(),
-          clips: result.clips,
-          clipErrors: result.clipErrors,
-        };
-        await writeJsonAtomic(layout.manifestPath(input.outDir, result.videoId), content);
-      }
-      await writeJsonAtomic(layout.resultPath(input.outDir, input.batchId, result.videoId), result);
+      await recordResult(input);
+    },
+
+    /** The last step on the host: the source goes, then the result and the manifest are written. */
+    async finishVideo(input: FinishVideoInput): Promise<void> {
+      await deleteSourceFolder({ batchId: input.batchId, videoId: input.result.videoId, workDir: input.workDir });
+      await recordResult(input);
     },
   };
 }

@@ -63,7 +63,7 @@ export interface FinishedEntry extends VideoFinished {
   seq: number;
 }
 
-export type BatchPhase = 'preparing' | 'running' | 'reporting' | 'finished';
+export type BatchPhase = 'preparing' | 'running' | 'cancelling' | 'reporting' | 'finished';
 
 export interface BatchProgress {
   batchId: string;

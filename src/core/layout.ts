@@ -19,6 +19,8 @@ export const lockPath = (outDir: string) => join(stateDir(outDir), 'run.lock');
 export const temporalDbPath = (outDir: string) => join(stateDir(outDir), 'temporal.db');
 export const logPath = (outDir: string) => join(stateDir(outDir), 'vstream.log');
 export const latestReportPath = (outDir: string) => join(stateDir(outDir), 'report.json');
+/** One line per finished video, appended as videos finish, rewritten in list order at the end. */
+export const reportLinesPath = (outDir: string) => join(stateDir(outDir), 'report.jsonl');
 export const defaultWorkDir = (outDir: string) => join(stateDir(outDir), 'work');
 
 export const batchDir = (outDir: string, batchId: string) => join(stateDir(outDir), 'batches', assertBatchId(batchId));

@@ -1,11 +1,11 @@
-import type { LineError, ReportCounts, StatusCounts, VideoResult, VideoStatus } from './types.js';
+import type { LineError, ReportCounts, StatusCounts, VideoEntry, VideoResult, VideoStatus } from './types.js';
 
 export function emptyStatusCounts(): StatusCounts {
-  return { succeeded: 0, partial: 0, skipped: 0, failed: 0 };
+  return { succeeded: 0, partial: 0, skipped: 0, failed: 0, cancelled: 0 };
 }
 
 export function countOf(counts: StatusCounts): number {
-  return counts.succeeded + counts.partial + counts.skipped + counts.failed;
+  return counts.succeeded + counts.partial + counts.skipped + counts.failed + counts.cancelled;
 }
 
 export interface Report {
@@ -26,20 +26,50 @@ export interface ReportInput {
   videos: VideoResult[];
 }
 
-export function buildReport(input: ReportInput): Report {
-  const statusCounts = emptyStatusCounts();
-  let clips = 0;
-  for (const video of input.videos) {
-    statusCounts[video.status satisfies VideoStatus]++;
-    clips += video.clips.length;
+/** Counts a report's videos one at a time, so a report of any length streams. */
+export class ReportTally {
+  private readonly statuses = emptyStatusCounts();
+  private clips = 0;
+  private videos = 0;
+
+  add(video: Pick<VideoResult, 'status' | 'clips'>): void {
+    this.statuses[video.status satisfies VideoStatus]++;
+    this.clips += video.clips.length;
+    this.videos++;
   }
+
+  counts(rejectedLines: number): ReportCounts {
+    return { videos: this.videos, ...this.statuses, clips: this.clips, rejectedLines };
+  }
+}
+
+/** The report's fields before its videos, in the order they are written. */
+export type ReportHead = Omit<Report, 'videos'>;
+
+export function buildReport(input: ReportInput): Report {
+  const tally = new ReportTally();
+  input.videos.forEach((video) => tally.add(video));
   return {
     batchId: input.batchId,
     startedAt: input.startedAt,
     finishedAt: input.finishedAt,
-    counts: { videos: input.videos.length, ...statusCounts, clips, rejectedLines: input.rejectedLines.length },
+    counts: tally.counts(input.rejectedLines.length),
     rejectedLines: input.rejectedLines,
     videos: input.videos,
+  };
+}
+
+/** A video that never reported: cancelled with its batch, or lost. */
+export function unrecordedResult(video: VideoEntry, batchCancelled: boolean): VideoResult {
+  return {
+    videoId: video.videoId,
+    line: video.line,
+    url: video.url,
+    status: batchCancelled ? 'cancelled' : 'failed',
+    reason: batchCancelled ? 'the batch was cancelled before this video finished' : 'no result was recorded for this video',
+    errorType: batchCancelled ? null : 'Unknown',
+    clipErrors: [],
+    clips: [],
   };
 }
 
@@ -56,7 +86,9 @@ export function plural(count: number, noun: string): string {
 export function summaryLine(counts: ReportCounts): string {
   return (
     `${plural(counts.videos, 'video')}: ${counts.succeeded} succeeded, ${counts.partial} partial, ` +
-    `${counts.skipped} skipped, ${counts.failed} failed; ${plural(counts.clips, 'clip')}` +
+    `${counts.skipped} skipped, ${counts.failed} failed` +
+    (counts.cancelled > 0 ? `, ${counts.cancelled} cancelled` : '') +
+    `; ${plural(counts.clips, 'clip')}` +
     (counts.rejectedLines > 0 ? `; ${plural(counts.rejectedLines, 'URL line')} rejected` : '')
   );
 }

@@ -18,8 +18,9 @@ export type EncoderConfig =
   | { kind: 'x265'; preset: string }
   | { kind: 'nvenc'; deviceId: number };
 
-export type VideoStatus = 'succeeded' | 'partial' | 'skipped' | 'failed';
-export const VIDEO_STATUSES: readonly VideoStatus[] = ['succeeded', 'partial', 'skipped', 'failed'];
+/** cancelled: the batch was cancelled before the video finished; running the batch again continues it. */
+export type VideoStatus = 'succeeded' | 'partial' | 'skipped' | 'failed' | 'cancelled';
+export const VIDEO_STATUSES: readonly VideoStatus[] = ['succeeded', 'partial', 'skipped', 'failed', 'cancelled'];
 
 /** A problem with one input line: URL list or clip file. */
 export interface LineError {
@@ -40,6 +41,12 @@ export interface ClipOutput {
   endFrame: number;
   frames: number;
   bytes: number;
+}
+
+/** What an earlier run of the batch recorded for a video. */
+export interface PriorResult {
+  status: VideoStatus;
+  clips: number;
 }
 
 /** One unique video of the URL list snapshot. */
@@ -78,6 +85,7 @@ export interface StatusCounts {
   partial: number;
   skipped: number;
   failed: number;
+  cancelled: number;
 }
 
 export interface ReportCounts extends StatusCounts {

@@ -14,6 +14,20 @@ export function skippedResult(video: VideoEntry, reason: string, clipErrors: Lin
   return { videoId: video.videoId, line: video.line, url: video.url, status: 'skipped', reason, errorType: null, clipErrors, clips: [] };
 }
 
+/** Cancelled with its batch: keeps the clips already made; running the batch again continues it. */
+export function cancelledResult(video: VideoEntry, clips: ClipOutput[]): VideoResult {
+  return {
+    videoId: video.videoId,
+    line: video.line,
+    url: video.url,
+    status: 'cancelled',
+    reason: 'the batch was cancelled before this video finished',
+    errorType: null,
+    clipErrors: [],
+    clips: [...clips].sort(byRange),
+  };
+}
+
 export interface VideoOutcome {
   video: VideoEntry;
   /** Malformed lines of the clip file. */

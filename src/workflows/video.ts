@@ -1,32 +1,40 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   sleep,
   TimeoutFailure,
 } from '@temporalio/workflow';
 import type { HostActivities, SharedActivities } from '../activities/index.js';
+import type { VerifyOutcome } from '../activities/video.js';
 import { ACTIVITY_DEFAULTS } from '../config.js';
 import type { VideoInput } from '../core/batch-input.js';
 import { ErrorType } from '../core/errors.js';
 import type { ClipOutput, LineError, VideoResult } from '../core/types.js';
-import { buildVideoResult, skippedResult, type Failure } from '../core/video-result.js';
+import { buildVideoResult, cancelledResult, skippedResult, type Failure } from '../core/video-result.js';
 import { activityOptions } from './activity-options.js';
 import { videoFinishedSignal } from './definitions.js';
+import { PATCHES } from './patches.js';
 
-const { verifyClip, recordVideo } = proxyActivities<SharedActivities>(activityOptions(ACTIVITY_DEFAULTS.quick));
+const remote = proxyActivities<SharedActivities>(activityOptions(ACTIVITY_DEFAULTS.quick));
+const local = proxyLocalActivities<SharedActivities>(activityOptions(ACTIVITY_DEFAULTS.quick));
 
 /** Activities routed to the host that verified the video: its disk holds the source. */
 function hostActivities(taskQueue: string, heartbeatTimeoutSeconds: number) {
   const heartbeatTimeout = `${heartbeatTimeoutSeconds}s` as const;
-  const { download } = proxyActivities<HostActivities>(activityOptions(ACTIVITY_DEFAULTS.download, { taskQueue, heartbeatTimeout }));
-  const { encodeClips } = proxyActivities<HostActivities>(activityOptions(ACTIVITY_DEFAULTS.encode, { taskQueue, heartbeatTimeout }));
-  const { deleteSource } = proxyActivities<HostActivities>(activityOptions(ACTIVITY_DEFAULTS.quick, { taskQueue }));
-  return { download, encodeClips, deleteSource };
+  // On cancellation, wait until the activity has killed its process and removed its files.
+  const long = { taskQueue, heartbeatTimeout, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
+  const { download } = proxyActivities<HostActivities>(activityOptions(ACTIVITY_DEFAULTS.download, long));
+  const { encodeClips } = proxyActivities<HostActivities>(activityOptions(ACTIVITY_DEFAULTS.encode, long));
+  const { deleteSource, finishVideo } = proxyActivities<HostActivities>(activityOptions(ACTIVITY_DEFAULTS.quick, { taskQueue }));
+  return { download, encodeClips, deleteSource, finishVideo };
 }
 
 /** The failure that ended an activity for good, as the report shows it. */
@@ -37,9 +45,115 @@ export function describeFailure(err: unknown): Failure {
   return { type: ErrorType.Unknown, message: cause instanceof Error ? cause.message : String(cause) };
 }
 
-async function processVideo(input: VideoInput): Promise<{ result: VideoResult; encoder: string | null; clipFileSha256: string | null }> {
+async function reportToBatch(input: VideoInput, result: VideoResult): Promise<void> {
+  try {
+    await getExternalWorkflowHandle(input.parentWorkflowId).signal(videoFinishedSignal, {
+      videoId: result.videoId,
+      status: result.status,
+      clips: result.clips.length,
+      reason: result.reason,
+      errorType: result.errorType,
+    });
+  } catch (err) {
+    log.warn('could not report to the batch workflow', { parent: input.parentWorkflowId, error: String(err) });
+  }
+}
+
+/**
+ * One video: verifyClip, then download and encodeClips on the verifying host, then
+ * the host deletes the source (also after a failure or a cancellation) and records
+ * the result; the batch hears of it by signal. A cancelled video is recorded as
+ * `cancelled`, keeping the clips already made, and the cancellation is rethrown.
+ */
+export async function videoWorkflow(input: VideoInput): Promise<VideoResult> {
+  if (!patched(PATCHES.v02)) return videoWorkflowV01(input);
   const { video } = input;
-  const verified = await verifyClip({
+  const record = (result: VideoResult) =>
+    CancellationScope.nonCancellable(() => local.recordVideo({ batchId: input.batchId, outDir: input.outDir, result, manifest: null }));
+
+  let verified: VerifyOutcome;
+  try {
+    verified = await local.verifyClip({
+      batchId: input.batchId,
+      video,
+      clipDir: input.clipDir,
+      outDir: input.outDir,
+      settings: input.settings,
+      retryFailed: input.retryFailed,
+    });
+  } catch (err) {
+    const cancelled = isCancellation(err);
+    const result = cancelled ? cancelledResult(video, []) : buildVideoResult({ video, clipErrors: [], existing: [], produced: [], unproducible: [], failure: describeFailure(err) });
+    await record(result);
+    await CancellationScope.nonCancellable(() => reportToBatch(input, result));
+    if (cancelled) throw err;
+    return result;
+  }
+  if (verified.kind !== 'work' || verified.pending.length === 0) {
+    const result =
+      verified.kind === 'skipped'
+        ? skippedResult(video, verified.reason, verified.clipErrors)
+        : verified.kind === 'done'
+          ? verified.result
+          : buildVideoResult({ video, clipErrors: verified.clipErrors, existing: verified.existing, produced: [], unproducible: [], failure: null });
+    // All clips already on disk: the manifest is written now.
+    const manifest = verified.kind === 'work' ? { settings: input.settings, clipFileSha256: verified.clipFileSha256, encoder: 'unchanged (all clips were already present)' } : null;
+    await CancellationScope.nonCancellable(() => local.recordVideo({ batchId: input.batchId, outDir: input.outDir, result, manifest }));
+    await reportToBatch(input, result);
+    return result;
+  }
+
+  const host = hostActivities(verified.hostQueue, input.heartbeatTimeoutSeconds);
+  let produced: ClipOutput[] = [];
+  let unproducible: LineError[] = [];
+  let encoder: string | null = null;
+  let failure: Failure | null = null;
+  let cancellation: unknown = null;
+  try {
+    if (input.startDelaySeconds > 0) await sleep(`${input.startDelaySeconds}s`);
+    const source = await host.download({ batchId: input.batchId, video, workDir: input.workDir });
+    const encoded = await host.encodeClips({ video, source, clips: verified.pending, outDir: input.outDir, settings: input.settings });
+    ({ produced, unproducible, encoder } = encoded);
+  } catch (err) {
+    if (isCancellation(err)) cancellation = err;
+    else failure = describeFailure(err);
+  }
+  const result = cancellation
+    ? cancelledResult(video, verified.existing)
+    : buildVideoResult({ video, clipErrors: verified.clipErrors, existing: verified.existing, produced, unproducible, failure });
+  const manifest = encoder ? { settings: input.settings, clipFileSha256: verified.clipFileSha256, encoder } : null;
+  await CancellationScope.nonCancellable(async () => {
+    await host.finishVideo({ batchId: input.batchId, outDir: input.outDir, workDir: input.workDir, result, manifest });
+    await reportToBatch(input, result);
+  });
+  if (cancellation) throw cancellation;
+  return result;
+}
+
+/** Version 0.1, kept so videos started by it replay (PATCHES.v02). */
+async function videoWorkflowV01(input: VideoInput): Promise<VideoResult> {
+  let outcome: { result: VideoResult; encoder: string | null; clipFileSha256: string | null };
+  try {
+    outcome = await processVideoV01(input);
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const failure = describeFailure(err);
+    outcome = {
+      result: buildVideoResult({ video: input.video, clipErrors: [], existing: [], produced: [], unproducible: [], failure }),
+      encoder: null,
+      clipFileSha256: null,
+    };
+  }
+  const { result, encoder, clipFileSha256 } = outcome;
+  const manifest = encoder && clipFileSha256 ? { settings: input.settings, clipFileSha256, encoder } : null;
+  await remote.recordVideo({ batchId: input.batchId, outDir: input.outDir, result, manifest });
+  await reportToBatch(input, result);
+  return result;
+}
+
+async function processVideoV01(input: VideoInput): Promise<{ result: VideoResult; encoder: string | null; clipFileSha256: string | null }> {
+  const { video } = input;
+  const verified = await remote.verifyClip({
     batchId: input.batchId,
     video,
     clipDir: input.clipDir,
@@ -67,50 +181,9 @@ async function processVideo(input: VideoInput): Promise<{ result: VideoResult; e
       if (isCancellation(err)) throw err;
       failure = describeFailure(err);
     } finally {
-      // Also after a failure or a cancellation: sources are never kept.
-      await CancellationScope.nonCancellable(() =>
-        host.deleteSource({ batchId: input.batchId, videoId: video.videoId, workDir: input.workDir }),
-      );
+      await CancellationScope.nonCancellable(() => host.deleteSource({ batchId: input.batchId, videoId: video.videoId, workDir: input.workDir }));
     }
   }
-  const result = buildVideoResult({
-    video,
-    clipErrors: verified.clipErrors,
-    existing: verified.existing,
-    produced,
-    unproducible,
-    failure,
-  });
+  const result = buildVideoResult({ video, clipErrors: verified.clipErrors, existing: verified.existing, produced, unproducible, failure });
   return { result, encoder: encoder ?? 'unchanged (all clips were already present)', clipFileSha256: verified.clipFileSha256 };
-}
-
-/** One video: verifyClip, then download, encode and deleteSource on the verifying host. */
-export async function videoWorkflow(input: VideoInput): Promise<VideoResult> {
-  let outcome: Awaited<ReturnType<typeof processVideo>>;
-  try {
-    outcome = await processVideo(input);
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    const failure = describeFailure(err);
-    outcome = {
-      result: { ...buildVideoResult({ video: input.video, clipErrors: [], existing: [], produced: [], unproducible: [], failure }) },
-      encoder: null,
-      clipFileSha256: null,
-    };
-  }
-  const { result, encoder, clipFileSha256 } = outcome;
-  const manifest = encoder && clipFileSha256 ? { settings: input.settings, clipFileSha256, encoder } : null;
-  await recordVideo({ batchId: input.batchId, outDir: input.outDir, result, manifest });
-  try {
-    await getExternalWorkflowHandle(input.parentWorkflowId).signal(videoFinishedSignal, {
-      videoId: result.videoId,
-      status: result.status,
-      clips: result.clips.length,
-      reason: result.reason,
-      errorType: result.errorType,
-    });
-  } catch (err) {
-    log.warn('could not report to the batch workflow', { parent: input.parentWorkflowId, error: String(err) });
-  }
-  return result;
 }

@@ -2,7 +2,7 @@
 // recording what the workflows ask for. (End-to-end tests use the real ones.)
 import { ApplicationFailure } from '@temporalio/activity';
 import type { HostActivities, SharedActivities } from '../../src/activities/index.js';
-import { buildReport } from '../../src/core/report.js';
+import { buildReport, unrecordedResult } from '../../src/core/report.js';
 import type { VideoEntry, VideoResult } from '../../src/core/types.js';
 
 export const STUB_HOST_QUEUE = 'stub-host';
@@ -36,6 +36,11 @@ export function createStubs(behaviour: StubBehaviour) {
     pagesRead: [] as Array<[number, number]>,
   };
   const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
+  const recordResult = (result: VideoResult) => {
+    const list = record.results.get(result.videoId) ?? [];
+    list.push(result);
+    record.results.set(result.videoId, list);
+  };
 
   const shared: SharedActivities = {
     async prepareBatch() {
@@ -43,19 +48,26 @@ export function createStubs(behaviour: StubBehaviour) {
     },
     async readVideoPage({ offset, limit }) {
       record.pagesRead.push([offset, limit]);
-      return videos.slice(offset, offset + limit);
+      return videos.slice(offset, offset + limit).map((video) => {
+        const last = record.results.get(video.videoId)?.at(-1);
+        return { ...video, prior: last ? { status: last.status, clips: last.clips.length } : null };
+      });
     },
     async verifyClip({ video }) {
       if (behaviour.skip?.includes(video.videoId)) return { kind: 'skipped', reason: 'no clip file', clipErrors: [] };
       return { kind: 'work', hostQueue: STUB_HOST_QUEUE, clipErrors: [], existing: [], pending: [{ line: 1, startFrame: 0, endFrame: 10 }], clipFileSha256: 'x' };
     },
     async recordVideo({ result }) {
-      const list = record.results.get(result.videoId) ?? [];
-      list.push(result);
-      record.results.set(result.videoId, list);
+      recordResult(result);
     },
-    async writeReport({ batchId, startedAt }) {
-      const report = buildReport({ batchId, startedAt, finishedAt: new Date().toISOString(), rejectedLines: [], videos: [...record.results.values()].map((r) => r.at(-1) as VideoResult) });
+    async writeReport({ batchId, startedAt, cancelled }) {
+      const report = buildReport({
+        batchId,
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        rejectedLines: [],
+        videos: videos.map((v) => record.results.get(v.videoId)?.at(-1) ?? unrecordedResult(v, cancelled ?? false)),
+      });
       return { batchId, startedAt, finishedAt: report.finishedAt, counts: report.counts, reportPath: '/dev/null' };
     },
   };
@@ -90,6 +102,10 @@ export function createStubs(behaviour: StubBehaviour) {
     },
     async deleteSource({ videoId }) {
       record.deleted.push(videoId);
+    },
+    async finishVideo({ result }) {
+      record.deleted.push(result.videoId);
+      recordResult(result);
     },
   };
   return { shared, host, record, videos };

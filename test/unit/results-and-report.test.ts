@@ -62,13 +62,13 @@ describe('buildReport', () => {
       rejectedLines: [{ line: 9, text: 'junk', reason: 'not a URL' }],
       videos: [ok, skipped],
     });
-    assert.deepEqual(report.counts, { videos: 2, succeeded: 1, partial: 0, skipped: 1, failed: 0, clips: 2, rejectedLines: 1 });
+    assert.deepEqual(report.counts, { videos: 2, succeeded: 1, partial: 0, skipped: 1, failed: 0, cancelled: 0, clips: 2, rejectedLines: 1 });
     assert.equal(summaryLine(report.counts), '2 videos: 1 succeeded, 0 partial, 1 skipped, 0 failed; 2 clips; 1 URL line rejected');
     assert.equal(exitCodeForCounts(report.counts), 3);
   });
 
   test('exit code 0 only when every video succeeded or was skipped and no line was rejected', () => {
-    const counts = (over: object) => ({ videos: 1, succeeded: 1, partial: 0, skipped: 0, failed: 0, clips: 1, rejectedLines: 0, ...over });
+    const counts = (over: object) => ({ videos: 1, succeeded: 1, partial: 0, skipped: 0, failed: 0, cancelled: 0, clips: 1, rejectedLines: 0, ...over });
     assert.equal(exitCodeForCounts(counts({})), 0);
     assert.equal(exitCodeForCounts(counts({ skipped: 3 })), 0);
     assert.equal(exitCodeForCounts(counts({ partial: 1 })), 3);

@@ -1,0 +1,102 @@
+// Batch throughput and memory with stub activities (same workflows, no real I/O) on
+// the embedded server: videos/s, the largest history of any workflow run, the batch's
+// runs (continue-as-new) and the worker's peak RSS, for several list lengths side by side.
+//
+//   npm run bench:scale -- [--sizes 1000,10000] [--workers 50]
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { SHARED_TASK_QUEUE, WORKFLOW_TYPES } from '../src/config.js';
+import type { BatchInput } from '../src/core/batch-input.js';
+import type { BatchSummary } from '../src/core/types.js';
+import { startDevServer } from '../src/server/dev-server.js';
+import { resolveTool } from '../src/tools/binaries.js';
+import { PROJECT_ROOT } from '../src/tools/project.js';
+
+const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, workers: { type: 'string', default: '50' } } });
+const SIZES = (values.sizes as string).split(',').map(Number);
+const WINDOW = Number(values.workers);
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+interface Row {
+  videos: number;
+  seconds: number;
+  perSecond: number;
+  maxHistory: number;
+  maxHistoryWorkflow: string;
+  batchRuns: number;
+  peakRssMb: number;
+}
+
+async function measure(videos: number): Promise<Row> {
+  const dir = join(PROJECT_ROOT, 'bench-out', 'scale', String(videos));
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const server = await startDevServer({ temporalBin: resolveTool('temporal'), dbFile: join(dir, 'temporal.db'), logFile: join(dir, 'server.log') });
+  const worker = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'bench', 'stub-worker.js'), server.address], {
+    env: { ...process.env, BENCH_VIDEOS: String(videos), BENCH_SLOTS: String(WINDOW * 2) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve) => worker.stdout?.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()));
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  try {
+    const batchId = `scale-${videos}`;
+    const input: BatchInput = { urlsFile: '/u', clipDir: '/c', outDir: '/o', workDir: '/w', workers: WINDOW, startDelaySeconds: 0 };
+    const started = Date.now();
+    const handle = await client.workflow.start(WORKFLOW_TYPES.batch, { taskQueue: SHARED_TASK_QUEUE, workflowId: batchId, args: [input] });
+    const summary = (await handle.result()) as BatchSummary;
+    const seconds = (Date.now() - started) / 1000;
+    if (summary.counts.succeeded !== videos) throw new Error(`only ${summary.counts.succeeded} of ${videos} videos succeeded`);
+    let maxHistory = 0;
+    let maxHistoryWorkflow = '';
+    let batchRuns = 0;
+    for await (const execution of client.workflow.list()) {
+      if (execution.workflowId === batchId) batchRuns++;
+      if ((execution.historyLength ?? 0) > maxHistory) {
+        maxHistory = execution.historyLength ?? 0;
+        maxHistoryWorkflow = execution.workflowId === batchId ? 'batch run' : 'video';
+      }
+    }
+    return { videos, seconds, perSecond: videos / seconds, maxHistory, maxHistoryWorkflow, batchRuns, peakRssMb: peakRssMb(worker.pid as number) };
+  } finally {
+    worker.kill('SIGTERM');
+    await new Promise((resolve) => worker.on('exit', resolve));
+    await connection.close();
+    await server.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`bench: stub activities, window of ${WINDOW} videos, embedded dev server (SQLite), 2-core machine`);
+  const rows: Row[] = [];
+  for (const size of SIZES) {
+    const row = await measure(size);
+    rows.push(row);
+    console.log(`${size} videos: ${row.seconds.toFixed(1)} s`);
+  }
+  console.log('\nvideos   wall (s)   videos/s   largest history (events)   batch runs   worker peak RSS (MB)');
+  for (const r of rows) {
+    console.log(
+      `${String(r.videos).padStart(6)}   ${r.seconds.toFixed(1).padStart(8)}   ${r.perSecond.toFixed(1).padStart(8)}   ${`${r.maxHistory} (${r.maxHistoryWorkflow})`.padStart(24)}   ${String(r.batchRuns).padStart(10)}   ${r.peakRssMb.toFixed(0).padStart(20)}`,
+    );
+  }
+  const first = rows[0];
+  const last = rows.at(-1);
+  if (first && last && rows.length > 1) {
+    console.log(`\npeak RSS ${last.videos} / ${first.videos} videos: ${(last.peakRssMb / first.peakRssMb).toFixed(2)}x`);
+  }
+  console.log('targets: >= 10 videos/s, no run above 10,240 events, RSS < 600 MB and flat with list length');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
