@@ -43,8 +43,8 @@ export const WORKER_DEFAULTS = {
   slots: 2,
   /** Running activities may finish this long after a worker is asked to stop. */
   shutdownGraceTime: '30s',
-  /** `vstream run` on Ctrl-C: stop soon; the next run resumes. */
-  runShutdownGraceTime: '5s',
+  /** `vstream run` on Ctrl-C: running downloads and encodes may finish for this long, then are cancelled. */
+  runGraceSeconds: 30,
 } as const;
 
 export const BATCH_DEFAULTS = {

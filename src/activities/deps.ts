@@ -1,5 +1,6 @@
 import type { EncoderConfig } from '../core/types.js';
 import type { ToolPaths } from '../tools/binaries.js';
+import type { ScratchFiles } from '../tools/scratch.js';
 
 /** The part of pino's interface activities use, so tests can pass anything alike. */
 export interface Logger {
@@ -17,4 +18,6 @@ export interface ActivityDeps {
   logger: Logger;
   /** How often long activities heartbeat while their process runs. */
   heartbeatIntervalMs?: number;
+  /** Temporary files in the making, for the process to remove on a hard stop. */
+  scratch?: ScratchFiles;
 }

@@ -309,6 +309,14 @@ export function createVideoActivities(deps: ActivityDeps) {
       const unproducible: LineError[] = [];
       const token = attemptToken();
       const temps = new Set<string>();
+      const trackTemp = (path: string) => {
+        temps.add(path);
+        deps.scratch?.add(path);
+      };
+      const untrackTemp = (path: string) => {
+        temps.delete(path);
+        deps.scratch?.delete(path);
+      };
       let current: { clip: number; frame: number } = { clip: 0, frame: 0 };
       // A retry picks up the clips an earlier attempt finished, from its last heartbeat.
       const earlier = (Context.current().info.heartbeatDetails as EncodeProgress | undefined)?.produced ?? [];
@@ -335,7 +343,7 @@ export function createVideoActivities(deps: ActivityDeps) {
           await rename(tempPath, finalPath);
           produced.push({ file: basename(finalPath), startFrame: clip.startFrame, endFrame: clip.endFrame, frames, bytes });
         }
-        temps.delete(tempPath);
+        untrackTemp(tempPath);
       };
 
       // A clip's check and rename overlap the next clip's encode.
@@ -356,7 +364,7 @@ export function createVideoActivities(deps: ActivityDeps) {
             continue;
           }
           const tempPath = layout.tempClipPath(finalPath, token);
-          temps.add(tempPath);
+          trackTemp(tempPath);
           const args = buildClipEncodeArgs({ sourcePath: source.path, outputPath: tempPath, clip, settings, encoder: deps.encoder });
           const run = await runTool(deps.tools.ffmpeg, args, {
             cancelSignal: Context.current().cancellationSignal,
@@ -378,7 +386,12 @@ export function createVideoActivities(deps: ActivityDeps) {
       } finally {
         stopHeartbeat();
         await finalizing.catch(() => undefined);
-        await Promise.all([...temps].map((path) => rm(path, { force: true })));
+        await Promise.all(
+          [...temps].map(async (path) => {
+            await rm(path, { force: true });
+            untrackTemp(path);
+          }),
+        );
       }
       return { produced, unproducible, encoder: describeEncoder(deps.encoder) };
     },

@@ -4,6 +4,7 @@ import { ToolMissingError } from '../tools/binaries.js';
 import { EncoderUnavailableError } from '../tools/encoder.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { ENCODER_CHOICES, OPTION_DEFAULTS, X265_PRESETS, parseRunOptions, parseWorkerOptions } from './options.js';
+import { cancelCommand, statusCommand } from './batch-commands.js';
 import { runCommand } from './run-command.js';
 import { uiCommand } from './ui-command.js';
 import { workerCommand } from './worker-command.js';
@@ -40,7 +41,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .option('--temporal-address <host:port>', 'use this Temporal server instead of an embedded one')
       .option('--batch-id <id>', 'batch ID (default: derived from the paths and encode settings)')
       .option('--retry-failed', 'run the failed and partial videos of a finished batch again')
-      .option('--heartbeat-timeout <seconds>', 'how soon a lost download or encode is retried', OPTION_DEFAULTS.heartbeatTimeout),
+      .option('--heartbeat-timeout <seconds>', 'how soon a lost download or encode is retried', OPTION_DEFAULTS.heartbeatTimeout)
+      .option('--grace-time <seconds>', 'on Ctrl-C, how long running downloads and encodes may finish', OPTION_DEFAULTS.graceTime),
   ).action(async (raw: Record<string, unknown>) => setExitCode(await runCommand(parseRunOptions(raw))));
 
   addWorkerOptions(
@@ -51,6 +53,22 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .option('--host-id <name>', 'names this host\'s task queue', hostname().replace(/[^A-Za-z0-9._-]/g, '-'))
       .option('--slots <n>', 'downloads and encodes at once on this host', OPTION_DEFAULTS.slots),
   ).action(async (raw: Record<string, unknown>) => setExitCode(await workerCommand(parseWorkerOptions(raw))));
+
+  for (const [name, description, action] of [
+    ['cancel', 'cancel a batch for good: its downloads and encodes stop, unfinished videos are reported cancelled', cancelCommand],
+    ['status', 'print the progress of a running or finished batch', statusCommand],
+  ] as const) {
+    program
+      .command(name)
+      .description(description)
+      .argument('[batchId]', "the batch (default: the output folder's latest)")
+      .option('-o, --output-dir <dir>', 'the output folder of the batch (embedded server)')
+      .option('--temporal-address <host:port>', 'the Temporal server of the batch')
+      .option('--namespace <name>', 'Temporal namespace', OPTION_DEFAULTS.namespace)
+      .action(async (batchId: string | undefined, raw: { outputDir?: string; temporalAddress?: string; namespace: string }) =>
+        setExitCode(await action({ batchId, outDir: raw.outputDir, temporalAddress: raw.temporalAddress, namespace: raw.namespace })),
+      );
+  }
 
   program
     .command('ui')

@@ -7,6 +7,8 @@ export const ExitCode = {
   usage: 2,
   /** The batch finished with failed or partial videos, or rejected URL lines. */
   incomplete: 3,
+  /** The batch was cancelled (`vstream cancel`); running the same command again continues it. */
+  cancelled: 4,
   /** Interrupted (Ctrl-C); running the same command again resumes. */
   interrupted: 130,
 } as const;

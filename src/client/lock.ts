@@ -11,6 +11,8 @@ interface LockHolder {
   processStart: string | null;
   startedAt: string;
   uiUrl?: string;
+  /** The Temporal server the run uses: `status` and `cancel` reach the batch through it. */
+  address?: string;
 }
 
 function processStart(pid: number): string | null {
@@ -32,6 +34,14 @@ function isAlive(holder: LockHolder): boolean {
   return holder.processStart === null || processStart(holder.pid) === holder.processStart;
 }
 
+/** The live run holding this lock, if any (a dead holder's lock does not count). */
+export async function readLiveHolder(path: string): Promise<LockHolder | null> {
+  const holder = await readFile(path, 'utf8')
+    .then((text) => JSON.parse(text) as LockHolder)
+    .catch(() => null);
+  return holder && holder.host === hostname() && isAlive(holder) ? holder : null;
+}
+
 export interface RunLock {
   holder: LockHolder;
   update(fields: Partial<LockHolder>): Promise<void>;
@@ -42,6 +52,8 @@ export interface RunLock {
  * One run per output folder: the lock file names its holder; a lock left by a
  * dead process (killed, crashed) on this host is taken over.
  */
+export type { LockHolder };
+
 export async function acquireRunLock(path: string, what: string): Promise<RunLock> {
   await mkdir(dirname(path), { recursive: true });
   const holder: LockHolder = {

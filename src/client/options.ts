@@ -49,6 +49,7 @@ const runSchema = z.object({
     .refine((id) => id === undefined || batchIdProblem(id) === null, { error: '--batch-id must match [A-Za-z0-9][A-Za-z0-9._-]{0,127}' }),
   retryFailed: z.boolean().default(false),
   heartbeatTimeout: wholeNumber('--heartbeat-timeout', 1),
+  graceTime: wholeNumber('--grace-time', 0),
   ...workerFields,
 });
 
@@ -69,6 +70,7 @@ export interface RunOptions {
   batchId: string | undefined;
   retryFailed: boolean;
   heartbeatTimeoutSeconds: number;
+  graceSeconds: number;
 }
 
 function firstIssue(error: z.ZodError): string {
@@ -100,6 +102,7 @@ export function parseRunOptions(raw: Record<string, unknown>): RunOptions {
     batchId: o.batchId,
     retryFailed: o.retryFailed,
     heartbeatTimeoutSeconds: o.heartbeatTimeout,
+    graceSeconds: o.graceTime,
   };
 }
 
@@ -142,4 +145,5 @@ export const OPTION_DEFAULTS = {
   temporalAddress: WORKER_DEFAULTS.temporalAddress,
   slots: String(WORKER_DEFAULTS.slots),
   heartbeatTimeout: String(ACTIVITY_DEFAULTS.heartbeatTimeoutSeconds),
+  graceTime: String(WORKER_DEFAULTS.runGraceSeconds),
 };

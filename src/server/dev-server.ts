@@ -28,6 +28,9 @@ export interface DevServer {
   pid: number | undefined;
   /** SIGTERM, then SIGKILL after `graceMs`. Its state is durable in SQLite either way. */
   stop(graceMs?: number): Promise<void>;
+  /** Resolves when the server process has exited, for whatever reason. */
+  exited: Promise<void>;
+  logFile: string;
 }
 
 export interface LaunchedDevServer extends DevServer {
@@ -74,7 +77,7 @@ export async function launchDevServer(options: DevServerOptions): Promise<Launch
   const log = { file: options.logFile, append: true };
   const child = execa(command, args, { stdin: 'ignore', stdout: log, stderr: log, reject: false, cleanup: true });
   let exited = false;
-  void child.then(() => {
+  const exitedPromise = child.then(() => {
     exited = true;
   });
   const address = `${HOST}:${port}`;
@@ -110,7 +113,7 @@ export async function launchDevServer(options: DevServerOptions): Promise<Launch
     }
   })();
   ready.catch(() => stop());
-  return { address, uiUrl: `http://${HOST}:${uiPort}`, namespace, pid: child.pid, stop, ready };
+  return { address, uiUrl: `http://${HOST}:${uiPort}`, namespace, pid: child.pid, stop, ready, exited: exitedPromise, logFile: options.logFile };
 }
 
 /** Launches the dev server and waits until it is ready. */

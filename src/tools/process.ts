@@ -3,6 +3,15 @@ import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { findOnPath } from './binaries.js';
 
+/** Every tool process running now, so a hard stop can kill them before exiting. */
+const running = new Set<{ kill(signal?: NodeJS.Signals): boolean }>();
+
+/** SIGKILL to every tool still running (a second Ctrl-C): the exit must not wait for them. */
+export function killRunningTools(): number {
+  for (const subprocess of running) subprocess.kill('SIGKILL');
+  return running.size;
+}
+
 /** How long a process gets after SIGTERM before SIGKILL. */
 const FORCE_KILL_AFTER_MS = 5_000;
 const DEFAULT_STDERR_TAIL = 40;
@@ -59,6 +68,7 @@ export async function runTool(file: string, args: readonly string[], options: Ru
     forceKillAfterDelay: FORCE_KILL_AFTER_MS,
   });
   options.onSpawn?.(subprocess.pid);
+  running.add(subprocess);
 
   const tailSize = options.stderrTailLines ?? DEFAULT_STDERR_TAIL;
   const stderrTail: string[] = [];
@@ -77,7 +87,7 @@ export async function runTool(file: string, args: readonly string[], options: Ru
     });
     readers.push(new Promise((resolve) => lines.once('close', resolve)));
   }
-  const result = await subprocess;
+  const result = await subprocess.finally(() => running.delete(subprocess));
   await Promise.all(readers);
   return {
     ok: !result.failed,
@@ -95,7 +105,7 @@ export async function captureTool(
   options: { cancelSignal?: AbortSignal; timeoutMs?: number } = {},
 ): Promise<{ ok: boolean; stdout: string; stderr: string; exitCode: number | undefined }> {
   const [command, commandArgs] = withParentDeathSignal(file, args);
-  const result = await execa(command, commandArgs, {
+  const subprocess = execa(command, commandArgs, {
     reject: false,
     stdin: 'ignore',
     cancelSignal: options.cancelSignal,
@@ -103,5 +113,7 @@ export async function captureTool(
     maxBuffer: 16 * 1024 * 1024,
     forceKillAfterDelay: FORCE_KILL_AFTER_MS,
   });
+  running.add(subprocess);
+  const result = await subprocess.finally(() => running.delete(subprocess));
   return { ok: !result.failed, stdout: String(result.stdout), stderr: String(result.stderr), exitCode: result.exitCode };
 }

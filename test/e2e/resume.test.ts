@@ -31,7 +31,7 @@ before(async () => {
   // Paced so a download takes seconds: the kills land mid-work.
   server = await startMediaServer({ root: join(root, 'sources'), bytesPerSecond: 150 * 1024 });
   await writeFile(dirs.urls, `${VIDEOS.map((v) => server.url(`${v}.mp4`)).join('\n')}\n`);
-  args = ['run', '-u', dirs.urls, '-c', dirs.clips, '-o', dirs.out, '--work-dir', dirs.work, '-w', '1', '-d', '0', '--encoder', 'x265', '--x265-preset', 'ultrafast', '--heartbeat-timeout', '3'];
+  args = ['run', '-u', dirs.urls, '-c', dirs.clips, '-o', dirs.out, '--work-dir', dirs.work, '-w', '1', '-d', '0', '--encoder', 'x265', '--x265-preset', 'ultrafast', '--heartbeat-timeout', '3', '--grace-time', '2'];
 });
 
 after(async () => {

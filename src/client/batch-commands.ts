@@ -1,0 +1,132 @@
+import { resolve } from 'node:path';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
+import * as layout from '../core/layout.js';
+import { countOf, summaryLine, type Report } from '../core/report.js';
+import { resolveMediaTools } from '../tools/binaries.js';
+import { selectEncoder } from '../tools/encoder.js';
+import { readJsonIfExists } from '../tools/fs.js';
+import { ScratchFiles } from '../tools/scratch.js';
+import { progressQuery } from '../workflows/definitions.js';
+import { installRuntime } from '../worker/runtime.js';
+import { readDiskState, resolveBatchId } from './batch-lookup.js';
+import { CliError, ExitCode, UsageError } from './exit-codes.js';
+import { acquireRunLock, readLiveHolder } from './lock.js';
+import { createLogger } from './logger.js';
+import { describeProgress } from './progress.js';
+import { openSession, type Session } from './session.js';
+
+export interface BatchCommandOptions {
+  batchId: string | undefined;
+  outDir: string | undefined;
+  temporalAddress: string | undefined;
+  namespace: string;
+}
+
+type Out = (line: string) => void;
+
+function requireTarget(options: BatchCommandOptions): void {
+  if (!options.outDir && !options.temporalAddress) throw new UsageError('give -o/--output-dir (embedded server) or --temporal-address');
+  if (!options.outDir && !options.batchId) throw new UsageError('give the batch ID (with --temporal-address there is no output folder to find it in)');
+}
+
+/**
+ * A client for the batch's server: the given address, the address of the run that
+ * holds the output folder, or (none running) the embedded server started here, with
+ * a worker when the batch's workflows must make progress (cancellation).
+ */
+async function connect(options: BatchCommandOptions, hostWorker: boolean): Promise<{ session: Session; release: () => Promise<void>; live: boolean }> {
+  const logger = createLogger('warn');
+  if (options.temporalAddress) {
+    return { session: await openSession({ outDir: options.outDir ?? '.', temporalAddress: options.temporalAddress, namespace: options.namespace, logger }), release: async () => undefined, live: true };
+  }
+  const outDir = options.outDir as string;
+  const holder = await readLiveHolder(layout.lockPath(outDir));
+  if (holder?.address) {
+    return { session: await openSession({ outDir, temporalAddress: holder.address, namespace: options.namespace, logger }), release: async () => undefined, live: true };
+  }
+  const lock = await acquireRunLock(layout.lockPath(outDir), `output folder ${outDir}`);
+  try {
+    installRuntime(logger);
+    const tools = hostWorker ? resolveMediaTools() : null;
+    const worker = tools
+      ? { tools, encoder: selectEncoder('x265', { ffmpeg: tools.ffmpeg, deviceId: 0, x265Preset: 'ultrafast' }).then((s) => s.encoder), slots: 2, graceSeconds: 5, scratch: new ScratchFiles() }
+      : undefined;
+    const session = await openSession({ outDir, namespace: options.namespace, logger, worker });
+    await lock.update({ address: session.address, uiUrl: session.uiUrl ?? undefined });
+    return { session, release: () => lock.release(), live: false };
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+async function isRunning(client: Client, batchId: string): Promise<boolean> {
+  const description = await client.workflow
+    .getHandle(batchId)
+    .describe()
+    .catch(() => null);
+  return description?.status.name === 'RUNNING';
+}
+
+/** `vstream cancel`: cancels the batch for good; its videos stop and are reported `cancelled`. */
+export async function cancelCommand(raw: BatchCommandOptions, out: Out = console.log): Promise<number> {
+  requireTarget(raw);
+  const outDir = raw.outDir ? resolve(raw.outDir) : undefined;
+  const batchId = outDir ? await resolveBatchId(outDir, raw.batchId) : (raw.batchId as string);
+  const { session, release } = await connect({ ...raw, outDir }, true);
+  try {
+    if (!(await isRunning(session.client, batchId))) throw new CliError(`batch ${batchId} is not running: nothing to cancel`);
+    const handle = session.client.workflow.getHandle(batchId);
+    await handle.cancel();
+    out(`vstream: cancelling batch ${batchId}: its downloads and encodes are being stopped`);
+    try {
+      await Promise.race([handle.result(), session.failure]);
+    } catch (err) {
+      if (!(err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure)) throw err;
+    }
+    const report = outDir ? await readJsonIfExists<Report>(layout.batchReportPath(outDir, batchId)) : undefined;
+    out(`vstream: batch ${batchId} cancelled${report ? `: ${summaryLine(report.counts)}` : ''}; running the same command again continues it`);
+    return ExitCode.ok;
+  } finally {
+    await session.close();
+    await release();
+  }
+}
+
+/** `vstream status`: progress of a running batch, or what the files say of one that is not. */
+export async function statusCommand(raw: BatchCommandOptions, out: Out = console.log): Promise<number> {
+  requireTarget(raw);
+  const outDir = raw.outDir ? resolve(raw.outDir) : undefined;
+  const batchId = outDir ? await resolveBatchId(outDir, raw.batchId) : (raw.batchId as string);
+  const live = raw.temporalAddress ?? (outDir ? (await readLiveHolder(layout.lockPath(outDir)))?.address : undefined);
+  if (live) {
+    const { session, release } = await connect({ ...raw, outDir }, false);
+    try {
+      const handle = session.client.workflow.getHandle(batchId);
+      const description = await handle.describe().catch(() => null);
+      if (!description) throw new CliError(`batch ${batchId} is not known to the Temporal server at ${session.address}`);
+      const progress = await handle.query(progressQuery).catch(() => null);
+      out(`batch ${batchId}: ${description.status.name.toLowerCase()}${progress ? `, ${progress.phase}` : ''}`);
+      if (progress) out(`  ${describeProgress(progress)}${progress.rejectedLines > 0 ? `; ${progress.rejectedLines} URL lines rejected` : ''}`);
+      const uiUrl = outDir ? (await readLiveHolder(layout.lockPath(outDir)))?.uiUrl : undefined;
+      if (uiUrl) out(`  Temporal UI: ${uiUrl}/namespaces/${raw.namespace}/workflows/${encodeURIComponent(batchId)}`);
+      return ExitCode.ok;
+    } finally {
+      await session.close();
+      await release();
+    }
+  }
+  const disk = await readDiskState(outDir as string, batchId);
+  if (!disk.meta) throw new CliError(`no batch ${batchId} in ${outDir}`);
+  if (disk.report) {
+    const cancelled = disk.report.counts.cancelled > 0;
+    out(`batch ${batchId}: ${cancelled ? 'cancelled' : 'finished'} at ${disk.report.finishedAt}`);
+    out(`  ${summaryLine(disk.report.counts)}`);
+    out(`  report: ${layout.batchReportPath(outDir as string, batchId)}`);
+    return ExitCode.ok;
+  }
+  out(`batch ${batchId}: not running (stopped before it finished); running its command again resumes it`);
+  out(`  ${countOf(disk.recorded)} of ${disk.meta.videos} videos recorded: ${disk.recorded.succeeded} succeeded, ${disk.recorded.partial} partial, ${disk.recorded.skipped} skipped, ${disk.recorded.failed} failed, ${disk.recorded.cancelled} cancelled`);
+  return ExitCode.ok;
+}

@@ -1,0 +1,117 @@
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { Logger } from '../activities/index.js';
+import * as layout from '../core/layout.js';
+import type { EncoderConfig } from '../core/types.js';
+import { launchDevServer, type LaunchedDevServer } from '../server/dev-server.js';
+import { resolveTool, type ToolPaths } from '../tools/binaries.js';
+import type { ScratchFiles } from '../tools/scratch.js';
+import { createVstreamWorkers, type VstreamWorkers } from '../worker/workers.js';
+import { CliError } from './exit-codes.js';
+
+/** After a finished batch nothing is left for the server to drain: a short grace keeps the exit quick. */
+const SERVER_STOP_GRACE_MS = 300;
+
+export interface SessionOptions {
+  outDir: string;
+  /** An existing server; without it the embedded one is started on `<out>/_vstream/temporal.db`. */
+  temporalAddress?: string;
+  namespace: string;
+  logger: Logger;
+  /** Host a worker in this process. The encoder is decided while the server boots. */
+  worker?: {
+    tools: ToolPaths;
+    encoder: Promise<EncoderConfig>;
+    slots: number;
+    graceSeconds: number;
+    scratch: ScratchFiles;
+  };
+}
+
+export interface Session {
+  client: Client;
+  address: string;
+  uiUrl: string | null;
+  /** Rejects when the embedded server or the worker stops while the session is open. */
+  failure: Promise<never>;
+  /** Stops the worker (running activities get the grace time), the connections and the embedded server. */
+  close(): Promise<void>;
+}
+
+/** The host ID of this machine's worker: stable across restarts, so retried activities come back. */
+export const localHostId = () => hostname().replace(/[^A-Za-z0-9._-]/g, '-');
+
+export async function openSession(options: SessionOptions): Promise<Session> {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  let closing = false;
+  const close = async () => {
+    closing = true;
+    for (const cleanup of cleanups.splice(0)) {
+      await cleanup().catch((err: unknown) => options.logger.warn({ err: String(err) }, 'cleanup step failed'));
+    }
+  };
+  const failures: Promise<never>[] = [];
+  try {
+    let server: LaunchedDevServer | null = null;
+    if (!options.temporalAddress) {
+      server = await launchDevServer({
+        temporalBin: resolveTool('temporal'),
+        dbFile: layout.temporalDbPath(options.outDir),
+        logFile: join(layout.stateDir(options.outDir), 'temporal-server.log'),
+        namespace: options.namespace,
+      });
+      const devServer = server;
+      cleanups.unshift(() => devServer.stop(SERVER_STOP_GRACE_MS));
+      failures.push(
+        devServer.exited.then(() => {
+          throw new CliError(`the embedded Temporal server stopped unexpectedly (see ${devServer.logFile}); run the same command again to resume`);
+        }),
+      );
+      await server.ready;
+    }
+    const address = server?.address ?? (options.temporalAddress as string);
+
+    let workers: VstreamWorkers | null = null;
+    if (options.worker) {
+      const encoder = await options.worker.encoder;
+      const nativeConnection = await NativeConnection.connect({ address });
+      cleanups.unshift(() => nativeConnection.close());
+      workers = await createVstreamWorkers({
+        connection: nativeConnection,
+        namespace: options.namespace,
+        hostId: localHostId(),
+        deps: { tools: options.worker.tools, encoder, logger: options.logger, scratch: options.worker.scratch },
+        hostSlots: options.worker.slots,
+        shutdownGraceTime: `${options.worker.graceSeconds}s`,
+      });
+      const running = workers.run();
+      const hosted = workers;
+      cleanups.unshift(async () => {
+        hosted.shutdown();
+        await running;
+      });
+      failures.push(
+        running.then(() => {
+          throw new CliError('the worker stopped unexpectedly');
+        }),
+      );
+    }
+    const connection = await Connection.connect({ address });
+    cleanups.unshift(() => connection.close());
+    const failure = Promise.race(failures.map((f) => f.catch((err: unknown) => (closing ? new Promise<never>(() => undefined) : Promise.reject(err)))));
+    // Nobody may be listening yet: an unhandled rejection must not end the process.
+    failure.catch(() => undefined);
+    return {
+      client: new Client({ connection, namespace: options.namespace }),
+      address,
+      uiUrl: server?.uiUrl ?? null,
+      failure: failures.length > 0 ? failure : new Promise<never>(() => undefined),
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
