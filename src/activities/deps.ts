@@ -1,6 +1,7 @@
 import type { EncoderConfig } from '../core/types.js';
 import type { ToolPaths } from '../tools/binaries.js';
 import type { ScratchFiles } from '../tools/scratch.js';
+import type { TempBudget } from '../tools/temp-budget.js';
 
 /** The part of pino's interface activities use, so tests can pass anything alike. */
 export interface Logger {
@@ -20,4 +21,6 @@ export interface ActivityDeps {
   heartbeatIntervalMs?: number;
   /** Temporary files in the making, for the process to remove on a hard stop. */
   scratch?: ScratchFiles;
+  /** The worker's temporary-disk budget (--max-temp-gb); unlimited when absent. */
+  tempBudget?: TempBudget;
 }

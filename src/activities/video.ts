@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { parseClipFile } from '../core/clip-file.js';
@@ -9,11 +9,12 @@ import { settingsHash, sha256Hex } from '../core/hashing.js';
 import * as layout from '../core/layout.js';
 import type { ClipOutput, ClipSpec, EncodeSettings, LineError, SourceInfo, VideoEntry, VideoResult, VideoStatus } from '../core/types.js';
 import { assertVideoId } from '../core/video-id.js';
-import { buildDownloadArgs, parseDownloadProgress, type DownloadProgress } from '../core/ytdlp-args.js';
+import { buildDownloadArgs, buildMetadataArgs, expectedSizeFromInfo, parseDownloadProgress, type DownloadProgress } from '../core/ytdlp-args.js';
 import { describeEncoder } from '../tools/encoder.js';
 import { attemptToken, isNotFound, readJsonIfExists, writeJsonAtomic } from '../tools/fs.js';
 import { probeClip, probeSource } from '../tools/probe.js';
-import { runTool } from '../tools/process.js';
+import { captureTool, runTool } from '../tools/process.js';
+import type { TempBudget } from '../tools/temp-budget.js';
 import type { ActivityDeps } from './deps.js';
 
 export interface VideoManifest {
@@ -207,6 +208,50 @@ async function recordResult(input: RecordVideoInput): Promise<void> {
   await appendFile(layout.reportLinesPath(input.outDir), `${JSON.stringify(result)}\n`);
 }
 
+/** Content-Length of a direct link, or null. */
+async function contentLength(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<number | null> {
+  const response = await fetch(url, { method: 'HEAD', headers, signal, redirect: 'follow' }).catch(() => null);
+  const length = Number(response?.headers.get('content-length'));
+  return response?.ok && length > 0 ? length : null;
+}
+
+const GB = 1024 ** 3;
+
+/**
+ * Reads the source's size from yt-dlp's metadata (or a direct link's Content-Length),
+ * refuses a source larger than the whole budget, and waits until it fits beside the
+ * sources on disk. Returns the metadata file for the download to reuse.
+ */
+async function admitWithinBudget(
+  deps: ActivityDeps,
+  budget: TempBudget,
+  job: DownloadInput & { dir: string; budgetKey: string; signal: AbortSignal },
+  onWait: (waiting: { usedBytes: number; neededBytes: number }) => void,
+): Promise<string> {
+  const meta = await captureTool(deps.tools.ytDlp, buildMetadataArgs({ url: job.video.url }), { cancelSignal: job.signal, timeoutMs: 300_000 });
+  if (job.signal.aborted) throw new CancelledFailure('download cancelled');
+  if (!meta.ok) {
+    const failure = classifyYtDlpFailure(meta.stderr.split('\n'), meta.exitCode);
+    throw ApplicationFailure.create({ type: failure.type, message: failure.message, nonRetryable: !failure.retryable });
+  }
+  const infoJsonPath = join(job.dir, 'info.json');
+  await writeFile(infoJsonPath, meta.stdout);
+  const expected = expectedSizeFromInfo(JSON.parse(meta.stdout) as Record<string, unknown>);
+  const bytes = expected.bytes ?? (expected.directUrl ? await contentLength(expected.directUrl, expected.headers, job.signal) : null) ?? 0;
+  if (bytes > budget.limitBytes) {
+    throw ApplicationFailure.create({
+      type: ErrorType.SourceTooLarge,
+      message: `the source is ${(bytes / GB).toFixed(3)} GB, more than the whole temporary-disk budget of ${(budget.limitBytes / GB).toFixed(3)} GB (--max-temp-gb)`,
+      nonRetryable: true,
+    });
+  }
+  await budget.admit(job.budgetKey, { dir: job.dir, workDir: job.workDir, expected: bytes }, {
+    signal: job.signal,
+    onWait: (usedBytes) => onWait({ usedBytes, neededBytes: bytes }),
+  });
+  return infoJsonPath;
+}
+
 export function createVideoActivities(deps: ActivityDeps) {
   return {
     /**
@@ -263,23 +308,32 @@ export function createVideoActivities(deps: ActivityDeps) {
       const { video } = input;
       const dir = layout.sourceDir(input.workDir, input.batchId, assertVideoId(video.videoId));
       await mkdir(dir, { recursive: true });
+      const signal = Context.current().cancellationSignal;
+      const budgetKey = `${input.batchId}/${video.videoId}`;
       let progress: DownloadProgress | null = null;
-      const stopHeartbeat = startHeartbeat(() => ({ phase: 'download', ...progress }), deps.heartbeatIntervalMs);
+      let waitingForDisk: { usedBytes: number; neededBytes: number } | null = null;
+      const stopHeartbeat = startHeartbeat(() => ({ phase: 'download', ...progress, waitingForDisk }), deps.heartbeatIntervalMs);
       let run;
       try {
-        run = await runTool(deps.tools.ytDlp, buildDownloadArgs({ url: video.url, targetDir: dir }), {
-          cancelSignal: Context.current().cancellationSignal,
+        // With a temp-disk budget, the size comes first (from the metadata), then the download.
+        const infoJsonPath = deps.tempBudget ? await admitWithinBudget(deps, deps.tempBudget, { ...input, dir, budgetKey, signal }, (w) => (waitingForDisk = w)) : undefined;
+        waitingForDisk = null;
+        run = await runTool(deps.tools.ytDlp, buildDownloadArgs({ url: video.url, targetDir: dir, infoJsonPath }), {
+          cancelSignal: signal,
           onStdoutLine: (line) => {
             progress = parseDownloadProgress(line) ?? progress;
           },
         });
       } finally {
         stopHeartbeat();
+        deps.tempBudget?.finished(budgetKey);
       }
       if (run.canceled) throw new CancelledFailure('download cancelled');
       if (!run.ok) {
         const failure = classifyYtDlpFailure(run.stderrTail, run.exitCode);
         deps.logger.warn({ videoId: video.videoId, errorType: failure.type, retryable: failure.retryable }, failure.message);
+        // A full disk: free what this download wrote before it is tried again.
+        if (failure.type === ErrorType.DiskFull) await rm(dir, { recursive: true, force: true });
         throw ApplicationFailure.create({ type: failure.type, message: failure.message, nonRetryable: !failure.retryable });
       }
       const name = (await readdir(dir)).find((n) => n.startsWith('source.') && !/\.(part|ytdl|temp|tmp)$/.test(n));

@@ -15,7 +15,8 @@ function addWorkerOptions(command: Command): Command {
     .option('--device-id <n>', 'GPU for NVENC', OPTION_DEFAULTS.deviceId)
     .addOption(new Option('--x265-preset <preset>', 'libx265 preset of the CPU encoder').choices(X265_PRESETS).default(OPTION_DEFAULTS.x265Preset))
     .option('--namespace <name>', 'Temporal namespace', OPTION_DEFAULTS.namespace)
-    .option('--log-level <level>', 'trace, debug, info, warn, error', OPTION_DEFAULTS.logLevel);
+    .option('--log-level <level>', 'trace, debug, info, warn, error', OPTION_DEFAULTS.logLevel)
+    .option('--max-temp-gb <GB>', 'temporary disk for sources: a download waits until it fits (default: no limit)');
 }
 
 export function buildProgram(setExitCode: (code: number) => void): Command {

@@ -23,8 +23,14 @@ const oneOf = <T extends readonly [string, ...string[]]>(flag: string, values: T
 
 const address = z.string().regex(/^[^\s:/]+:\d{1,5}$/, { error: '--temporal-address must be HOST:PORT' });
 
+const gigabytes = z.coerce
+  .number({ error: '--max-temp-gb must be a number' })
+  .positive({ error: '--max-temp-gb must be more than 0' })
+  .optional();
+
 /** Options shared by every command that hosts a worker. */
 const workerFields = {
+  maxTempGb: gigabytes,
   logLevel: oneOf('--log-level', LOG_LEVELS),
   encoder: oneOf('--encoder', ENCODER_CHOICES),
   deviceId: wholeNumber('--device-id', 0),
@@ -71,6 +77,7 @@ export interface RunOptions {
   retryFailed: boolean;
   heartbeatTimeoutSeconds: number;
   graceSeconds: number;
+  maxTempGb: number | undefined;
 }
 
 function firstIssue(error: z.ZodError): string {
@@ -103,6 +110,7 @@ export function parseRunOptions(raw: Record<string, unknown>): RunOptions {
     retryFailed: o.retryFailed,
     heartbeatTimeoutSeconds: o.heartbeatTimeout,
     graceSeconds: o.graceTime,
+    maxTempGb: o.maxTempGb,
   };
 }
 
@@ -122,12 +130,13 @@ export interface WorkerOptions {
   encoder: EncoderChoice;
   deviceId: number;
   x265Preset: string;
+  maxTempGb: number | undefined;
 }
 
 export function parseWorkerOptions(raw: Record<string, unknown>): WorkerOptions {
   const parsed = workerSchema.safeParse(raw);
   if (!parsed.success) throw new UsageError(firstIssue(parsed.error));
-  return parsed.data;
+  return { ...parsed.data, maxTempGb: parsed.data.maxTempGb };
 }
 
 /** Commander's defaults, from the one defaults module. */

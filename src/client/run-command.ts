@@ -15,6 +15,7 @@ import { resolveMediaTools } from '../tools/binaries.js';
 import { describeEncoder, selectEncoder } from '../tools/encoder.js';
 import { readJsonIfExists } from '../tools/fs.js';
 import { ScratchFiles } from '../tools/scratch.js';
+import { TempBudget } from '../tools/temp-budget.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import { installRuntime } from '../worker/runtime.js';
 import { CliError, ExitCode, UsageError } from './exit-codes.js';
@@ -113,7 +114,14 @@ export async function runCommand(options: RunOptions, out: (line: string) => voi
       temporalAddress: options.temporalAddress,
       namespace: options.namespace,
       logger,
-      worker: { tools, encoder: selection.then((s) => s.encoder), slots: options.workers, graceSeconds: options.graceSeconds, scratch },
+      worker: {
+        tools,
+        encoder: selection.then((s) => s.encoder),
+        slots: options.workers,
+        graceSeconds: options.graceSeconds,
+        scratch,
+        tempBudget: options.maxTempGb ? new TempBudget(options.maxTempGb * 1024 ** 3) : undefined,
+      },
     });
     await lock.update({ uiUrl: session.uiUrl ?? undefined, address: session.address });
 

@@ -8,6 +8,7 @@ import type { EncoderConfig } from '../core/types.js';
 import { launchDevServer, type LaunchedDevServer } from '../server/dev-server.js';
 import { resolveTool, type ToolPaths } from '../tools/binaries.js';
 import type { ScratchFiles } from '../tools/scratch.js';
+import type { TempBudget } from '../tools/temp-budget.js';
 import { createVstreamWorkers, type VstreamWorkers } from '../worker/workers.js';
 import { CliError } from './exit-codes.js';
 
@@ -27,6 +28,7 @@ export interface SessionOptions {
     slots: number;
     graceSeconds: number;
     scratch: ScratchFiles;
+    tempBudget?: TempBudget;
   };
 }
 
@@ -82,7 +84,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
         connection: nativeConnection,
         namespace: options.namespace,
         hostId: localHostId(),
-        deps: { tools: options.worker.tools, encoder, logger: options.logger, scratch: options.worker.scratch },
+        deps: { tools: options.worker.tools, encoder, logger: options.logger, scratch: options.worker.scratch, tempBudget: options.worker.tempBudget },
         hostSlots: options.worker.slots,
         shutdownGraceTime: `${options.worker.graceSeconds}s`,
       });

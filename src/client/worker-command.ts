@@ -2,6 +2,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { resolveMediaTools } from '../tools/binaries.js';
 import { describeEncoder, selectEncoder } from '../tools/encoder.js';
 import { ScratchFiles } from '../tools/scratch.js';
+import { TempBudget } from '../tools/temp-budget.js';
 import { installRuntime } from '../worker/runtime.js';
 import { createVstreamWorkers } from '../worker/workers.js';
 import { ExitCode } from './exit-codes.js';
@@ -26,7 +27,7 @@ export async function workerCommand(options: WorkerOptions, out: (line: string) 
     connection,
     namespace: options.namespace,
     hostId: options.hostId,
-    deps: { tools, encoder: selection.encoder, logger, scratch },
+    deps: { tools, encoder: selection.encoder, logger, scratch, tempBudget: options.maxTempGb ? new TempBudget(options.maxTempGb * 1024 ** 3) : undefined },
     hostSlots: options.slots,
   });
   const stopper = new Stopper(out, scratch, 'vstream worker: draining: no new tasks, running ones may finish (signal again to stop at once)');

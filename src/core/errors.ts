@@ -11,6 +11,8 @@ export const ErrorType = {
   UnsupportedUrl: 'UnsupportedUrl',
   /** The download finished but holds no decodable video stream. */
   SourceUnreadable: 'SourceUnreadable',
+  /** The source alone is larger than the worker's whole --max-temp-gb budget. */
+  SourceTooLarge: 'SourceTooLarge',
   /** Every usable clip line lies outside the source. */
   NoClipProducible: 'NoClipProducible',
   EncodeFailed: 'EncodeFailed',
@@ -28,6 +30,7 @@ export const PERMANENT_ERROR_TYPES: readonly string[] = [
   ErrorType.FormatUnavailable,
   ErrorType.UnsupportedUrl,
   ErrorType.SourceUnreadable,
+  ErrorType.SourceTooLarge,
   ErrorType.NoClipProducible,
   ErrorType.SettingsMismatch,
   ErrorType.InvalidInput,

@@ -13,6 +13,8 @@ export interface DownloadArgsInput {
   /** Folder that receives `source.<ext>`; yt-dlp's template syntax is escaped. */
   targetDir: string;
   format?: string;
+  /** Metadata fetched before (buildMetadataArgs): downloads without extracting again. */
+  infoJsonPath?: string;
 }
 
 export function sourceOutputTemplate(targetDir: string): string {
@@ -33,9 +35,36 @@ export function buildDownloadArgs(input: DownloadArgsInput): string[] {
     '-f', input.format ?? DEFAULT_FORMAT,
     '-o', sourceOutputTemplate(input.targetDir),
     // The URL comes after `--`, so one that starts with '-' is never read as an option.
-    '--',
-    input.url,
+    ...(input.infoJsonPath ? ['--load-info-json', input.infoJsonPath] : ['--', input.url]),
   ];
+}
+
+/** The metadata of the format that would be downloaded, as JSON on stdout. */
+export function buildMetadataArgs(input: { url: string; format?: string }): string[] {
+  return ['--ignore-config', '--no-playlist', '--dump-single-json', '--socket-timeout', '30', '-f', input.format ?? DEFAULT_FORMAT, '--', input.url];
+}
+
+export interface ExpectedSize {
+  /** From the metadata; null when it does not say. */
+  bytes: number | null;
+  /** A direct link whose Content-Length can tell the size instead. */
+  directUrl: string | null;
+  headers: Record<string, string>;
+}
+
+const sizeOf = (format: Record<string, unknown>): number | null => {
+  const value = format.filesize ?? format.filesize_approx;
+  return typeof value === 'number' && value > 0 ? value : null;
+};
+
+/** The expected download size from yt-dlp's metadata: the selected format, or the sum of merged ones. */
+export function expectedSizeFromInfo(info: Record<string, unknown>): ExpectedSize {
+  const requested = Array.isArray(info.requested_formats) ? (info.requested_formats as Record<string, unknown>[]) : null;
+  const sizes = requested ? requested.map(sizeOf) : [sizeOf(info)];
+  const bytes = sizes.every((s): s is number => s !== null) ? sizes.reduce((a, b) => a + b, 0) : null;
+  const directUrl = !requested && typeof info.url === 'string' && /^https?:/.test(info.url) ? info.url : null;
+  const headers = (typeof info.http_headers === 'object' && info.http_headers !== null ? info.http_headers : {}) as Record<string, string>;
+  return { bytes, directUrl, headers };
 }
 
 export interface DownloadProgress {

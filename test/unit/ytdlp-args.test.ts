@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildDownloadArgs, DEFAULT_FORMAT, parseDownloadProgress, sourceOutputTemplate } from '../../src/core/ytdlp-args.js';
+import { buildDownloadArgs, buildMetadataArgs, DEFAULT_FORMAT, expectedSizeFromInfo, parseDownloadProgress, sourceOutputTemplate } from '../../src/core/ytdlp-args.js';
 
 test('download arguments: video only, no config, URL after --', () => {
   const args = buildDownloadArgs({ url: 'https://www.youtube.com/watch?v=-abcdefghij', targetDir: '/work/b/-abcdefghij' });
@@ -23,4 +23,22 @@ test('progress lines', () => {
   assert.deepEqual(parseDownloadProgress('vstream-progress 2048 NA 90000'), { downloadedBytes: 2048, totalBytes: 90000 });
   assert.deepEqual(parseDownloadProgress('vstream-progress 2048 NA NA'), { downloadedBytes: 2048, totalBytes: null });
   assert.equal(parseDownloadProgress('[download] Destination: x'), null);
+});
+
+test('metadata first, then a download from it without a second extraction', () => {
+  const meta = buildMetadataArgs({ url: 'https://youtu.be/-abcdefghij' });
+  assert.ok(meta.includes('--dump-single-json'));
+  assert.deepEqual(meta.slice(-2), ['--', 'https://youtu.be/-abcdefghij']);
+  const args = buildDownloadArgs({ url: 'https://youtu.be/-abcdefghij', targetDir: '/w', infoJsonPath: '/w/info.json' });
+  assert.deepEqual(args.slice(-2), ['--load-info-json', '/w/info.json']);
+  assert.ok(!args.includes('https://youtu.be/-abcdefghij'));
+});
+
+test('expected size: the selected format, the sum of merged formats, or a direct link to ask', () => {
+  assert.deepEqual(expectedSizeFromInfo({ filesize: 1000, url: 'https://cdn/x' }), { bytes: 1000, directUrl: 'https://cdn/x', headers: {} });
+  assert.equal(expectedSizeFromInfo({ filesize: null, filesize_approx: 2000 }).bytes, 2000);
+  assert.equal(expectedSizeFromInfo({ requested_formats: [{ filesize: 10 }, { filesize_approx: 5 }] }).bytes, 15);
+  assert.equal(expectedSizeFromInfo({ requested_formats: [{ filesize: 10 }, {}] }).bytes, null);
+  const direct = expectedSizeFromInfo({ url: 'http://127.0.0.1:9/a.mp4', http_headers: { 'User-Agent': 'x' } });
+  assert.deepEqual(direct, { bytes: null, directUrl: 'http://127.0.0.1:9/a.mp4', headers: { 'User-Agent': 'x' } });
 });
