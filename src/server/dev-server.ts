@@ -46,6 +46,8 @@ export interface DevServerOptions {
   logFile: string;
   namespace?: string;
   startTimeoutMs?: number;
+  /** The frontend port (default: a free one); a restart on the same file can keep its address. */
+  port?: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -58,7 +60,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function launchDevServer(options: DevServerOptions): Promise<LaunchedDevServer> {
   const namespace = options.namespace ?? WORKER_DEFAULTS.namespace;
-  const [port, uiPort, httpPort, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [port, uiPort, httpPort, metricsPort] = [options.port ?? (await freePort()), await freePort(), await freePort(), await freePort()];
   const [command, args] = withParentDeathSignal(options.temporalBin, [
     'server', 'start-dev',
     '--db-filename', options.dbFile,
