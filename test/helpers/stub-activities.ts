@@ -1,6 +1,6 @@
 // Stub activities for workflow tests: same names and types as the real ones,
 // recording what the workflows ask for. (End-to-end tests use the real ones.)
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { HostActivities, SharedActivities } from '../../src/activities/index.js';
 import { buildReport, unrecordedResult } from '../../src/core/report.js';
 import type { VideoEntry, VideoResult } from '../../src/core/types.js';
@@ -16,9 +16,14 @@ export interface StubBehaviour {
   skip?: string[];
   downloadFails?: Record<string, { type: string; nonRetryable: boolean; times?: number }>;
   encodeFails?: Record<string, { type: string; nonRetryable: boolean }>;
+  /** Video IDs whose download runs (heartbeating) until it is cancelled. */
+  hang?: string[];
 }
 
-export function createStubs(behaviour: StubBehaviour) {
+/** Results an earlier run of the batch recorded, by video ID. */
+export type PriorResults = Map<string, VideoResult[]>;
+
+export function createStubs(behaviour: StubBehaviour, prior: PriorResults = new Map()) {
   const videos: VideoEntry[] = Array.from({ length: behaviour.videos }, (_, i) => ({
     index: i,
     line: i + 1,
@@ -32,8 +37,9 @@ export function createStubs(behaviour: StubBehaviour) {
     downloadCalls: new Map<string, number>(),
     encodeCalls: new Map<string, number>(),
     deleted: [] as string[],
-    results: new Map<string, VideoResult[]>(),
+    results: new Map<string, VideoResult[]>([...prior].map(([id, list]) => [id, [...list]])),
     pagesRead: [] as Array<[number, number]>,
+    cancelledDownloads: [] as string[],
   };
   const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
   const recordResult = (result: VideoResult) => {
@@ -79,6 +85,15 @@ export function createStubs(behaviour: StubBehaviour) {
       record.inFlight++;
       record.maxInFlight = Math.max(record.maxInFlight, record.inFlight);
       try {
+        if (behaviour.hang?.includes(video.videoId)) {
+          const context = Context.current();
+          while (!context.cancellationSignal.aborted) {
+            context.heartbeat();
+            await sleep(50);
+          }
+          record.cancelledDownloads.push(video.videoId);
+          throw new CancelledFailure('download cancelled');
+        }
         await sleep(behaviour.workMs ?? 50);
         const failure = behaviour.downloadFails?.[video.videoId];
         if (failure && (failure.times === undefined || (record.downloadCalls.get(video.videoId) ?? 0) <= failure.times)) {

@@ -7,7 +7,10 @@ import type { BatchInput } from '../../src/core/batch-input.js';
 import type { BatchSummary } from '../../src/core/types.js';
 import { progressQuery } from '../../src/workflows/definitions.js';
 import { workflowSource } from '../../src/worker/workflow-source.js';
-import { createStubs, STUB_HOST_QUEUE, type StubBehaviour } from '../helpers/stub-activities.js';
+import { createStubs, STUB_HOST_QUEUE, type PriorResults, type StubBehaviour } from '../helpers/stub-activities.js';
+import { WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
+import { buildVideoResult } from '../../src/core/video-result.js';
 import { createLocalEnv } from '../helpers/temporal.js';
 
 let env: TestWorkflowEnvironment;
@@ -21,8 +24,8 @@ after(async () => {
 let batchCounter = 0;
 
 /** Runs one batch against stub activities on the real local server. */
-async function runBatch(behaviour: StubBehaviour, input: Partial<BatchInput> = {}) {
-  const stubs = createStubs(behaviour);
+async function runBatch(behaviour: StubBehaviour, input: Partial<BatchInput> = {}, options: { prior?: PriorResults; cancelWhen?: (stubs: ReturnType<typeof createStubs>) => boolean } = {}) {
+  const stubs = createStubs(behaviour, options.prior);
   const shared = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: SHARED_TASK_QUEUE,
@@ -32,18 +35,28 @@ async function runBatch(behaviour: StubBehaviour, input: Partial<BatchInput> = {
   const host = await Worker.create({ connection: env.nativeConnection, taskQueue: STUB_HOST_QUEUE, activities: stubs.host });
   const workflowId = `test-batch-${process.pid}-${++batchCounter}`;
   const started = Date.now();
-  const { summary, progress } = await shared.runUntil(
+  const { summary, progress, failure } = await shared.runUntil(
     host.runUntil(async () => {
       const handle = await env.client.workflow.start(WORKFLOW_TYPES.batch, {
         taskQueue: SHARED_TASK_QUEUE,
         workflowId,
         args: [{ urlsFile: '/u', clipDir: '/c', outDir: '/o', workDir: '/w', workers: 2, startDelaySeconds: 0, ...input } satisfies BatchInput],
       });
+      if (options.cancelWhen) {
+        const cancelWhen = options.cancelWhen;
+        while (!cancelWhen(stubs)) await new Promise((resolve) => setTimeout(resolve, 20));
+        await handle.cancel();
+        const failure = await handle.result().then(
+          () => null,
+          (err: unknown) => err,
+        );
+        return { summary: null, progress: await handle.query(progressQuery), failure };
+      }
       const summary = (await handle.result()) as BatchSummary;
-      return { summary, progress: await handle.query(progressQuery) };
+      return { summary, progress: await handle.query(progressQuery), failure: null };
     }),
   );
-  return { ...stubs, summary, progress, workflowId, elapsedMs: Date.now() - started };
+  return { ...stubs, summary: summary as BatchSummary, progress, failure, workflowId, elapsedMs: Date.now() - started };
 }
 
 describe('batch workflow (stub activities, real server)', () => {
@@ -111,5 +124,52 @@ describe('batch workflow (stub activities, real server)', () => {
     for (const [, results] of record.results) assert.equal(results.length, 1);
     assert.ok(progress.runs >= 5, `the batch ran as ${progress.runs} runs`);
     assert.ok(record.pagesRead.every(([, limit]) => limit === 3), 'never more than a page at once');
+  });
+
+  test('a few hundred videos across many continue-as-new runs: none lost, none repeated', async () => {
+    const { record, summary, progress } = await runBatch({ videos: 300, workMs: 1 }, { workers: 5, pageSize: 7, maxStartsPerRun: 40 });
+    assert.equal(summary.counts.succeeded, 300);
+    assert.equal(record.results.size, 300);
+    for (const [videoId, results] of record.results) assert.equal(results.length, 1, `${videoId} recorded once`);
+    for (const [videoId, calls] of record.downloadCalls) assert.equal(calls, 1, `${videoId} downloaded once`);
+    assert.ok(progress.runs >= 8, `${progress.runs} runs`);
+  });
+
+  test('cancelled: running videos are cancelled and clean up, unstarted ones are reported cancelled, the batch ends cancelled', async () => {
+    const { record, failure, progress } = await runBatch(
+      { videos: 6, hang: ['v0', 'v1'] },
+      { workers: 2, heartbeatTimeoutSeconds: 1 },
+      { cancelWhen: (stubs) => (stubs.record.downloadCalls.get('v0') ?? 0) > 0 && (stubs.record.downloadCalls.get('v1') ?? 0) > 0 },
+    );
+    assert.ok(failure instanceof WorkflowFailedError && failure.cause instanceof CancelledFailure, String(failure));
+    assert.deepEqual(record.cancelledDownloads.sort(), ['v0', 'v1'], 'the running downloads saw the cancellation');
+    assert.deepEqual(record.deleted.sort(), ['v0', 'v1'], 'their sources were deleted');
+    assert.equal(record.results.get('v0')?.at(-1)?.status, 'cancelled');
+    assert.equal(record.downloadCalls.get('v2'), undefined, 'no video started after the cancellation');
+    assert.equal(progress.counts.cancelled, 2);
+    assert.equal(progress.phase, 'cancelling');
+  });
+
+  test('videos an earlier run settled are counted, not run again; cancelled ones are continued', async () => {
+    const video = (i: number) => ({ index: i, line: i + 1, url: `http://127.0.0.1:1/v${i}.mp4`, videoId: `v${i}` });
+    const settled = (i: number, status: 'succeeded' | 'failed' | 'cancelled') => {
+      const base = buildVideoResult({ video: video(i), clipErrors: [], existing: [], produced: [], unproducible: [], failure: status === 'failed' ? { type: 'VideoUnavailable', message: 'gone' } : null });
+      return [{ ...base, status, clips: status === 'succeeded' ? [{ file: 'x.hevc', startFrame: 0, endFrame: 10, frames: 10, bytes: 1 }] : [] }];
+    };
+    const prior: PriorResults = new Map([
+      ['v0', settled(0, 'succeeded')],
+      ['v1', settled(1, 'failed')],
+      ['v2', settled(2, 'cancelled')],
+    ]);
+    const { record, summary } = await runBatch({ videos: 4 }, { workers: 2 }, { prior });
+    assert.equal(record.downloadCalls.get('v0'), undefined, 'succeeded: not run again');
+    assert.equal(record.downloadCalls.get('v1'), undefined, 'failed: kept without --retry-failed');
+    assert.equal(record.downloadCalls.get('v2'), 1, 'cancelled: continued');
+    assert.equal(record.downloadCalls.get('v3'), 1);
+    assert.deepEqual([summary.counts.succeeded, summary.counts.failed, summary.counts.clips], [3, 1, 3]);
+
+    const retried = await runBatch({ videos: 2 }, { workers: 2, retryFailed: true }, { prior });
+    assert.equal(retried.record.downloadCalls.get('v0'), undefined);
+    assert.equal(retried.record.downloadCalls.get('v1'), 1, 'failed: run again with --retry-failed');
   });
 });
