@@ -52,6 +52,25 @@ async function run(): Promise<void> {
     for (const [videoId, outcome] of [['v0', 'succeeded'], ['v1', 'skipped'], ['v2', 'download-failed'], ['v3', 'encode-failed']]) {
       await save(`${label}-video-${outcome}.json`, videoWorkflowId(batchId, videoId as string));
     }
+    // A cancelled batch, with a video cancelled mid-download.
+    const cancelStubs = createStubs({ videos: 3, hang: ['v0'] });
+    const cancelShared = await Worker.create({ connection: env.nativeConnection, taskQueue: SHARED_TASK_QUEUE, ...workflowSource(), activities: cancelStubs.shared });
+    const cancelHost = await Worker.create({ connection: env.nativeConnection, taskQueue: STUB_HOST_QUEUE, activities: cancelStubs.host });
+    const cancelId = `replay-${label}-cancel`;
+    await cancelShared.runUntil(
+      cancelHost.runUntil(async () => {
+        const handle = await env.client.workflow.start(WORKFLOW_TYPES.batch, {
+          taskQueue: SHARED_TASK_QUEUE,
+          workflowId: cancelId,
+          args: [{ ...input, workers: 1, startDelaySeconds: 0, heartbeatTimeoutSeconds: 1 }],
+        });
+        while (!cancelStubs.record.downloadCalls.get('v0')) await new Promise((resolve) => setTimeout(resolve, 20));
+        await handle.cancel();
+        await handle.result().catch(() => undefined);
+      }),
+    );
+    await save(`${label}-batch-cancelled.json`, cancelId);
+    await save(`${label}-video-cancelled.json`, videoWorkflowId(cancelId, 'v0'));
     // Replay needs each history's workflow ID (the batch derives its batch ID from it).
     const indexPath = join(dir, 'index.json');
     const existing = JSON.parse(await readFile(indexPath, 'utf8').catch(() => '[]')) as typeof index;
