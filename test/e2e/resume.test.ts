@@ -72,6 +72,17 @@ test('kill -9 mid-batch, twice, then re-runs resume without rewriting a clip', a
     10_000,
   );
 
+  // 2b. The embedded server is killed: the run says so and exits 1; the next run resumes.
+  const serverKilled = startCli(args);
+  const temporalProcess = await waitFor('the run to be at work', () => {
+    const tree = descendants(serverKilled.child.pid as number);
+    return serverKilled.output.stdout.includes('resuming batch') ? tree.find((p) => p.command === 'temporal') : undefined;
+  }, 120_000);
+  process.kill(temporalProcess.pid, 'SIGKILL');
+  const afterServerKill = await serverKilled.done;
+  assert.equal(afterServerKill.code, 1);
+  assert.match(afterServerKill.stderr, /embedded Temporal server stopped unexpectedly .*run the same command again to resume/);
+
   // 3. Ctrl-C stops the run with 130 and takes its children along; a second run on
   //    the same output folder meanwhile is refused.
   const interrupted = startCli(args);
