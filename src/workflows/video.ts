@@ -45,6 +45,15 @@ export function describeFailure(err: unknown): Failure {
   return { type: ErrorType.Unknown, message: cause instanceof Error ? cause.message : String(cause) };
 }
 
+const verifyInput = (input: VideoInput) => ({
+  batchId: input.batchId,
+  video: input.video,
+  clipDir: input.clipDir,
+  outDir: input.outDir,
+  settings: input.settings,
+  retryFailed: input.retryFailed,
+});
+
 async function reportToBatch(input: VideoInput, result: VideoResult): Promise<void> {
   try {
     await getExternalWorkflowHandle(input.parentWorkflowId).signal(videoFinishedSignal, {
@@ -73,14 +82,7 @@ export async function videoWorkflow(input: VideoInput): Promise<VideoResult> {
 
   let verified: VerifyOutcome;
   try {
-    verified = await local.verifyClip({
-      batchId: input.batchId,
-      video,
-      clipDir: input.clipDir,
-      outDir: input.outDir,
-      settings: input.settings,
-      retryFailed: input.retryFailed,
-    });
+    verified = await local.verifyClip(verifyInput(input));
   } catch (err) {
     const cancelled = isCancellation(err);
     const result = cancelled ? cancelledResult(video, []) : buildVideoResult({ video, clipErrors: [], existing: [], produced: [], unproducible: [], failure: describeFailure(err) });
@@ -153,14 +155,7 @@ async function videoWorkflowV01(input: VideoInput): Promise<VideoResult> {
 
 async function processVideoV01(input: VideoInput): Promise<{ result: VideoResult; encoder: string | null; clipFileSha256: string | null }> {
   const { video } = input;
-  const verified = await remote.verifyClip({
-    batchId: input.batchId,
-    video,
-    clipDir: input.clipDir,
-    outDir: input.outDir,
-    settings: input.settings,
-    retryFailed: input.retryFailed,
-  });
+  const verified = await remote.verifyClip(verifyInput(input));
   if (verified.kind === 'skipped') return { result: skippedResult(video, verified.reason, verified.clipErrors), encoder: null, clipFileSha256: null };
   if (verified.kind === 'done') return { result: verified.result, encoder: null, clipFileSha256: null };
 
