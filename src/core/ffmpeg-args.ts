@@ -30,6 +30,31 @@ function rateControl(settings: EncodeSettings): string[] {
   ];
 }
 
+/** Decoding, on the GPU for NVENC (frames stay in CUDA memory), from `seek` on. */
+function inputArgs(encoder: EncoderConfig, seekFrame: number, fps: number, sourcePath: string, durationSeconds?: string): string[] {
+  const hw = encoder.kind === 'nvenc' ? ['-hwaccel', 'cuda', '-hwaccel_output_format', 'cuda', '-hwaccel_device', String(encoder.deviceId)] : [];
+  const seek = seekFrame > 0 ? ['-ss', clipSeekSeconds(seekFrame, fps)] : [];
+  const duration = durationSeconds ? ['-t', durationSeconds] : [];
+  return [...hw, ...seek, ...duration, '-i', sourcePath];
+}
+
+/** Scaling to exactly width x height, aspect not kept (as the original), square pixels. */
+function scaleFilter(encoder: EncoderConfig, settings: EncodeSettings): string {
+  return encoder.kind === 'nvenc'
+    ? `scale_cuda=${settings.width}:${settings.height}:interp_algo=lanczos:format=nv12,setsar=1`
+    : `scale=${settings.width}:${settings.height}:flags=lanczos,setsar=1,format=yuv420p`;
+}
+
+/** The encoder with the original's settings (NVENC) or their libx265 equivalent. */
+function encoderArgs(encoder: EncoderConfig, settings: EncodeSettings): string[] {
+  // -gpu would be ignored for CUDA frames: the device comes from -hwaccel_device.
+  return encoder.kind === 'nvenc'
+    ? ['-c:v', 'hevc_nvenc', '-preset', 'p7', '-tune', 'hq', '-rc', 'vbr', ...rateControl(settings), '-spatial_aq', '1', '-temporal_aq', '1']
+    : ['-c:v', 'libx265', '-preset', encoder.preset, ...rateControl(settings), '-x265-params', 'log-level=error'];
+}
+
+const outputArgs = (frames: number, path: string) => ['-frames:v', String(frames), ...BT709, '-f', 'hevc', path];
+
 /**
  * One clip, cut frame-exactly: seek before the input (accurate with re-encoding),
  * convert to the output rate first so frame k of the clip is the source frame shown
@@ -38,35 +63,47 @@ function rateControl(settings: EncodeSettings): string[] {
  */
 export function buildClipEncodeArgs(job: ClipEncodeJob): string[] {
   const { settings, encoder, clip } = job;
-  const frames = clip.endFrame - clip.startFrame;
-  const seek = clip.startFrame > 0 ? ['-ss', clipSeekSeconds(clip.startFrame, settings.fps)] : [];
-  const streams = ['-map', '0:v:0', '-an', '-sn', '-dn'];
-  const output = ['-frames:v', String(frames), ...BT709, '-f', 'hevc', job.outputPath];
-
-  if (encoder.kind === 'nvenc') {
-    // Decode, rate conversion and scaling stay on the GPU; -gpu would be ignored for
-    // CUDA frames, so the device is chosen by -hwaccel_device alone.
-    return [
-      ...FFMPEG_COMMON,
-      '-hwaccel', 'cuda', '-hwaccel_output_format', 'cuda', '-hwaccel_device', String(encoder.deviceId),
-      ...seek, '-i', job.sourcePath,
-      ...streams,
-      '-vf', `fps=${settings.fps},scale_cuda=${settings.width}:${settings.height}:interp_algo=lanczos:format=nv12,setsar=1`,
-      '-c:v', 'hevc_nvenc', '-preset', 'p7', '-tune', 'hq', '-rc', 'vbr',
-      ...rateControl(settings),
-      '-spatial_aq', '1', '-temporal_aq', '1',
-      ...output,
-    ];
-  }
   return [
     ...FFMPEG_COMMON,
-    ...seek, '-i', job.sourcePath,
-    ...streams,
-    '-vf', `fps=${settings.fps},scale=${settings.width}:${settings.height}:flags=lanczos,setsar=1,format=yuv420p`,
-    '-c:v', 'libx265', '-preset', encoder.preset,
-    ...rateControl(settings),
-    '-x265-params', 'log-level=error',
-    ...output,
+    ...inputArgs(encoder, clip.startFrame, settings.fps, job.sourcePath),
+    '-map', '0:v:0', '-an', '-sn', '-dn',
+    '-vf', `fps=${settings.fps},${scaleFilter(encoder, settings)}`,
+    ...encoderArgs(encoder, settings),
+    ...outputArgs(clip.endFrame - clip.startFrame, job.outputPath),
+  ];
+}
+
+export interface PassEncodeJob {
+  sourcePath: string;
+  clips: Array<{ startFrame: number; endFrame: number; outputPath: string }>;
+  settings: EncodeSettings;
+  encoder: EncoderConfig;
+}
+
+/**
+ * Several clips from one decode pass: seek once to the first clip, convert to the
+ * output rate, split, and cut each branch with trim by frame index (frame k of the
+ * pass is the source frame at (first start + k) / fps), so every clip is as exact as
+ * when cut alone. Decoding stops a second after the last clip ends.
+ */
+export function buildPassEncodeArgs(job: PassEncodeJob): string[] {
+  const { settings, encoder, clips } = job;
+  if (clips.length === 0) throw new Error('a pass needs at least one clip');
+  const first = Math.min(...clips.map((c) => c.startFrame));
+  const last = Math.max(...clips.map((c) => c.endFrame));
+  const span = clipSeekSeconds(last - first + settings.fps, settings.fps);
+  const branches = clips.map((_, i) => `[b${i}]`).join('');
+  const graph = [
+    `[0:v:0]fps=${settings.fps},split=${clips.length}${branches}`,
+    ...clips.map(
+      (c, i) => `[b${i}]trim=start_frame=${c.startFrame - first}:end_frame=${c.endFrame - first},setpts=PTS-STARTPTS,${scaleFilter(encoder, settings)}[o${i}]`,
+    ),
+  ].join(';');
+  return [
+    ...FFMPEG_COMMON,
+    ...inputArgs(encoder, first, settings.fps, job.sourcePath, span),
+    '-filter_complex', graph,
+    ...clips.flatMap((c, i) => ['-map', `[o${i}]`, ...encoderArgs(encoder, settings), ...outputArgs(c.endFrame - c.startFrame, c.outputPath)]),
   ];
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DEFAULT_ENCODE_SETTINGS } from '../../src/config.js';
-import { buildClipEncodeArgs, buildClipProbeArgs, buildNvencProbeArgs, clipSeekSeconds, parseFrameRate } from '../../src/core/ffmpeg-args.js';
+import { buildClipEncodeArgs, buildClipProbeArgs, buildNvencProbeArgs, buildPassEncodeArgs, clipSeekSeconds, parseFrameRate } from '../../src/core/ffmpeg-args.js';
 
 const settings = { ...DEFAULT_ENCODE_SETTINGS };
 
@@ -95,4 +95,34 @@ test('parseFrameRate', () => {
   assert.ok(Math.abs((parseFrameRate('30000/1001') ?? 0) - 29.97) < 0.001);
   assert.equal(parseFrameRate('0/0'), undefined);
   assert.equal(parseFrameRate(undefined), undefined);
+});
+
+describe('buildPassEncodeArgs', () => {
+  const clips = [
+    { startFrame: 300, endFrame: 360, outputPath: '/o/a.hevc' },
+    { startFrame: 330, endFrame: 390, outputPath: '/o/b.hevc' },
+  ];
+
+  test('x265: one seek, fps then split, trim by frame index per clip, one output each', () => {
+    const args = buildPassEncodeArgs({ sourcePath: '/s.mp4', clips, settings, encoder: { kind: 'x265', preset: 'fast' } });
+    assert.deepEqual(args.slice(8, 14), ['-ss', '10.000000', '-t', '4.000000', '-i', '/s.mp4']);
+    assert.equal(
+      args[args.indexOf('-filter_complex') + 1],
+      '[0:v:0]fps=30,split=2[b0][b1];' +
+        '[b0]trim=start_frame=0:end_frame=60,setpts=PTS-STARTPTS,scale=1280:720:flags=lanczos,setsar=1,format=yuv420p[o0];' +
+        '[b1]trim=start_frame=30:end_frame=90,setpts=PTS-STARTPTS,scale=1280:720:flags=lanczos,setsar=1,format=yuv420p[o1]',
+    );
+    const second = args.slice(args.indexOf('[o1]') - 1);
+    assert.deepEqual(second.slice(0, 4), ['-map', '[o1]', '-c:v', 'libx265']);
+    assert.deepEqual(args.slice(-2), ['hevc', '/o/b.hevc']);
+    assert.equal(args.filter((a) => a === '-frames:v').length, 2);
+  });
+
+  test('nvenc: decode, split, trim and scale on the GPU; one NVENC session per clip', () => {
+    const args = buildPassEncodeArgs({ sourcePath: '/s.mp4', clips, settings, encoder: { kind: 'nvenc', deviceId: 1 } });
+    assert.deepEqual(args.slice(8, 14), ['-hwaccel', 'cuda', '-hwaccel_output_format', 'cuda', '-hwaccel_device', '1']);
+    assert.match(args[args.indexOf('-filter_complex') + 1] ?? '', /\[b1\]trim=start_frame=30:end_frame=90,setpts=PTS-STARTPTS,scale_cuda=1280:720:interp_algo=lanczos:format=nv12,setsar=1\[o1\]/);
+    assert.equal(args.filter((a) => a === 'hevc_nvenc').length, 2);
+    assert.ok(!args.includes('-gpu'));
+  });
 });
