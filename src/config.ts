@@ -4,9 +4,19 @@
 /** Task queue polled for workflows and for activities any host may run. */
 export const SHARED_TASK_QUEUE = 'vstream';
 
-/** Activities that touch a host's disk (download, encode, delete) run on that host's queue. */
+/** Activities that touch a host's disk (download, verify, delete) run on that host's queue. */
 export function hostTaskQueue(hostId: string): string {
   return `vstream-host-${hostId}`;
+}
+
+/** One queue per GPU of a host: its worker runs as many NVENC sessions as the device allows. */
+export function gpuTaskQueue(hostId: string, deviceId: number): string {
+  return `vstream-gpu-${hostId}-${deviceId}`;
+}
+
+/** A host without usable NVENC encodes with libx265 on this queue. */
+export function cpuTaskQueue(hostId: string): string {
+  return `vstream-cpu-${hostId}`;
 }
 
 export const WORKFLOW_TYPES = {
@@ -39,8 +49,12 @@ export const WORKER_DEFAULTS = {
   namespace: 'default',
   /** Where `vstream worker` finds Temporal unless told otherwise. */
   temporalAddress: '127.0.0.1:7233',
-  /** Downloads + encodes at once on one host. */
-  slots: 2,
+  /** Downloads at once on one host. */
+  downloadSlots: 2,
+  /** Concurrent NVENC sessions per GPU (GeForce cards cap a whole system at 8). */
+  sessionsPerGpu: 2,
+  /** libx265 is multi-threaded: about one encode per four cores keeps them busy. */
+  coresPerCpuEncode: 4,
   /** Running activities may finish this long after a worker is asked to stop. */
   shutdownGraceTime: '30s',
   /** `vstream run` on Ctrl-C: running downloads and encodes may finish for this long, then are cancelled. */
@@ -56,11 +70,18 @@ export const BATCH_DEFAULTS = {
   recentLimit: 100,
   /** How long a cancelled batch waits for its videos to clean up and report. */
   cancelWaitMinutes: 10,
+  /** How many hosts a video may lose before it fails. */
+  maxHostAttempts: 5,
 } as const;
 
 export const ACTIVITY_DEFAULTS = {
   /** Long activities heartbeat at least this often while their process runs. */
   heartbeatTimeoutSeconds: 30,
+  /**
+   * A host activity no worker of its host picks up in this time means the host is gone:
+   * the video starts over on another host.
+   */
+  hostTimeoutSeconds: 300,
   // Attempts also end when a worker dies mid-activity: allow a few restarts.
   download: { startToCloseMinutes: 180, maximumAttempts: 5, initialIntervalSeconds: 10 },
   encode: { startToCloseMinutes: 240, maximumAttempts: 5, initialIntervalSeconds: 5 },

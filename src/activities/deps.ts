@@ -2,6 +2,7 @@ import type { EncoderConfig } from '../core/types.js';
 import type { ToolPaths } from '../tools/binaries.js';
 import type { ScratchFiles } from '../tools/scratch.js';
 import type { TempBudget } from '../tools/temp-budget.js';
+import type { EncodeQueues, Sessions } from '../tools/sessions.js';
 
 /** The part of pino's interface activities use, so tests can pass anything alike. */
 export interface Logger {
@@ -23,4 +24,12 @@ export interface ActivityDeps {
   scratch?: ScratchFiles;
   /** The worker's temporary-disk budget (--max-temp-gb); unlimited when absent. */
   tempBudget?: TempBudget;
+  /** This host's work dir for sources, when it has its own; else the batch's. */
+  workDir?: string;
+  /** This host's encode queues: a download picks where its encode goes. */
+  encodeQueues?: EncodeQueues;
+  /** The encode queue this worker serves (encode activities only). */
+  encodeQueue?: string;
+  /** The GPU's NVENC session budget (encode activities on a GPU only). */
+  sessions?: Sessions;
 }

@@ -20,12 +20,19 @@ export function createHostActivities(deps: ActivityDeps) {
   const video = createVideoActivities(deps);
   return {
     download: video.download,
+    // Videos of 0.1 encode on the host queue.
     encodeClips: video.encodeClips,
     deleteSource: video.deleteSource,
     finishVideo: video.finishVideo,
   };
 }
 
+/** The encode activity of one GPU (or of the CPU) of the host. */
+export function createEncodeActivities(deps: ActivityDeps) {
+  return { encodeClips: createVideoActivities(deps).encodeClips };
+}
+
 export type SharedActivities = ReturnType<typeof createSharedActivities>;
 export type HostActivities = ReturnType<typeof createHostActivities>;
+export type EncodeActivities = ReturnType<typeof createEncodeActivities>;
 export type { ActivityDeps, Logger } from './deps.js';

@@ -4,7 +4,8 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import { parseClipFile } from '../core/clip-file.js';
 import { describeSettingsDifference } from '../core/encode-settings.js';
 import { ErrorType, classifyFfmpegFailure, classifyYtDlpFailure } from '../core/errors.js';
-import { buildClipEncodeArgs } from '../core/ffmpeg-args.js';
+import { PLAN_DEFAULTS, planEncodes } from '../core/encode-plan.js';
+import { buildClipEncodeArgs, buildPassEncodeArgs } from '../core/ffmpeg-args.js';
 import { settingsHash, sha256Hex } from '../core/hashing.js';
 import * as layout from '../core/layout.js';
 import type { ClipOutput, ClipSpec, EncodeSettings, LineError, SourceInfo, VideoEntry, VideoResult, VideoStatus } from '../core/types.js';
@@ -178,8 +179,8 @@ async function trustedManifest(
   };
 }
 
-async function deleteSourceFolder(input: DeleteSourceInput): Promise<void> {
-  const dir = layout.sourceDir(input.workDir, input.batchId, assertVideoId(input.videoId));
+async function deleteSourceFolder(input: DeleteSourceInput, hostWorkDir: string | undefined): Promise<void> {
+  const dir = layout.sourceDir(hostWorkDir ?? input.workDir, input.batchId, assertVideoId(input.videoId));
   await rm(dir, { recursive: true, force: true });
   await rmdir(dirname(dir)).catch(() => undefined);
 }
@@ -306,7 +307,8 @@ export function createVideoActivities(deps: ActivityDeps) {
     /** Downloads the source with yt-dlp into the work dir; heartbeats bytes. */
     async download(input: DownloadInput): Promise<SourceInfo> {
       const { video } = input;
-      const dir = layout.sourceDir(input.workDir, input.batchId, assertVideoId(video.videoId));
+      const workDir = deps.workDir ?? input.workDir;
+      const dir = layout.sourceDir(workDir, input.batchId, assertVideoId(video.videoId));
       await mkdir(dir, { recursive: true });
       const signal = Context.current().cancellationSignal;
       const budgetKey = `${input.batchId}/${video.videoId}`;
@@ -316,7 +318,7 @@ export function createVideoActivities(deps: ActivityDeps) {
       let run;
       try {
         // With a temp-disk budget, the size comes first (from the metadata), then the download.
-        const infoJsonPath = deps.tempBudget ? await admitWithinBudget(deps, deps.tempBudget, { ...input, dir, budgetKey, signal }, (w) => (waitingForDisk = w)) : undefined;
+        const infoJsonPath = deps.tempBudget ? await admitWithinBudget(deps, deps.tempBudget, { ...input, workDir, dir, budgetKey, signal }, (w) => (waitingForDisk = w)) : undefined;
         waitingForDisk = null;
         run = await runTool(deps.tools.ytDlp, buildDownloadArgs({ url: video.url, targetDir: dir, infoJsonPath }), {
           cancelSignal: signal,
@@ -344,7 +346,9 @@ export function createVideoActivities(deps: ActivityDeps) {
         throw ApplicationFailure.create({ type: ErrorType.SourceUnreadable, message: `downloaded file is not a usable video: ${probe}`, nonRetryable: true });
       }
       const bytes = (await stat(path)).size;
-      return { path, bytes, width: probe.width, height: probe.height, fps: probe.fps, durationSeconds: probe.durationSeconds };
+      // The encode goes to the least loaded GPU (or the CPU queue) of this host.
+      const encodeQueue = deps.encodeQueues?.pick();
+      return { path, bytes, width: probe.width, height: probe.height, fps: probe.fps, durationSeconds: probe.durationSeconds, encodeQueue };
     },
 
     /**
@@ -395,50 +399,77 @@ export function createVideoActivities(deps: ActivityDeps) {
         } else {
           const bytes = (await stat(tempPath)).size;
           await rename(tempPath, finalPath);
-          produced.push({ file: basename(finalPath), startFrame: clip.startFrame, endFrame: clip.endFrame, frames, bytes });
+          produced.push({ file: basename(finalPath), startFrame: clip.startFrame, endFrame: clip.endFrame, frames, bytes, encoder: describeEncoder(deps.encoder) });
         }
         untrackTemp(tempPath);
       };
 
-      // A clip's check and rename overlap the next clip's encode.
-      let finalizing: Promise<void> = Promise.resolve();
+      // Clips still to make, planned into passes; a pass's checks and renames overlap the next pass.
+      const todo: ClipSpec[] = [];
+      for (const clip of input.clips) {
+        const finalPath = layout.clipPath(input.outDir, videoId, clip);
+        const existing = (await fromEarlierAttempt(earlier, finalPath)) ?? (await validClipOutput(deps, finalPath, clip, settings));
+        if (existing) {
+          produced.push(existing);
+          continue;
+        }
+        const endSeconds = clip.endFrame / settings.fps;
+        // Half an output frame of tolerance for container duration rounding.
+        if (endSeconds > source.durationSeconds + 0.5 / settings.fps) {
+          notProduced(clip, `clip ends at ${endSeconds.toFixed(3)} s but the source lasts ${source.durationSeconds.toFixed(3)} s`);
+          continue;
+        }
+        todo.push(clip);
+      }
+      const planOptions = { ...PLAN_DEFAULTS[deps.encoder.kind] };
+      if (deps.sessions) planOptions.maxClipsPerPass = Math.min(planOptions.maxClipsPerPass, deps.sessions.capacity);
+      const passes = planEncodes(todo, planOptions).passes;
+      const signal = Context.current().cancellationSignal;
+      let finalizing: Promise<unknown> = Promise.resolve();
       try {
-        for (const [i, clip] of input.clips.entries()) {
-          current = { clip: i, frame: 0 };
-          const finalPath = layout.clipPath(input.outDir, videoId, clip);
-          const existing = (await fromEarlierAttempt(earlier, finalPath)) ?? (await validClipOutput(deps, finalPath, clip, settings));
-          if (existing) {
-            produced.push(existing);
-            continue;
-          }
-          const endSeconds = clip.endFrame / settings.fps;
-          // Half an output frame of tolerance for container duration rounding.
-          if (endSeconds > source.durationSeconds + 0.5 / settings.fps) {
-            notProduced(clip, `clip ends at ${endSeconds.toFixed(3)} s but the source lasts ${source.durationSeconds.toFixed(3)} s`);
-            continue;
-          }
-          const tempPath = layout.tempClipPath(finalPath, token);
-          trackTemp(tempPath);
-          const args = buildClipEncodeArgs({ sourcePath: source.path, outputPath: tempPath, clip, settings, encoder: deps.encoder });
-          const run = await runTool(deps.tools.ffmpeg, args, {
-            cancelSignal: Context.current().cancellationSignal,
-            onStdoutLine: (line) => {
-              if (line.startsWith('frame=')) current = { clip: i, frame: Number(line.slice(6)) || 0 };
-            },
+        for (let p = 0; p < passes.length; p++) {
+          const pass = passes[p] as ClipSpec[];
+          current = { clip: input.clips.indexOf(pass[0] as ClipSpec), frame: 0 };
+          const outputs = pass.map((clip) => {
+            const finalPath = layout.clipPath(input.outDir, videoId, clip);
+            const tempPath = layout.tempClipPath(finalPath, token);
+            trackTemp(tempPath);
+            return { ...clip, finalPath, outputPath: tempPath };
           });
+          const args =
+            outputs.length === 1
+              ? buildClipEncodeArgs({ sourcePath: source.path, outputPath: (outputs[0] as { outputPath: string }).outputPath, clip: outputs[0] as ClipSpec, settings, encoder: deps.encoder })
+              : buildPassEncodeArgs({ sourcePath: source.path, clips: outputs, settings, encoder: deps.encoder });
+          // An ffmpeg writing k clips holds k NVENC sessions of its GPU.
+          const release = deps.sessions ? await deps.sessions.acquire(outputs.length, signal) : () => undefined;
+          let run;
+          try {
+            run = await runTool(deps.tools.ffmpeg, args, {
+              cancelSignal: signal,
+              onStdoutLine: (line) => {
+                if (line.startsWith('frame=')) current = { ...current, frame: Number(line.slice(6)) || 0 };
+              },
+            });
+          } finally {
+            release();
+          }
           await finalizing;
           if (run.canceled) throw new CancelledFailure('encode cancelled');
           if (!run.ok) {
             const failure = classifyFfmpegFailure(run.stderrTail, run.exitCode, run.signal);
             if (failure.retryable) throw ApplicationFailure.create({ type: failure.type, message: failure.message });
-            notProduced(clip, `ffmpeg failed: ${failure.message}`);
+            await Promise.all(outputs.map(async (o) => rm(o.outputPath, { force: true }).then(() => untrackTemp(o.outputPath))));
+            // A shared pass failed: cut its clips one by one, so one bad clip costs only itself.
+            if (outputs.length > 1) passes.splice(p + 1, 0, ...pass.map((clip) => [clip]));
+            else notProduced(pass[0] as ClipSpec, `ffmpeg failed: ${failure.message}`);
             continue;
           }
-          finalizing = finalize(clip, tempPath, finalPath);
+          finalizing = Promise.all(outputs.map((o) => finalize(o, o.outputPath, o.finalPath)));
         }
         await finalizing;
       } finally {
         stopHeartbeat();
+        if (deps.encodeQueue) deps.encodeQueues?.done(deps.encodeQueue);
         await finalizing.catch(() => undefined);
         await Promise.all(
           [...temps].map(async (path) => {
@@ -452,7 +483,7 @@ export function createVideoActivities(deps: ActivityDeps) {
 
     /** Removes the video's source folder, and the batch's work folder once empty. */
     async deleteSource(input: DeleteSourceInput): Promise<void> {
-      await deleteSourceFolder(input);
+      await deleteSourceFolder(input, deps.workDir);
     },
 
     /** Records the video's result for the report, and its manifest (written last) when clips were made. */
@@ -462,7 +493,7 @@ export function createVideoActivities(deps: ActivityDeps) {
 
     /** The last step on the host: the source goes, then the result and the manifest are written. */
     async finishVideo(input: FinishVideoInput): Promise<void> {
-      await deleteSourceFolder({ batchId: input.batchId, videoId: input.result.videoId, workDir: input.workDir });
+      await deleteSourceFolder({ batchId: input.batchId, videoId: input.result.videoId, workDir: input.workDir }, deps.workDir);
       await recordResult(input);
     },
   };

@@ -4,7 +4,7 @@ import { CancelledFailure } from '@temporalio/common';
 import * as layout from '../core/layout.js';
 import { countOf, summaryLine, type Report } from '../core/report.js';
 import { resolveMediaTools } from '../tools/binaries.js';
-import { selectEncoder } from '../tools/encoder.js';
+import type { EncodeTopology } from '../core/types.js';
 import { readJsonIfExists } from '../tools/fs.js';
 import { ScratchFiles } from '../tools/scratch.js';
 import { progressQuery } from '../workflows/definitions.js';
@@ -13,6 +13,7 @@ import { readDiskState, resolveBatchId } from './batch-lookup.js';
 import { CliError, ExitCode, UsageError } from './exit-codes.js';
 import { acquireRunLock, readLiveHolder } from './lock.js';
 import { createLogger } from './logger.js';
+import type { ConnectionSecurity } from './connection-options.js';
 import { describeProgress } from './progress.js';
 import { openSession, type Session } from './session.js';
 
@@ -21,6 +22,7 @@ export interface BatchCommandOptions {
   outDir: string | undefined;
   temporalAddress: string | undefined;
   namespace: string;
+  security?: ConnectionSecurity;
 }
 
 type Out = (line: string) => void;
@@ -38,7 +40,8 @@ function requireTarget(options: BatchCommandOptions): void {
 async function connect(options: BatchCommandOptions, hostWorker: boolean): Promise<{ session: Session; release: () => Promise<void>; live: boolean }> {
   const logger = createLogger('warn');
   if (options.temporalAddress) {
-    return { session: await openSession({ outDir: options.outDir ?? '.', temporalAddress: options.temporalAddress, namespace: options.namespace, logger }), release: async () => undefined, live: true };
+    const session = await openSession({ outDir: options.outDir ?? '.', temporalAddress: options.temporalAddress, namespace: options.namespace, logger, security: options.security });
+    return { session, release: async () => undefined, live: true };
   }
   const outDir = options.outDir as string;
   const holder = await readLiveHolder(layout.lockPath(outDir));
@@ -50,7 +53,7 @@ async function connect(options: BatchCommandOptions, hostWorker: boolean): Promi
     installRuntime(logger);
     const tools = hostWorker ? resolveMediaTools() : null;
     const worker = tools
-      ? { tools, encoder: selectEncoder('x265', { ffmpeg: tools.ffmpeg, deviceId: 0, x265Preset: 'ultrafast' }).then((s) => s.encoder), slots: 2, graceSeconds: 5, scratch: new ScratchFiles() }
+      ? { tools, topology: Promise.resolve<EncodeTopology>({ kind: 'cpu', slots: 1, preset: 'ultrafast' }), downloadSlots: 2, graceSeconds: 5, scratch: new ScratchFiles() }
       : undefined;
     const session = await openSession({ outDir, namespace: options.namespace, logger, worker });
     await lock.update({ address: session.address, uiUrl: session.uiUrl ?? undefined });

@@ -5,14 +5,25 @@ import { EncoderUnavailableError } from '../tools/encoder.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { ENCODER_CHOICES, OPTION_DEFAULTS, X265_PRESETS, parseRunOptions, parseWorkerOptions } from './options.js';
 import { cancelCommand, statusCommand } from './batch-commands.js';
+import { connectionSecurity, securityFromEnv, type SecurityOptions } from './connection-options.js';
 import { runCommand } from './run-command.js';
 import { uiCommand } from './ui-command.js';
 import { workerCommand } from './worker-command.js';
 
+/** Every command that connects to a Temporal server can reach a secured cluster. */
+function addConnectionOptions(command: Command): Command {
+  return command
+    .option('--tls-cert <file>', 'client certificate for mTLS (env VSTREAM_TLS_CERT or TEMPORAL_TLS_CERT)')
+    .option('--tls-key <file>', 'client key for mTLS (env VSTREAM_TLS_KEY or TEMPORAL_TLS_KEY)')
+    .option('--tls-ca <file>', 'CA certificate of the server (env VSTREAM_TLS_CA or TEMPORAL_TLS_CA)')
+    .option('--api-key <key>', 'Temporal Cloud API key (env VSTREAM_API_KEY or TEMPORAL_API_KEY)');
+}
+
+const security = (raw: SecurityOptions) => connectionSecurity(securityFromEnv(raw));
+
 function addWorkerOptions(command: Command): Command {
   return command
     .option('--encoder <kind>', `encoder: ${ENCODER_CHOICES.join(', ')} (auto: NVENC when a real encode works, else libx265)`, OPTION_DEFAULTS.encoder)
-    .option('--device-id <n>', 'GPU for NVENC', OPTION_DEFAULTS.deviceId)
     .addOption(new Option('--x265-preset <preset>', 'libx265 preset of the CPU encoder').choices(X265_PRESETS).default(OPTION_DEFAULTS.x265Preset))
     .option('--namespace <name>', 'Temporal namespace', OPTION_DEFAULTS.namespace)
     .option('--log-level <level>', 'trace, debug, info, warn, error', OPTION_DEFAULTS.logLevel)
@@ -27,8 +38,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .showSuggestionAfterError(true);
 
   addWorkerOptions(
-    program
-      .command('run')
+    addConnectionOptions(program.command('run'))
       .description('run a batch: download each video, cut and encode its clips, delete the source')
       .requiredOption('-u, --urls-file <file>', 'URL list, one per line')
       .requiredOption('-c, --input-clip-dir <dir>', 'folder of <videoId>.txt clip files')
@@ -43,31 +53,34 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .option('--batch-id <id>', 'batch ID (default: derived from the paths and encode settings)')
       .option('--retry-failed', 'run the failed and partial videos of a finished batch again')
       .option('--heartbeat-timeout <seconds>', 'how soon a lost download or encode is retried', OPTION_DEFAULTS.heartbeatTimeout)
-      .option('--grace-time <seconds>', 'on Ctrl-C, how long running downloads and encodes may finish', OPTION_DEFAULTS.graceTime),
-  ).action(async (raw: Record<string, unknown>) => setExitCode(await runCommand(parseRunOptions(raw))));
+      .option('--grace-time <seconds>', 'on Ctrl-C, how long running downloads and encodes may finish', OPTION_DEFAULTS.graceTime)
+      .option('--device-id <n>', 'GPU for NVENC', OPTION_DEFAULTS.deviceId),
+  ).action(async (raw: Record<string, unknown>) => setExitCode(await runCommand(parseRunOptions(raw), security(raw))));
 
   addWorkerOptions(
-    program
-      .command('worker')
+    addConnectionOptions(program.command('worker'))
       .description('run a long-lived worker against a Temporal server')
       .option('--temporal-address <host:port>', 'Temporal server', OPTION_DEFAULTS.temporalAddress)
-      .option('--host-id <name>', 'names this host\'s task queue', hostname().replace(/[^A-Za-z0-9._-]/g, '-'))
-      .option('--slots <n>', 'downloads and encodes at once on this host', OPTION_DEFAULTS.slots),
-  ).action(async (raw: Record<string, unknown>) => setExitCode(await workerCommand(parseWorkerOptions(raw))));
+      .option('--host-id <name>', "names this host's task queues", hostname().replace(/[^A-Za-z0-9._-]/g, '-'))
+      .option('--gpus <list>', 'GPUs to encode on, e.g. 0,1 (default: every GPU nvidia-smi lists)')
+      .option('--sessions-per-gpu <n>', 'concurrent NVENC sessions per GPU', OPTION_DEFAULTS.sessionsPerGpu)
+      .option('--download-slots <n>', 'downloads at once on this host', OPTION_DEFAULTS.downloadSlots)
+      .option('--cpu-slots <n>', 'libx265 encodes at once on a host without NVENC (default: cores / 4)')
+      .option('--work-dir <dir>', "this host's folder for sources (default: the batch's)"),
+  ).action(async (raw: Record<string, unknown>) => setExitCode(await workerCommand(parseWorkerOptions(raw), security(raw))));
 
   for (const [name, description, action] of [
     ['cancel', 'cancel a batch for good: its downloads and encodes stop, unfinished videos are reported cancelled', cancelCommand],
     ['status', 'print the progress of a running or finished batch', statusCommand],
   ] as const) {
-    program
-      .command(name)
+    addConnectionOptions(program.command(name))
       .description(description)
       .argument('[batchId]', "the batch (default: the output folder's latest)")
       .option('-o, --output-dir <dir>', 'the output folder of the batch (embedded server)')
       .option('--temporal-address <host:port>', 'the Temporal server of the batch')
       .option('--namespace <name>', 'Temporal namespace', OPTION_DEFAULTS.namespace)
-      .action(async (batchId: string | undefined, raw: { outputDir?: string; temporalAddress?: string; namespace: string }) =>
-        setExitCode(await action({ batchId, outDir: raw.outputDir, temporalAddress: raw.temporalAddress, namespace: raw.namespace })),
+      .action(async (batchId: string | undefined, raw: { outputDir?: string; temporalAddress?: string; namespace: string } & SecurityOptions) =>
+        setExitCode(await action({ batchId, outDir: raw.outputDir, temporalAddress: raw.temporalAddress, namespace: raw.namespace, security: security(raw) })),
       );
   }
 

@@ -33,7 +33,6 @@ const workerFields = {
   maxTempGb: gigabytes,
   logLevel: oneOf('--log-level', LOG_LEVELS),
   encoder: oneOf('--encoder', ENCODER_CHOICES),
-  deviceId: wholeNumber('--device-id', 0),
   x265Preset: oneOf('--x265-preset', X265_PRESETS),
   namespace: z.string().min(1, { error: '--namespace must not be empty' }),
 };
@@ -56,6 +55,7 @@ const runSchema = z.object({
   retryFailed: z.boolean().default(false),
   heartbeatTimeout: wholeNumber('--heartbeat-timeout', 1),
   graceTime: wholeNumber('--grace-time', 0),
+  deviceId: wholeNumber('--device-id', 0),
   ...workerFields,
 });
 
@@ -114,10 +114,19 @@ export function parseRunOptions(raw: Record<string, unknown>): RunOptions {
   };
 }
 
+const gpuList = z
+  .string()
+  .regex(/^\d+(,\d+)*$/, { error: '--gpus must be a comma-separated list of GPU indices, e.g. 0,1' })
+  .transform((s) => [...new Set(s.split(',').map(Number))]);
+
 const workerSchema = z.object({
   temporalAddress: address,
   hostId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { error: '--host-id must match [A-Za-z0-9._-]{1,64}' }),
-  slots: wholeNumber('--slots', 1),
+  gpus: gpuList.optional(),
+  sessionsPerGpu: wholeNumber('--sessions-per-gpu', 1),
+  downloadSlots: wholeNumber('--download-slots', 1),
+  cpuSlots: wholeNumber('--cpu-slots', 1).optional(),
+  workDir: z.string().optional(),
   ...workerFields,
 });
 
@@ -125,10 +134,14 @@ export interface WorkerOptions {
   temporalAddress: string;
   namespace: string;
   hostId: string;
-  slots: number;
+  /** Undefined: every GPU nvidia-smi lists. */
+  gpus: number[] | undefined;
+  sessionsPerGpu: number;
+  downloadSlots: number;
+  cpuSlots: number | undefined;
+  workDir: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
   encoder: EncoderChoice;
-  deviceId: number;
   x265Preset: string;
   maxTempGb: number | undefined;
 }
@@ -136,7 +149,14 @@ export interface WorkerOptions {
 export function parseWorkerOptions(raw: Record<string, unknown>): WorkerOptions {
   const parsed = workerSchema.safeParse(raw);
   if (!parsed.success) throw new UsageError(firstIssue(parsed.error));
-  return { ...parsed.data, maxTempGb: parsed.data.maxTempGb };
+  const o = parsed.data;
+  return {
+    ...o,
+    gpus: o.gpus,
+    cpuSlots: o.cpuSlots,
+    workDir: o.workDir === undefined ? undefined : resolve(o.workDir),
+    maxTempGb: o.maxTempGb,
+  };
 }
 
 /** Commander's defaults, from the one defaults module. */
@@ -152,7 +172,8 @@ export const OPTION_DEFAULTS = {
   x265Preset: RUN_DEFAULTS.x265Preset,
   namespace: WORKER_DEFAULTS.namespace,
   temporalAddress: WORKER_DEFAULTS.temporalAddress,
-  slots: String(WORKER_DEFAULTS.slots),
+  downloadSlots: String(WORKER_DEFAULTS.downloadSlots),
+  sessionsPerGpu: String(WORKER_DEFAULTS.sessionsPerGpu),
   heartbeatTimeout: String(ACTIVITY_DEFAULTS.heartbeatTimeoutSeconds),
   graceTime: String(WORKER_DEFAULTS.runGraceSeconds),
 };

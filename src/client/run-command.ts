@@ -12,12 +12,13 @@ import * as layout from '../core/layout.js';
 import { exitCodeForCounts, summaryLine, type Report } from '../core/report.js';
 import type { BatchSummary, ReportCounts } from '../core/types.js';
 import { resolveMediaTools } from '../tools/binaries.js';
-import { describeEncoder, selectEncoder } from '../tools/encoder.js';
+import { describeTopology, selectTopology } from '../tools/encoder.js';
 import { readJsonIfExists } from '../tools/fs.js';
 import { ScratchFiles } from '../tools/scratch.js';
 import { TempBudget } from '../tools/temp-budget.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import { installRuntime } from '../worker/runtime.js';
+import type { ConnectionSecurity } from './connection-options.js';
 import { CliError, ExitCode, UsageError } from './exit-codes.js';
 import { acquireRunLock } from './lock.js';
 import { createLogger } from './logger.js';
@@ -65,7 +66,7 @@ export function printSummary(out: (line: string) => void, counts: ReportCounts, 
  * `vstream run`: hosts a worker, starts or re-attaches to the batch on an embedded
  * Temporal dev server (or a given one), shows progress and prints a summary.
  */
-export async function runCommand(options: RunOptions, out: (line: string) => void = console.log): Promise<number> {
+export async function runCommand(options: RunOptions, security: ConnectionSecurity = {}, out: (line: string) => void = console.log): Promise<number> {
   await requireInput(options.urlsFile, '--urls-file', 'file');
   await requireInput(options.clipDir, '--input-clip-dir', 'dir');
   await mkdir(options.outDir, { recursive: true });
@@ -107,17 +108,25 @@ export async function runCommand(options: RunOptions, out: (line: string) => voi
 
     const tools = resolveMediaTools();
     installRuntime(logger);
-    const selection = selectEncoder(options.encoder, { ffmpeg: tools.ffmpeg, deviceId: options.deviceId, x265Preset: options.x265Preset });
-    selection.then((s) => s.warning && logger.warn({}, s.warning)).catch(() => undefined);
+    // One host: NVENC on --device-id, or libx265; --workers encodes and downloads at once.
+    const selection = selectTopology(options.encoder, {
+      ffmpeg: tools.ffmpeg,
+      gpus: [options.deviceId],
+      sessionsPerGpu: options.workers,
+      cpuSlots: options.workers,
+      x265Preset: options.x265Preset,
+    });
+    selection.then((s) => s.warnings.forEach((w) => logger.warn({}, w))).catch(() => undefined);
     session = await openSession({
       outDir: options.outDir,
       temporalAddress: options.temporalAddress,
       namespace: options.namespace,
       logger,
+      security,
       worker: {
         tools,
-        encoder: selection.then((s) => s.encoder),
-        slots: options.workers,
+        topology: selection.then((s) => s.topology),
+        downloadSlots: options.workers,
         graceSeconds: options.graceSeconds,
         scratch,
         tempBudget: options.maxTempGb ? new TempBudget(options.maxTempGb * 1024 ** 3) : undefined,
@@ -151,7 +160,7 @@ export async function runCommand(options: RunOptions, out: (line: string) => voi
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
     });
 
-    out(`vstream: ${state} batch ${batchId} with ${describeEncoder((await selection).encoder)}`);
+    out(`vstream: ${state} batch ${batchId} with ${describeTopology((await selection).topology)}`);
     if (session.uiUrl) out(`Temporal UI: ${session.uiUrl}/namespaces/${options.namespace}/workflows/${encodeURIComponent(batchId)}`);
     logger.info({ batchId, address: session.address, workDir }, 'batch attached');
 

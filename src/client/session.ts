@@ -4,12 +4,13 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from '../activities/index.js';
 import * as layout from '../core/layout.js';
-import type { EncoderConfig } from '../core/types.js';
+import type { EncodeTopology } from '../core/types.js';
 import { launchDevServer, type LaunchedDevServer } from '../server/dev-server.js';
 import { resolveTool, type ToolPaths } from '../tools/binaries.js';
 import type { ScratchFiles } from '../tools/scratch.js';
 import type { TempBudget } from '../tools/temp-budget.js';
 import { createVstreamWorkers, type VstreamWorkers } from '../worker/workers.js';
+import type { ConnectionSecurity } from './connection-options.js';
 import { CliError } from './exit-codes.js';
 
 /** After a finished batch nothing is left for the server to drain: a short grace keeps the exit quick. */
@@ -21,14 +22,17 @@ export interface SessionOptions {
   temporalAddress?: string;
   namespace: string;
   logger: Logger;
-  /** Host a worker in this process. The encoder is decided while the server boots. */
+  /** mTLS / API key for an existing server. */
+  security?: ConnectionSecurity;
+  /** Host a worker in this process. Its encoders are checked while the server boots. */
   worker?: {
     tools: ToolPaths;
-    encoder: Promise<EncoderConfig>;
-    slots: number;
+    topology: Promise<EncodeTopology>;
+    downloadSlots: number;
     graceSeconds: number;
     scratch: ScratchFiles;
     tempBudget?: TempBudget;
+    workDir?: string;
   };
 }
 
@@ -77,15 +81,20 @@ export async function openSession(options: SessionOptions): Promise<Session> {
 
     let workers: VstreamWorkers | null = null;
     if (options.worker) {
-      const encoder = await options.worker.encoder;
-      const nativeConnection = await NativeConnection.connect({ address });
+      const topology = await options.worker.topology;
+      const nativeConnection = await NativeConnection.connect({ address, ...(server ? {} : options.security) });
       cleanups.unshift(() => nativeConnection.close());
       workers = await createVstreamWorkers({
         connection: nativeConnection,
         namespace: options.namespace,
         hostId: localHostId(),
-        deps: { tools: options.worker.tools, encoder, logger: options.logger, scratch: options.worker.scratch, tempBudget: options.worker.tempBudget },
-        hostSlots: options.worker.slots,
+        tools: options.worker.tools,
+        logger: options.logger,
+        encode: topology,
+        downloadSlots: options.worker.downloadSlots,
+        workDir: options.worker.workDir,
+        scratch: options.worker.scratch,
+        tempBudget: options.worker.tempBudget,
         shutdownGraceTime: `${options.worker.graceSeconds}s`,
       });
       const running = workers.run();
@@ -100,7 +109,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
         }),
       );
     }
-    const connection = await Connection.connect({ address });
+    const connection = await Connection.connect({ address, ...(server ? {} : options.security) });
     cleanups.unshift(() => connection.close());
     const failure = Promise.race(failures.map((f) => f.catch((err: unknown) => (closing ? new Promise<never>(() => undefined) : Promise.reject(err)))));
     // Nobody may be listening yet: an unhandled rejection must not end the process.

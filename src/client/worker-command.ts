@@ -1,40 +1,70 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { describeTopology, listGpus, selectTopology } from '../tools/encoder.js';
 import { resolveMediaTools } from '../tools/binaries.js';
-import { describeEncoder, selectEncoder } from '../tools/encoder.js';
 import { ScratchFiles } from '../tools/scratch.js';
 import { TempBudget } from '../tools/temp-budget.js';
+import { cleanLeftovers } from '../worker/leftovers.js';
 import { installRuntime } from '../worker/runtime.js';
-import { createVstreamWorkers } from '../worker/workers.js';
+import { createVstreamWorkers, defaultCpuSlots } from '../worker/workers.js';
+import type { ConnectionSecurity } from './connection-options.js';
 import { ExitCode } from './exit-codes.js';
 import { createLogger } from './logger.js';
 import type { WorkerOptions } from './options.js';
 import { Stopper } from './stopper.js';
 
 /**
- * `vstream worker`: a long-lived worker against a given Temporal server. SIGINT or
- * SIGTERM drains it (no new tasks; running activities get the grace time); a second
- * signal stops it at once.
+ * `vstream worker`: one long-lived process per host against a Temporal server: the
+ * shared queue, this host's queue, and one encode queue per GPU (or the CPU queue).
+ * SIGINT or SIGTERM drains it (no new tasks; running activities get the grace time);
+ * a second signal stops it at once.
  */
-export async function workerCommand(options: WorkerOptions, out: (line: string) => void = console.log): Promise<number> {
+export async function workerCommand(options: WorkerOptions, security: ConnectionSecurity, out: (line: string) => void = console.log): Promise<number> {
   const logger = createLogger(options.logLevel);
   const tools = resolveMediaTools();
   installRuntime(logger);
-  const selection = await selectEncoder(options.encoder, { ffmpeg: tools.ffmpeg, deviceId: options.deviceId, x265Preset: options.x265Preset });
-  if (selection.warning) logger.warn({}, selection.warning);
-  const connection = await NativeConnection.connect({ address: options.temporalAddress });
+  const gpus = options.gpus ?? (options.encoder === 'x265' ? [] : await listGpus());
+  const selection = await selectTopology(options.encoder, {
+    ffmpeg: tools.ffmpeg,
+    gpus,
+    sessionsPerGpu: options.sessionsPerGpu,
+    cpuSlots: options.cpuSlots ?? defaultCpuSlots(),
+    x265Preset: options.x265Preset,
+  });
+  selection.warnings.forEach((w) => logger.warn({}, w));
+  const connection = await NativeConnection.connect({ address: options.temporalAddress, ...security });
   const scratch = new ScratchFiles();
   const workers = await createVstreamWorkers({
     connection,
     namespace: options.namespace,
     hostId: options.hostId,
-    deps: { tools, encoder: selection.encoder, logger, scratch, tempBudget: options.maxTempGb ? new TempBudget(options.maxTempGb * 1024 ** 3) : undefined },
-    hostSlots: options.slots,
+    tools,
+    logger,
+    encode: selection.topology,
+    downloadSlots: options.downloadSlots,
+    workDir: options.workDir,
+    scratch,
+    tempBudget: options.maxTempGb ? new TempBudget(options.maxTempGb * 1024 ** 3) : undefined,
   });
   const stopper = new Stopper(out, scratch, 'vstream worker: draining: no new tasks, running ones may finish (signal again to stop at once)');
   void stopper.requested.then(() => workers.shutdown());
-  out(`vstream worker: host ${options.hostId} (queue ${workers.hostQueue}), ${describeEncoder(selection.encoder)}, ${options.slots} slots, server ${options.temporalAddress}`);
+  out(
+    `vstream worker: host ${options.hostId}: ${describeTopology(selection.topology)}, ${options.downloadSlots} downloads at once; ` +
+      `queues ${[workers.hostQueue, ...workers.encodeTargets.map((t) => t.queue)].join(', ')}; server ${options.temporalAddress}`,
+  );
+  const running = workers.run();
+  if (options.workDir) {
+    // Back after a stop: sources of videos that ended or moved to another host meanwhile go.
+    const client = new Client({ connection: await Connection.connect({ address: options.temporalAddress, ...security }), namespace: options.namespace });
+    void cleanLeftovers(options.workDir, client, workers.hostQueue)
+      .then((removed) => {
+        if (removed.length > 0) out(`vstream worker: removed the sources of ${removed.length} videos no longer on this host`);
+      })
+      .catch((err: unknown) => logger.warn({ err: String(err) }, 'could not clean the work dir'))
+      .finally(() => void client.connection.close());
+  }
   try {
-    await workers.run();
+    await running;
   } finally {
     stopper.dispose();
     await connection.close();

@@ -19,6 +19,8 @@ export interface BatchInput {
   /** Process failed and partial videos again; succeeded ones are kept as they are. */
   retryFailed?: boolean;
   heartbeatTimeoutSeconds?: number;
+  /** A host that picks up none of its video's activities in this time is taken for gone (default 300). */
+  hostTimeoutSeconds?: number;
   pageSize?: number;
   maxStartsPerRun?: number;
   /** Set by the batch itself when it continues as new. */
@@ -48,6 +50,8 @@ export interface VideoInput {
   startDelaySeconds: number;
   retryFailed: boolean;
   heartbeatTimeoutSeconds: number;
+  /** Absent in videos started by 0.1. */
+  hostTimeoutSeconds?: number;
 }
 
 export interface VideoFinished {

@@ -19,6 +19,11 @@ export type EncoderConfig =
   | { kind: 'nvenc'; deviceId: number };
 
 /** cancelled: the batch was cancelled before the video finished; running the batch again continues it. */
+/** Where a host encodes: NVENC on some GPUs (a queue and a session budget each), or libx265 on the CPU. */
+export type EncodeTopology =
+  | { kind: 'gpu'; devices: number[]; sessionsPerGpu: number }
+  | { kind: 'cpu'; slots: number; preset: string };
+
 export type VideoStatus = 'succeeded' | 'partial' | 'skipped' | 'failed' | 'cancelled';
 export const VIDEO_STATUSES: readonly VideoStatus[] = ['succeeded', 'partial', 'skipped', 'failed', 'cancelled'];
 
@@ -41,6 +46,8 @@ export interface ClipOutput {
   endFrame: number;
   frames: number;
   bytes: number;
+  /** The encoder that made it, when known (clips from before 0.2 do not say). */
+  encoder?: string;
 }
 
 /** What an earlier run of the batch recorded for a video. */
@@ -78,6 +85,8 @@ export interface SourceInfo {
   height: number;
   fps: number;
   durationSeconds: number;
+  /** The encode queue of the downloading host chosen for this source (0.2). */
+  encodeQueue?: string;
 }
 
 export interface StatusCounts {

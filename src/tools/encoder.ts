@@ -1,5 +1,5 @@
 import { buildNvencProbeArgs } from '../core/ffmpeg-args.js';
-import type { EncoderChoice, EncoderConfig } from '../core/types.js';
+import type { EncodeTopology, EncoderChoice, EncoderConfig } from '../core/types.js';
 import { captureTool } from './process.js';
 
 export class EncoderUnavailableError extends Error {}
@@ -49,4 +49,62 @@ export async function selectEncoder(
   }
   if (!(await hasEncoder(options.ffmpeg, 'libx265'))) throw new EncoderUnavailableError(`libx265 is not available in ${options.ffmpeg}`);
   return { encoder: x265 };
+}
+
+/** GPUs nvidia-smi lists (none without an NVIDIA driver). */
+export async function listGpus(): Promise<number[]> {
+  const run = await captureTool('nvidia-smi', ['--query-gpu=index', '--format=csv,noheader'], { timeoutMs: 15_000 }).catch(() => null);
+  if (!run?.ok) return [];
+  return run.stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => /^\d+$/.test(line))
+    .map(Number);
+}
+
+export interface TopologySelection {
+  topology: EncodeTopology;
+  warnings: string[];
+}
+
+/**
+ * Which encode queues a host serves. x265: the CPU. nvenc: every GPU given must pass a
+ * real NVENC encode. auto: the GPUs that pass; none (or no GPU): the CPU, with a warning.
+ */
+export async function selectTopology(
+  choice: EncoderChoice,
+  options: { ffmpeg: string; gpus: number[]; sessionsPerGpu: number; cpuSlots: number; x265Preset: string },
+): Promise<TopologySelection> {
+  const cpu: EncodeTopology = { kind: 'cpu', slots: options.cpuSlots, preset: options.x265Preset };
+  const cpuCheck = async () => {
+    if (!(await hasEncoder(options.ffmpeg, 'libx265'))) throw new EncoderUnavailableError(`libx265 is not available in ${options.ffmpeg}`);
+  };
+  if (choice === 'x265') {
+    await cpuCheck();
+    return { topology: cpu, warnings: [] };
+  }
+  const problems = new Map<number, string>();
+  for (const gpu of options.gpus) {
+    const problem = await nvencProblem(options.ffmpeg, gpu);
+    if (problem) problems.set(gpu, problem);
+  }
+  const usable = options.gpus.filter((gpu) => !problems.has(gpu));
+  const why = [...problems].map(([gpu, problem]) => `GPU ${gpu}: ${problem}`).join('; ');
+  if (choice === 'nvenc') {
+    if (options.gpus.length === 0) throw new EncoderUnavailableError('NVENC asked for, but no GPU is given or listed by nvidia-smi');
+    if (problems.size > 0) throw new EncoderUnavailableError(`NVENC does not work on ${why}`);
+    return { topology: { kind: 'gpu', devices: usable, sessionsPerGpu: options.sessionsPerGpu }, warnings: [] };
+  }
+  if (usable.length > 0) {
+    return { topology: { kind: 'gpu', devices: usable, sessionsPerGpu: options.sessionsPerGpu }, warnings: problems.size > 0 ? [`NVENC is not usable on ${why}; those GPUs get no encode queue`] : [] };
+  }
+  await cpuCheck();
+  const reason = options.gpus.length === 0 ? 'no GPU found' : why;
+  return { topology: cpu, warnings: [`NVENC is not usable (${reason}); encoding on the CPU with ${describeEncoder({ kind: 'x265', preset: options.x265Preset })}`] };
+}
+
+export function describeTopology(topology: EncodeTopology): string {
+  return topology.kind === 'gpu'
+    ? `hevc_nvenc on GPU ${topology.devices.join(', ')} (${topology.sessionsPerGpu} sessions each)`
+    : `${describeEncoder({ kind: 'x265', preset: topology.preset })} on the CPU (${topology.slots} at a time)`;
 }

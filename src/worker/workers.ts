@@ -1,64 +1,122 @@
+import { availableParallelism } from 'node:os';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createHostActivities, createSharedActivities, type ActivityDeps } from '../activities/index.js';
-import { SHARED_TASK_QUEUE, WORKER_DEFAULTS, hostTaskQueue } from '../config.js';
+import { createEncodeActivities, createHostActivities, createSharedActivities, type ActivityDeps, type Logger } from '../activities/index.js';
+import { SHARED_TASK_QUEUE, WORKER_DEFAULTS, cpuTaskQueue, gpuTaskQueue, hostTaskQueue } from '../config.js';
+import type { EncodeTopology, EncoderConfig } from '../core/types.js';
+import type { ToolPaths } from '../tools/binaries.js';
+import type { ScratchFiles } from '../tools/scratch.js';
+import { EncodeQueues, Sessions } from '../tools/sessions.js';
+import type { TempBudget } from '../tools/temp-budget.js';
 import { workflowSource } from './workflow-source.js';
+
+
+/** CPU encodes at once from the core count: libx265 threads each encode itself. */
+export function defaultCpuSlots(cores = availableParallelism()): number {
+  return Math.max(1, Math.floor(cores / WORKER_DEFAULTS.coresPerCpuEncode));
+}
 
 export interface VstreamWorkersOptions {
   connection: NativeConnection;
   namespace: string;
-  /** Names this host's queue; stable across restarts so retried activities find it again. */
+  /** Names this host's queues; stable across restarts so retried activities find them again. */
   hostId: string;
-  deps: Omit<ActivityDeps, 'hostQueue'>;
-  /** Concurrent downloads + encodes on this host. */
-  hostSlots: number;
+  tools: ToolPaths;
+  logger: Logger;
+  encode: EncodeTopology;
+  /** Downloads (and verifications, deletions) at once on this host. */
+  downloadSlots: number;
+  /** This host's work dir for sources; without it, the batch's. */
+  workDir?: string;
+  scratch?: ScratchFiles;
+  tempBudget?: TempBudget;
+  heartbeatIntervalMs?: number;
   /** How long running activities may finish after shutdown starts, before they are cancelled. */
   shutdownGraceTime?: string;
   maxCachedWorkflows?: number;
 }
 
+export interface EncodeTarget {
+  queue: string;
+  encoder: EncoderConfig;
+  capacity: number;
+}
+
 export interface VstreamWorkers {
   hostQueue: string;
-  /** Resolves when both workers have stopped. */
+  encodeTargets: EncodeTarget[];
+  /** Resolves when every worker has stopped. */
   run(): Promise<void>;
   shutdown(): void;
 }
 
+export function encodeTargets(hostId: string, topology: EncodeTopology): EncodeTarget[] {
+  return topology.kind === 'gpu'
+    ? topology.devices.map((deviceId) => ({ queue: gpuTaskQueue(hostId, deviceId), encoder: { kind: 'nvenc', deviceId }, capacity: topology.sessionsPerGpu }))
+    : [{ queue: cpuTaskQueue(hostId), encoder: { kind: 'x265', preset: topology.preset }, capacity: topology.slots }];
+}
+
 /**
- * One process, two workers (samples-typescript `worker-specific-task-queues`): the
- * shared queue for workflows and host-independent activities, and this host's queue
- * for the activities that need its disk.
+ * One process per host (samples-typescript `worker-specific-task-queues`): the shared
+ * queue for workflows, this host's queue for downloads, verifications and deletions
+ * (at most downloadSlots at once), and one encode queue per GPU (at most its session
+ * budget) or one CPU queue. A video's encode goes to the least loaded encode queue of
+ * the host that downloaded its source.
  */
 export async function createVstreamWorkers(options: VstreamWorkersOptions): Promise<VstreamWorkers> {
   const hostQueue = hostTaskQueue(options.hostId);
-  const deps: ActivityDeps = { ...options.deps, hostQueue };
+  const targets = encodeTargets(options.hostId, options.encode);
+  const queues = new EncodeQueues(targets.map((t) => ({ name: t.queue, capacity: t.capacity })));
+  const base: Omit<ActivityDeps, 'encoder'> = {
+    tools: options.tools,
+    logger: options.logger,
+    hostQueue,
+    scratch: options.scratch,
+    tempBudget: options.tempBudget,
+    workDir: options.workDir,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+    encodeQueues: queues,
+  };
+  const first = targets[0] as EncodeTarget;
   const shutdownGraceTime = options.shutdownGraceTime ?? WORKER_DEFAULTS.shutdownGraceTime;
-  const shared = await Worker.create({
-    connection: options.connection,
-    namespace: options.namespace,
-    taskQueue: SHARED_TASK_QUEUE,
-    ...workflowSource(),
-    activities: createSharedActivities(deps),
-    maxCachedWorkflows: options.maxCachedWorkflows ?? 500,
-    maxConcurrentActivityTaskExecutions: Math.max(4, options.hostSlots * 2),
-    shutdownGraceTime,
-  });
-  const host = await Worker.create({
-    connection: options.connection,
-    namespace: options.namespace,
-    taskQueue: hostQueue,
-    activities: createHostActivities(deps),
-    maxConcurrentActivityTaskExecutions: options.hostSlots,
-    shutdownGraceTime,
-  });
+  const common = { connection: options.connection, namespace: options.namespace, shutdownGraceTime };
+  const workers = [
+    await Worker.create({
+      ...common,
+      taskQueue: SHARED_TASK_QUEUE,
+      ...workflowSource(),
+      activities: createSharedActivities({ ...base, encoder: first.encoder }),
+      maxCachedWorkflows: options.maxCachedWorkflows ?? 500,
+    }),
+    await Worker.create({
+      ...common,
+      taskQueue: hostQueue,
+      activities: createHostActivities({ ...base, encoder: first.encoder }),
+      maxConcurrentActivityTaskExecutions: options.downloadSlots,
+    }),
+    ...(await Promise.all(
+      targets.map((target) =>
+        Worker.create({
+          ...common,
+          taskQueue: target.queue,
+          activities: createEncodeActivities({
+            ...base,
+            encoder: target.encoder,
+            encodeQueue: target.queue,
+            sessions: target.encoder.kind === 'nvenc' ? new Sessions(target.capacity) : undefined,
+          }),
+          maxConcurrentActivityTaskExecutions: target.capacity,
+        }),
+      ),
+    )),
+  ];
   return {
     hostQueue,
+    encodeTargets: targets,
     run: async () => {
-      await Promise.all([shared.run(), host.run()]);
+      await Promise.all(workers.map((w) => w.run()));
     },
     shutdown: () => {
-      for (const worker of [shared, host]) {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
-      }
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
     },
   };
 }

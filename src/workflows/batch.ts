@@ -123,6 +123,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
               startDelaySeconds: staggered && video.index < workers ? video.index * startDelaySeconds : 0,
               retryFailed,
               heartbeatTimeoutSeconds: input.heartbeatTimeoutSeconds ?? ACTIVITY_DEFAULTS.heartbeatTimeoutSeconds,
+              hostTimeoutSeconds: input.hostTimeoutSeconds ?? ACTIVITY_DEFAULTS.hostTimeoutSeconds,
             },
           ],
         }),

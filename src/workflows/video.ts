@@ -9,32 +9,50 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  setHandler,
   sleep,
   TimeoutFailure,
 } from '@temporalio/workflow';
-import type { HostActivities, SharedActivities } from '../activities/index.js';
-import type { VerifyOutcome } from '../activities/video.js';
-import { ACTIVITY_DEFAULTS } from '../config.js';
+import { TimeoutType } from '@temporalio/common';
+import type { EncodeActivities, HostActivities, SharedActivities } from '../activities/index.js';
+import type { RecordVideoInput, VerifyOutcome } from '../activities/video.js';
+import { ACTIVITY_DEFAULTS, BATCH_DEFAULTS } from '../config.js';
 import type { VideoInput } from '../core/batch-input.js';
 import { ErrorType } from '../core/errors.js';
 import type { ClipOutput, LineError, VideoResult } from '../core/types.js';
 import { buildVideoResult, cancelledResult, skippedResult, type Failure } from '../core/video-result.js';
 import { activityOptions } from './activity-options.js';
-import { videoFinishedSignal } from './definitions.js';
+import { videoFinishedSignal, videoHostQuery } from './definitions.js';
 import { PATCHES } from './patches.js';
 
 const remote = proxyActivities<SharedActivities>(activityOptions(ACTIVITY_DEFAULTS.quick));
 const local = proxyLocalActivities<SharedActivities>(activityOptions(ACTIVITY_DEFAULTS.quick));
 
-/** Activities routed to the host that verified the video: its disk holds the source. */
-function hostActivities(taskQueue: string, heartbeatTimeoutSeconds: number) {
+/**
+ * Activities routed to the host that verified the video: its disk holds the source.
+ * Since 0.2 they must start within the host timeout, or the host is taken for gone.
+ */
+function hostActivities(taskQueue: string, heartbeatTimeoutSeconds: number, hostTimeoutSeconds?: number) {
   const heartbeatTimeout = `${heartbeatTimeoutSeconds}s` as const;
+  const scheduleToStart = hostTimeoutSeconds ? { scheduleToStartTimeout: `${hostTimeoutSeconds}s` as const } : {};
   // On cancellation, wait until the activity has killed its process and removed its files.
-  const long = { taskQueue, heartbeatTimeout, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
+  const long = { taskQueue, heartbeatTimeout, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, ...scheduleToStart };
   const { download } = proxyActivities<HostActivities>(activityOptions(ACTIVITY_DEFAULTS.download, long));
   const { encodeClips } = proxyActivities<HostActivities>(activityOptions(ACTIVITY_DEFAULTS.encode, long));
-  const { deleteSource, finishVideo } = proxyActivities<HostActivities>(activityOptions(ACTIVITY_DEFAULTS.quick, { taskQueue }));
+  const { deleteSource, finishVideo } = proxyActivities<HostActivities>(activityOptions(ACTIVITY_DEFAULTS.quick, { taskQueue, ...scheduleToStart }));
   return { download, encodeClips, deleteSource, finishVideo };
+}
+
+/** The encode activity on one GPU (or the CPU) queue of the downloading host. */
+function encodeActivity(taskQueue: string, heartbeatTimeoutSeconds: number, hostTimeoutSeconds: number) {
+  return proxyActivities<EncodeActivities>(
+    activityOptions(ACTIVITY_DEFAULTS.encode, {
+      taskQueue,
+      heartbeatTimeout: `${heartbeatTimeoutSeconds}s`,
+      scheduleToStartTimeout: `${hostTimeoutSeconds}s`,
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    }),
+  ).encodeClips;
 }
 
 /** The failure that ended an activity for good, as the report shows it. */
@@ -77,59 +95,83 @@ async function reportToBatch(input: VideoInput, result: VideoResult): Promise<vo
 export async function videoWorkflow(input: VideoInput): Promise<VideoResult> {
   if (!patched(PATCHES.v02)) return videoWorkflowV01(input);
   const { video } = input;
-  const record = (result: VideoResult) =>
-    CancellationScope.nonCancellable(() => local.recordVideo({ batchId: input.batchId, outDir: input.outDir, result, manifest: null }));
+  let currentHost: string | null = null;
+  setHandler(videoHostQuery, () => currentHost);
+  const hostTimeoutSeconds = input.hostTimeoutSeconds ?? ACTIVITY_DEFAULTS.hostTimeoutSeconds;
 
-  let verified: VerifyOutcome;
-  try {
-    verified = await local.verifyClip(verifyInput(input));
-  } catch (err) {
-    const cancelled = isCancellation(err);
-    const result = cancelled ? cancelledResult(video, []) : buildVideoResult({ video, clipErrors: [], existing: [], produced: [], unproducible: [], failure: describeFailure(err) });
-    await record(result);
+  for (let hostAttempt = 1; ; hostAttempt++) {
+    let verified: VerifyOutcome;
+    try {
+      verified = await local.verifyClip(verifyInput(input));
+    } catch (err) {
+      const cancelled = isCancellation(err);
+      const result = cancelled ? cancelledResult(video, []) : buildVideoResult({ video, clipErrors: [], existing: [], produced: [], unproducible: [], failure: describeFailure(err) });
+      await recordHere(input, result, null);
+      await CancellationScope.nonCancellable(() => reportToBatch(input, result));
+      if (cancelled) throw err;
+      return result;
+    }
+    if (verified.kind !== 'work' || verified.pending.length === 0) {
+      const result =
+        verified.kind === 'skipped'
+          ? skippedResult(video, verified.reason, verified.clipErrors)
+          : verified.kind === 'done'
+            ? verified.result
+            : buildVideoResult({ video, clipErrors: verified.clipErrors, existing: verified.existing, produced: [], unproducible: [], failure: null });
+      // All clips already on disk: the manifest is written now.
+      const manifest = verified.kind === 'work' ? { settings: input.settings, clipFileSha256: verified.clipFileSha256, encoder: 'unchanged (all clips were already present)' } : null;
+      await recordHere(input, result, manifest);
+      await reportToBatch(input, result);
+      return result;
+    }
+
+    // The verifying host downloads; the encode goes to the GPU (or CPU) queue it picks.
+    currentHost = verified.hostQueue;
+    const host = hostActivities(verified.hostQueue, input.heartbeatTimeoutSeconds, hostTimeoutSeconds);
+    let produced: ClipOutput[] = [];
+    let unproducible: LineError[] = [];
+    let encoder: string | null = null;
+    let failure: Failure | null = null;
+    let cancellation: unknown = null;
+    try {
+      if (hostAttempt === 1 && input.startDelaySeconds > 0) await sleep(`${input.startDelaySeconds}s`);
+      const source = await host.download({ batchId: input.batchId, video, workDir: input.workDir });
+      const encode = encodeActivity(source.encodeQueue ?? verified.hostQueue, input.heartbeatTimeoutSeconds, hostTimeoutSeconds);
+      ({ produced, unproducible, encoder } = await encode({ video, source, clips: verified.pending, outDir: input.outDir, settings: input.settings }));
+    } catch (err) {
+      if (isCancellation(err)) cancellation = err;
+      else if (isHostLost(err) && hostAttempt < BATCH_DEFAULTS.maxHostAttempts) {
+        log.warn('host not responding: the video starts over on another host', { videoId: video.videoId, host: verified.hostQueue });
+        continue;
+      } else failure = describeFailure(err);
+    }
+    const result = cancellation
+      ? cancelledResult(video, verified.existing)
+      : buildVideoResult({ video, clipErrors: verified.clipErrors, existing: verified.existing, produced, unproducible, failure });
+    const manifest = encoder ? { settings: input.settings, clipFileSha256: verified.clipFileSha256, encoder } : null;
+    try {
+      await CancellationScope.nonCancellable(() => host.finishVideo({ batchId: input.batchId, outDir: input.outDir, workDir: input.workDir, result, manifest }));
+    } catch (err) {
+      // The host went away after the encode: its clips are on the shared disk, the next verify finds them.
+      if (!isHostLost(err)) throw err;
+      if (cancellation) await recordHere(input, result, null);
+      else if (hostAttempt < BATCH_DEFAULTS.maxHostAttempts) continue;
+      else throw err;
+    }
     await CancellationScope.nonCancellable(() => reportToBatch(input, result));
-    if (cancelled) throw err;
+    if (cancellation) throw cancellation;
     return result;
   }
-  if (verified.kind !== 'work' || verified.pending.length === 0) {
-    const result =
-      verified.kind === 'skipped'
-        ? skippedResult(video, verified.reason, verified.clipErrors)
-        : verified.kind === 'done'
-          ? verified.result
-          : buildVideoResult({ video, clipErrors: verified.clipErrors, existing: verified.existing, produced: [], unproducible: [], failure: null });
-    // All clips already on disk: the manifest is written now.
-    const manifest = verified.kind === 'work' ? { settings: input.settings, clipFileSha256: verified.clipFileSha256, encoder: 'unchanged (all clips were already present)' } : null;
-    await CancellationScope.nonCancellable(() => local.recordVideo({ batchId: input.batchId, outDir: input.outDir, result, manifest }));
-    await reportToBatch(input, result);
-    return result;
-  }
+}
 
-  const host = hostActivities(verified.hostQueue, input.heartbeatTimeoutSeconds);
-  let produced: ClipOutput[] = [];
-  let unproducible: LineError[] = [];
-  let encoder: string | null = null;
-  let failure: Failure | null = null;
-  let cancellation: unknown = null;
-  try {
-    if (input.startDelaySeconds > 0) await sleep(`${input.startDelaySeconds}s`);
-    const source = await host.download({ batchId: input.batchId, video, workDir: input.workDir });
-    const encoded = await host.encodeClips({ video, source, clips: verified.pending, outDir: input.outDir, settings: input.settings });
-    ({ produced, unproducible, encoder } = encoded);
-  } catch (err) {
-    if (isCancellation(err)) cancellation = err;
-    else failure = describeFailure(err);
-  }
-  const result = cancellation
-    ? cancelledResult(video, verified.existing)
-    : buildVideoResult({ video, clipErrors: verified.clipErrors, existing: verified.existing, produced, unproducible, failure });
-  const manifest = encoder ? { settings: input.settings, clipFileSha256: verified.clipFileSha256, encoder } : null;
-  await CancellationScope.nonCancellable(async () => {
-    await host.finishVideo({ batchId: input.batchId, outDir: input.outDir, workDir: input.workDir, result, manifest });
-    await reportToBatch(input, result);
-  });
-  if (cancellation) throw cancellation;
-  return result;
+/** Records a result from the workflow's own worker (no host needed). */
+function recordHere(input: VideoInput, result: VideoResult, manifest: RecordVideoInput['manifest']): Promise<void> {
+  return CancellationScope.nonCancellable(() => local.recordVideo({ batchId: input.batchId, outDir: input.outDir, result, manifest }));
+}
+
+/** A host activity no worker picked up in time: the host is gone. */
+function isHostLost(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.SCHEDULE_TO_START;
 }
 
 /** Version 0.1, kept so videos started by it replay (PATCHES.v02). */

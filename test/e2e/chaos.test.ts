@@ -67,7 +67,7 @@ after(async () => {
 });
 
 function startWorker(): StartedCli {
-  return startCli(['worker', '--temporal-address', temporal.address, '--host-id', 'chaos', '--slots', '2', '--encoder', 'x265', '--x265-preset', 'ultrafast', '--log-level', 'error']);
+  return startCli(['worker', '--temporal-address', temporal.address, '--host-id', 'chaos', '--download-slots', '2', '--cpu-slots', '2', '--encoder', 'x265', '--x265-preset', 'ultrafast', '--log-level', 'error']);
 }
 
 async function killWorker(): Promise<void> {
