@@ -6,6 +6,7 @@ import { CliError, ExitCode } from './exit-codes.js';
 import { ENCODER_CHOICES, OPTION_DEFAULTS, X265_PRESETS, parseRunOptions, parseWorkerOptions } from './options.js';
 import { cancelCommand, statusCommand } from './batch-commands.js';
 import { connectionSecurity, securityFromEnv, type SecurityOptions } from './connection-options.js';
+import { doctorCommand } from './doctor-command.js';
 import { runCommand } from './run-command.js';
 import { uiCommand } from './ui-command.js';
 import { workerCommand } from './worker-command.js';
@@ -83,6 +84,15 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         setExitCode(await action({ batchId, outDir: raw.outputDir, temporalAddress: raw.temporalAddress, namespace: raw.namespace, security: security(raw) })),
       );
   }
+
+  addConnectionOptions(program.command('doctor'))
+    .description('check this host: ffmpeg, encoders, NVENC per GPU, yt-dlp and its age, Temporal, free space')
+    .option('--work-dir <dir>', 'the folder sources would go to', '.')
+    .option('--temporal-address <host:port>', 'check this server answers (default: check the CLI for the embedded one)')
+    .option('--min-free-gb <GB>', 'free space the work dir needs', '10')
+    .action(async (raw: { workDir: string; temporalAddress?: string; minFreeGb: string } & SecurityOptions) =>
+      setExitCode(await doctorCommand({ workDir: raw.workDir, temporalAddress: raw.temporalAddress, minFreeGb: Number(raw.minFreeGb) }, security(raw))),
+    );
 
   program
     .command('ui')
