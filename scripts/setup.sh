@@ -28,6 +28,13 @@ if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; 
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq ffmpeg >&2
 fi
 
+# The compose file is validated offline by the tests (there is no Docker engine to run it).
+if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
+  log "installing docker-compose (Debian package) to validate docker-compose.yml"
+  as_root apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq docker-compose >&2
+fi
+
 need_python_tools=0
 if [ -z "${VSTREAM_TEMPORAL_BIN:-}" ] && ! command -v temporal >/dev/null 2>&1; then need_python_tools=1; fi
 if [ -z "${VSTREAM_YTDLP_BIN:-}" ] && ! command -v yt-dlp >/dev/null 2>&1; then need_python_tools=1; fi
