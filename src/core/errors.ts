@@ -55,7 +55,7 @@ const YT_DLP_RULES: Rule[] = [
   {
     type: ErrorType.VideoUnavailable,
     pattern:
-      /Private video|Video unavailable|This video (is|has been) (no longer available|removed|unavailable)|Sign in to confirm your age|account associated with this video has been terminated|copyright claim|not available in your country|HTTP Error 40[4]|HTTP Error 410|members-only|This live event will begin/i,
+      /Private video|This video is private|Video unavailable|This video (is|has been) (no longer available|removed|unavailable)|Sign in to confirm your age|account associated with this video has been terminated|copyright|not (made this video )?available in your country|geo[- ]?restrict|blocked it in your country|HTTP Error 404|HTTP Error 410|members-only|This live event will begin/i,
   },
   { type: ErrorType.FormatUnavailable, pattern: /Requested format is not available|No video formats found/i },
   { type: ErrorType.UnsupportedUrl, pattern: /Unsupported URL/i },
@@ -63,7 +63,7 @@ const YT_DLP_RULES: Rule[] = [
   {
     type: ErrorType.Network,
     pattern:
-      /HTTP Error 5\d\d|timed out|Connection (refused|reset|aborted)|Temporary failure in name resolution|Name or service not known|IncompleteRead|Got error: .* bytes read|Unable to download|urlopen error|HTTP Error 403/i,
+      /HTTP Error 5\d\d|timed out|Connection (refused|reset|aborted)|Temporary failure in name resolution|Name or service not known|IncompleteRead|Got error: .* bytes read|Downloaded \d+ bytes, expected \d+ bytes|Unable to download|urlopen error|HTTP Error 403|Unable to connect to proxy/i,
   },
 ];
 

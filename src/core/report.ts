@@ -29,17 +29,22 @@ export interface ReportInput {
 /** Counts a report's videos one at a time, so a report of any length streams. */
 export class ReportTally {
   private readonly statuses = emptyStatusCounts();
+  private readonly byErrorType: Record<string, number> = {};
   private clips = 0;
   private videos = 0;
 
-  add(video: Pick<VideoResult, 'status' | 'clips'>): void {
+  add(video: Pick<VideoResult, 'status' | 'clips' | 'errorType'>): void {
     this.statuses[video.status satisfies VideoStatus]++;
     this.clips += video.clips.length;
     this.videos++;
+    if (video.status === 'failed') {
+      const type = video.errorType ?? 'Unknown';
+      this.byErrorType[type] = (this.byErrorType[type] ?? 0) + 1;
+    }
   }
 
   counts(rejectedLines: number): ReportCounts {
-    return { videos: this.videos, ...this.statuses, clips: this.clips, rejectedLines };
+    return { videos: this.videos, ...this.statuses, clips: this.clips, rejectedLines, byErrorType: { ...this.byErrorType } };
   }
 }
 
@@ -87,6 +92,11 @@ export function summaryLine(counts: ReportCounts): string {
   return (
     `${plural(counts.videos, 'video')}: ${counts.succeeded} succeeded, ${counts.partial} partial, ` +
     `${counts.skipped} skipped, ${counts.failed} failed` +
+    (counts.failed > 0 && counts.byErrorType
+      ? ` (${Object.entries(counts.byErrorType)
+          .map(([type, n]) => `${type} ${n}`)
+          .join(', ')})`
+      : '') +
     (counts.cancelled > 0 ? `, ${counts.cancelled} cancelled` : '') +
     `; ${plural(counts.clips, 'clip')}` +
     (counts.rejectedLines > 0 ? `; ${plural(counts.rejectedLines, 'URL line')} rejected` : '')

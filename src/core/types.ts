@@ -101,6 +101,8 @@ export interface ReportCounts extends StatusCounts {
   videos: number;
   clips: number;
   rejectedLines: number;
+  /** Failed videos per errorType (VideoUnavailable, RateLimited, ...). */
+  byErrorType?: Record<string, number>;
 }
 
 export interface BatchSummary {

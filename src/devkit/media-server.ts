@@ -15,16 +15,24 @@ export interface RequestRecord {
   at: number;
 }
 
+/** A failure to answer a file with: a status, a transfer that stalls, or one cut short. */
+export type Fault = { status: number; retryAfterSeconds?: number } | { stallAfterBytes: number } | { cutAfterBytes: number };
+
 export interface MediaServerOptions {
   root: string;
   /** Per-connection pacing; unlimited when absent. */
   bytesPerSecond?: number;
-  /** Answer these file names with this status instead of the file. */
-  statusFor?: Record<string, number>;
+  /** Faults by file name; `setFault` changes them while the server runs. */
+  faults?: Record<string, Fault>;
+  /** Answer requests for absolute URLs as an HTTP proxy, requiring this Proxy-Authorization (user:password). */
+  proxyCredentials?: string;
 }
 
 export interface MediaServer {
   baseUrl: string;
+  setFault(name: string, fault: Fault | null): void;
+  /** Requests that came through the proxy. */
+  proxied: RequestRecord[];
   url(name: string): string;
   requests: RequestRecord[];
   requestsFor(name: string): RequestRecord[];
@@ -44,13 +52,31 @@ function parseRange(header: string | undefined, size: number): [number, number] 
   return start <= end && start < size ? [start, end] : null;
 }
 
-async function sendPaced(res: ServerResponse, path: string, start: number, end: number, bytesPerSecond: number | undefined, count: (n: number) => void) {
+async function sendPaced(
+  res: ServerResponse,
+  path: string,
+  start: number,
+  end: number,
+  bytesPerSecond: number | undefined,
+  count: (n: number) => void,
+  fault: Fault | undefined,
+) {
   const stream = createReadStream(path, { start, end, highWaterMark: CHUNK });
   const began = Date.now();
   let sent = 0;
   for await (const chunk of stream) {
     if (res.destroyed) break;
-    const buffer = chunk as Buffer;
+    let buffer = chunk as Buffer;
+    if (fault && 'stallAfterBytes' in fault && sent + buffer.length > fault.stallAfterBytes) {
+      res.write(buffer.subarray(0, Math.max(0, fault.stallAfterBytes - sent)));
+      return; // never another byte: the client's read times out
+    }
+    if (fault && 'cutAfterBytes' in fault && sent + buffer.length > fault.cutAfterBytes) {
+      buffer = buffer.subarray(0, Math.max(0, fault.cutAfterBytes - sent));
+      res.write(buffer);
+      res.socket?.destroy(); // fewer bytes than Content-Length promised
+      return;
+    }
     if (!res.write(buffer)) await new Promise((resolve) => res.once('drain', resolve));
     sent += buffer.length;
     count(buffer.length);
@@ -65,17 +91,27 @@ async function sendPaced(res: ServerResponse, path: string, start: number, end: 
 
 export async function startMediaServer(options: MediaServerOptions): Promise<MediaServer> {
   const requests: RequestRecord[] = [];
+  const proxied: RequestRecord[] = [];
+  const faults = new Map<string, Fault>(Object.entries(options.faults ?? {}));
   let bytes = 0;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const viaProxy = /^https?:\/\//.test(req.url ?? '');
     const name = basename(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
     const record: RequestRecord = { method: req.method ?? 'GET', name, status: 200, range: req.headers.range ?? null, at: Date.now() };
     requests.push(record);
-    const reply = (status: number, body = '') => {
+    const reply = (status: number, body = '', headers: Record<string, string> = {}) => {
       record.status = status;
-      res.writeHead(status, { 'Content-Type': 'text/plain' }).end(body);
+      res.writeHead(status, { 'Content-Type': 'text/plain', ...headers }).end(body);
     };
-    const injected = options.statusFor?.[name];
-    if (injected) return reply(injected, `injected ${injected}\n`);
+    if (viaProxy) {
+      proxied.push(record);
+      const expected = `Basic ${Buffer.from(options.proxyCredentials ?? '').toString('base64')}`;
+      if (!options.proxyCredentials || req.headers['proxy-authorization'] !== expected) return reply(407, 'proxy authentication required\n', { 'Proxy-Authenticate': 'Basic realm="test"' });
+    }
+    const fault = faults.get(name);
+    if (fault && 'status' in fault) {
+      return reply(fault.status, `injected ${fault.status}\n`, fault.retryAfterSeconds ? { 'Retry-After': String(fault.retryAfterSeconds) } : {});
+    }
     const path = join(options.root, name);
     const info = await stat(path).catch(() => null);
     if (!info?.isFile()) return reply(404, 'not found\n');
@@ -94,9 +130,17 @@ export async function startMediaServer(options: MediaServerOptions): Promise<Med
       ...(range ? { 'Content-Range': `bytes ${start}-${end}/${info.size}` } : {}),
     });
     if (req.method === 'HEAD') return res.end();
-    await sendPaced(res, path, start, end, options.bytesPerSecond, (n) => {
-      bytes += n;
-    });
+    await sendPaced(
+      res,
+      path,
+      start,
+      end,
+      options.bytesPerSecond,
+      (n) => {
+        bytes += n;
+      },
+      fault,
+    );
   };
   const server = createServer((req, res) => {
     handle(req, res).catch(() => res.destroy());
@@ -106,6 +150,11 @@ export async function startMediaServer(options: MediaServerOptions): Promise<Med
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
     baseUrl,
+    setFault: (name, fault) => {
+      if (fault) faults.set(name, fault);
+      else faults.delete(name);
+    },
+    proxied,
     url: (name) => `${baseUrl}/${encodeURIComponent(name)}`,
     requests,
     requestsFor: (name) => requests.filter((r) => r.name === name),

@@ -84,12 +84,12 @@ const video = (id: string) => {
 describe('vstream run, end to end', () => {
   test('exits 3 (failed and partial videos) and prints a summary', () => {
     assert.equal(run.code, 3, run.stderr);
-    assert.match(run.stdout, /done: 8 videos: 4 succeeded, 2 partial, 1 skipped, 1 failed; 10 clips; 3 URL lines rejected/);
+    assert.match(run.stdout, /done: 8 videos: 4 succeeded, 2 partial, 1 skipped, 1 failed \(VideoUnavailable 1\); 10 clips; 3 URL lines rejected/);
     assert.match(run.stdout, /Temporal UI: http:\/\/127\.0\.0\.1:\d+\//);
   });
 
   test('report counts and rejected lines with line numbers and reasons', () => {
-    assert.deepEqual(report.counts, { videos: 8, succeeded: 4, partial: 2, skipped: 1, failed: 1, cancelled: 0, clips: 10, rejectedLines: 3 });
+    assert.deepEqual(report.counts, { videos: 8, succeeded: 4, partial: 2, skipped: 1, failed: 1, cancelled: 0, clips: 10, rejectedLines: 3, byErrorType: { VideoUnavailable: 1 } });
     assert.deepEqual(
       report.rejectedLines.map((r) => [r.line, r.text]),
       [
@@ -226,7 +226,7 @@ describe('vstream run, end to end', () => {
     const retry = await runCli(runArgs('--retry-failed'));
     assert.equal(retry.code, 3, retry.stderr);
     const retried = JSON.parse(await readFile(join(dirs.out, '_vstream', 'report.json'), 'utf8')) as Report;
-    assert.deepEqual(retried.counts, { videos: 8, succeeded: 5, partial: 2, skipped: 1, failed: 0, cancelled: 0, clips: 11, rejectedLines: 3 });
+    assert.deepEqual(retried.counts, { videos: 8, succeeded: 5, partial: 2, skipped: 1, failed: 0, cancelled: 0, clips: 11, rejectedLines: 3, byErrorType: {} });
     assert.equal(retried.videos.find((v) => v.videoId === 'missing')?.status, 'succeeded');
     for (const done of ['idx30', 'idx60', 'portrait', 'rate25', 'noclip', 'malformed']) {
       assert.equal(requestsBefore(done), before[done], `${done} is not downloaded again`);

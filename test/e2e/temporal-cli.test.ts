@@ -56,7 +56,7 @@ test('temporal workflow start --input-file batch.json runs a batch on `vstream w
 
   const report = JSON.parse(await readFile(join(root, 'out', '_vstream', 'report.json'), 'utf8')) as Report;
   assert.equal(report.batchId, 'cli-batch', 'the batch ID defaults to the workflow ID');
-  assert.deepEqual(report.counts, { videos: 1, succeeded: 1, partial: 0, skipped: 0, failed: 0, cancelled: 0, clips: 2, rejectedLines: 0 });
+  assert.deepEqual(report.counts, { videos: 1, succeeded: 1, partial: 0, skipped: 0, failed: 0, cancelled: 0, clips: 2, rejectedLines: 0, byErrorType: {} });
   for (const clip of report.videos[0]?.clips ?? []) {
     assert.deepEqual(await probeClip(resolveTool('ffprobe'), join(root, 'out', 'cli1', clip.file)), { frames: 20, width: 1280, height: 720 });
   }

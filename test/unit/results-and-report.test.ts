@@ -62,7 +62,9 @@ describe('buildReport', () => {
       rejectedLines: [{ line: 9, text: 'junk', reason: 'not a URL' }],
       videos: [ok, skipped],
     });
-    assert.deepEqual(report.counts, { videos: 2, succeeded: 1, partial: 0, skipped: 1, failed: 0, cancelled: 0, clips: 2, rejectedLines: 1 });
+    assert.deepEqual(report.counts, { videos: 2, succeeded: 1, partial: 0, skipped: 1, failed: 0, cancelled: 0, clips: 2, rejectedLines: 1, byErrorType: {} });
+    const failed = buildVideoResult({ ...none, video, failure: { type: 'RateLimited', message: 'HTTP Error 429' } });
+    assert.deepEqual(buildReport({ ...report, videos: [failed, failed, ok] }).counts.byErrorType, { RateLimited: 2 });
     assert.equal(summaryLine(report.counts), '2 videos: 1 succeeded, 0 partial, 1 skipped, 0 failed; 2 clips; 1 URL line rejected');
     assert.equal(exitCodeForCounts(report.counts), 3);
   });
