@@ -1,4 +1,5 @@
 import type { EncoderConfig } from '../core/types.js';
+import type { DownloadOptions } from '../core/ytdlp-args.js';
 import type { ToolPaths } from '../tools/binaries.js';
 import type { ScratchFiles } from '../tools/scratch.js';
 import type { TempBudget } from '../tools/temp-budget.js';
@@ -12,6 +13,15 @@ export interface Logger {
   error(obj: object, msg?: string): void;
 }
 
+/** Worker-side download settings; the secrets among them never leave the worker. */
+export interface DownloadSettings {
+  options: DownloadOptions;
+  /** The user's cookies file: each download gets a private copy (yt-dlp writes its jar back). */
+  cookiesSource?: string;
+  /** Redacted from every message that leaves the activity. */
+  secrets: string[];
+}
+
 export interface ActivityDeps {
   tools: ToolPaths;
   encoder: EncoderConfig;
@@ -22,6 +32,8 @@ export interface ActivityDeps {
   heartbeatIntervalMs?: number;
   /** Temporary files in the making, for the process to remove on a hard stop. */
   scratch?: ScratchFiles;
+  /** Cookies, proxy, rate limit, sleep interval, extra yt-dlp arguments. */
+  downloads?: DownloadSettings;
   /** The worker's temporary-disk budget (--max-temp-gb); unlimited when absent. */
   tempBudget?: TempBudget;
   /** This host's work dir for sources, when it has its own; else the batch's. */

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, copyFile, mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { parseClipFile } from '../core/clip-file.js';
@@ -10,7 +10,15 @@ import { settingsHash, sha256Hex } from '../core/hashing.js';
 import * as layout from '../core/layout.js';
 import type { ClipOutput, ClipSpec, EncodeSettings, LineError, SourceInfo, VideoEntry, VideoResult, VideoStatus } from '../core/types.js';
 import { assertVideoId } from '../core/video-id.js';
-import { buildDownloadArgs, buildMetadataArgs, expectedSizeFromInfo, parseDownloadProgress, type DownloadProgress } from '../core/ytdlp-args.js';
+import {
+  buildDownloadArgs,
+  buildMetadataArgs,
+  expectedSizeFromInfo,
+  parseDownloadProgress,
+  redactSecrets,
+  type DownloadOptions,
+  type DownloadProgress,
+} from '../core/ytdlp-args.js';
 import { describeEncoder } from '../tools/encoder.js';
 import { attemptToken, isNotFound, readJsonIfExists, writeJsonAtomic } from '../tools/fs.js';
 import { probeClip, probeSource } from '../tools/probe.js';
@@ -57,6 +65,8 @@ export interface DownloadInput {
   batchId: string;
   video: VideoEntry;
   workDir: string;
+  /** yt-dlp format selection from the batch (default: DEFAULT_FORMAT's chain). */
+  format?: string;
 }
 
 export interface EncodeClipsInput {
@@ -209,6 +219,23 @@ async function recordResult(input: RecordVideoInput): Promise<void> {
   await appendFile(layout.reportLinesPath(input.outDir), `${JSON.stringify(result)}\n`);
 }
 
+/** Tool output with the worker's secrets (proxy password, cookie values) replaced. */
+function redactLines(deps: ActivityDeps, lines: string[]): string[] {
+  const secrets = deps.downloads?.secrets ?? [];
+  return secrets.length === 0 ? lines : lines.map((line) => redactSecrets(line, secrets));
+}
+
+/** This download's yt-dlp settings, with a private copy of the cookies in its own folder. */
+async function downloadOptions(deps: ActivityDeps, dir: string): Promise<DownloadOptions> {
+  const settings = deps.downloads;
+  if (!settings) return {};
+  if (!settings.cookiesSource) return settings.options;
+  const cookiesFile = join(dir, 'cookies.txt');
+  await copyFile(settings.cookiesSource, cookiesFile);
+  await chmod(cookiesFile, 0o600);
+  return { ...settings.options, cookiesFile };
+}
+
 /** Content-Length of a direct link, or null. */
 async function contentLength(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<number | null> {
   const response = await fetch(url, { method: 'HEAD', headers, signal, redirect: 'follow' }).catch(() => null);
@@ -226,13 +253,16 @@ const GB = 1024 ** 3;
 async function admitWithinBudget(
   deps: ActivityDeps,
   budget: TempBudget,
-  job: DownloadInput & { dir: string; budgetKey: string; signal: AbortSignal },
+  job: DownloadInput & { dir: string; budgetKey: string; signal: AbortSignal; options: DownloadOptions },
   onWait: (waiting: { usedBytes: number; neededBytes: number }) => void,
 ): Promise<string> {
-  const meta = await captureTool(deps.tools.ytDlp, buildMetadataArgs({ url: job.video.url }), { cancelSignal: job.signal, timeoutMs: 300_000 });
+  const meta = await captureTool(deps.tools.ytDlp, buildMetadataArgs({ url: job.video.url, format: job.format, options: job.options }), {
+    cancelSignal: job.signal,
+    timeoutMs: 300_000,
+  });
   if (job.signal.aborted) throw new CancelledFailure('download cancelled');
   if (!meta.ok) {
-    const failure = classifyYtDlpFailure(meta.stderr.split('\n'), meta.exitCode);
+    const failure = classifyYtDlpFailure(redactLines(deps, meta.stderr.split('\n')), meta.exitCode);
     throw ApplicationFailure.create({ type: failure.type, message: failure.message, nonRetryable: !failure.retryable });
   }
   const infoJsonPath = join(job.dir, 'info.json');
@@ -315,12 +345,15 @@ export function createVideoActivities(deps: ActivityDeps) {
       let progress: DownloadProgress | null = null;
       let waitingForDisk: { usedBytes: number; neededBytes: number } | null = null;
       const stopHeartbeat = startHeartbeat(() => ({ phase: 'download', ...progress, waitingForDisk }), deps.heartbeatIntervalMs);
+      const options = await downloadOptions(deps, dir);
       let run;
       try {
         // With a temp-disk budget, the size comes first (from the metadata), then the download.
-        const infoJsonPath = deps.tempBudget ? await admitWithinBudget(deps, deps.tempBudget, { ...input, workDir, dir, budgetKey, signal }, (w) => (waitingForDisk = w)) : undefined;
+        const infoJsonPath = deps.tempBudget
+          ? await admitWithinBudget(deps, deps.tempBudget, { ...input, workDir, dir, budgetKey, signal, options }, (w) => (waitingForDisk = w))
+          : undefined;
         waitingForDisk = null;
-        run = await runTool(deps.tools.ytDlp, buildDownloadArgs({ url: video.url, targetDir: dir, infoJsonPath }), {
+        run = await runTool(deps.tools.ytDlp, buildDownloadArgs({ url: video.url, targetDir: dir, infoJsonPath, format: input.format, options }), {
           cancelSignal: signal,
           onStdoutLine: (line) => {
             progress = parseDownloadProgress(line) ?? progress;
@@ -332,7 +365,7 @@ export function createVideoActivities(deps: ActivityDeps) {
       }
       if (run.canceled) throw new CancelledFailure('download cancelled');
       if (!run.ok) {
-        const failure = classifyYtDlpFailure(run.stderrTail, run.exitCode);
+        const failure = classifyYtDlpFailure(redactLines(deps, run.stderrTail), run.exitCode);
         deps.logger.warn({ videoId: video.videoId, errorType: failure.type, retryable: failure.retryable }, failure.message);
         // A full disk: free what this download wrote before it is tried again.
         if (failure.type === ErrorType.DiskFull) await rm(dir, { recursive: true, force: true });

@@ -7,6 +7,7 @@ import { ENCODER_CHOICES, OPTION_DEFAULTS, X265_PRESETS, parseRunOptions, parseW
 import { cancelCommand, statusCommand } from './batch-commands.js';
 import { connectionSecurity, securityFromEnv, type SecurityOptions } from './connection-options.js';
 import { doctorCommand } from './doctor-command.js';
+import { buildDownloadSettings } from './download-settings.js';
 import { runCommand } from './run-command.js';
 import { uiCommand } from './ui-command.js';
 import { workerCommand } from './worker-command.js';
@@ -28,7 +29,12 @@ function addWorkerOptions(command: Command): Command {
     .addOption(new Option('--x265-preset <preset>', 'libx265 preset of the CPU encoder').choices(X265_PRESETS).default(OPTION_DEFAULTS.x265Preset))
     .option('--namespace <name>', 'Temporal namespace', OPTION_DEFAULTS.namespace)
     .option('--log-level <level>', 'trace, debug, info, warn, error', OPTION_DEFAULTS.logLevel)
-    .option('--max-temp-gb <GB>', 'temporary disk for sources: a download waits until it fits (default: no limit)');
+    .option('--max-temp-gb <GB>', 'temporary disk for sources: a download waits until it fits (default: no limit)')
+    .option('--cookies <file>', 'Netscape cookies file for yt-dlp (stays on this host)')
+    .option('--proxy <url>', 'proxy for yt-dlp, e.g. http://user:password@host:port (stays on this host)')
+    .option('--limit-rate <rate>', "yt-dlp's download rate limit, e.g. 4M")
+    .option('--sleep-interval <seconds>', 'yt-dlp sleeps this long before each download')
+    .option('--yt-dlp-arg <arg>', 'one more yt-dlp argument (repeatable)', (value: string, all: string[] = []) => [...all, value]);
 }
 
 export function buildProgram(setExitCode: (code: number) => void): Command {
@@ -55,8 +61,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .option('--retry-failed', 'run the failed and partial videos of a finished batch again')
       .option('--heartbeat-timeout <seconds>', 'how soon a lost download or encode is retried', OPTION_DEFAULTS.heartbeatTimeout)
       .option('--grace-time <seconds>', 'on Ctrl-C, how long running downloads and encodes may finish', OPTION_DEFAULTS.graceTime)
-      .option('--device-id <n>', 'GPU for NVENC', OPTION_DEFAULTS.deviceId),
-  ).action(async (raw: Record<string, unknown>) => setExitCode(await runCommand(parseRunOptions(raw), security(raw))));
+      .option('--device-id <n>', 'GPU for NVENC', OPTION_DEFAULTS.deviceId)
+      .option('--format <selector>', "yt-dlp format selection (default: 299, then H.264, then VP9 up to 1080p, never AV1)"),
+  ).action(async (raw: Record<string, unknown>) => setExitCode(await runCommand(parseRunOptions(raw), security(raw), buildDownloadSettings(raw))));
 
   addWorkerOptions(
     addConnectionOptions(program.command('worker'))
@@ -68,7 +75,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .option('--download-slots <n>', 'downloads at once on this host', OPTION_DEFAULTS.downloadSlots)
       .option('--cpu-slots <n>', 'libx265 encodes at once on a host without NVENC (default: cores / 4)')
       .option('--work-dir <dir>', "this host's folder for sources (default: the batch's)"),
-  ).action(async (raw: Record<string, unknown>) => setExitCode(await workerCommand(parseWorkerOptions(raw), security(raw))));
+  ).action(async (raw: Record<string, unknown>) => setExitCode(await workerCommand(parseWorkerOptions(raw), security(raw), buildDownloadSettings(raw))));
 
   for (const [name, description, action] of [
     ['cancel', 'cancel a batch for good: its downloads and encodes stop, unfinished videos are reported cancelled', cancelCommand],

@@ -56,6 +56,7 @@ const runSchema = z.object({
   heartbeatTimeout: wholeNumber('--heartbeat-timeout', 1),
   graceTime: wholeNumber('--grace-time', 0),
   deviceId: wholeNumber('--device-id', 0),
+  format: z.string().min(1, { error: '--format must not be empty' }).optional(),
   ...workerFields,
 });
 
@@ -78,6 +79,7 @@ export interface RunOptions {
   heartbeatTimeoutSeconds: number;
   graceSeconds: number;
   maxTempGb: number | undefined;
+  format: string | undefined;
 }
 
 function firstIssue(error: z.ZodError): string {
@@ -111,6 +113,7 @@ export function parseRunOptions(raw: Record<string, unknown>): RunOptions {
     heartbeatTimeoutSeconds: o.heartbeatTimeout,
     graceSeconds: o.graceTime,
     maxTempGb: o.maxTempGb,
+    format: o.format,
   };
 }
 

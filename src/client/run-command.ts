@@ -18,7 +18,9 @@ import { ScratchFiles } from '../tools/scratch.js';
 import { TempBudget } from '../tools/temp-budget.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import { installRuntime } from '../worker/runtime.js';
+import type { DownloadSettings } from '../activities/deps.js';
 import type { ConnectionSecurity } from './connection-options.js';
+import { ytDlpAgeWarning } from './download-settings.js';
 import { CliError, ExitCode, UsageError } from './exit-codes.js';
 import { acquireRunLock } from './lock.js';
 import { createLogger } from './logger.js';
@@ -66,7 +68,12 @@ export function printSummary(out: (line: string) => void, counts: ReportCounts, 
  * `vstream run`: hosts a worker, starts or re-attaches to the batch on an embedded
  * Temporal dev server (or a given one), shows progress and prints a summary.
  */
-export async function runCommand(options: RunOptions, security: ConnectionSecurity = {}, out: (line: string) => void = console.log): Promise<number> {
+export async function runCommand(
+  options: RunOptions,
+  security: ConnectionSecurity = {},
+  downloads?: DownloadSettings,
+  out: (line: string) => void = console.log,
+): Promise<number> {
   await requireInput(options.urlsFile, '--urls-file', 'file');
   await requireInput(options.clipDir, '--input-clip-dir', 'dir');
   await mkdir(options.outDir, { recursive: true });
@@ -108,6 +115,7 @@ export async function runCommand(options: RunOptions, security: ConnectionSecuri
 
     const tools = resolveMediaTools();
     installRuntime(logger);
+    void ytDlpAgeWarning(tools.ytDlp).then((warning) => warning && logger.warn({}, warning));
     // One host: NVENC on --device-id, or libx265; --workers encodes and downloads at once.
     const selection = selectTopology(options.encoder, {
       ffmpeg: tools.ffmpeg,
@@ -130,6 +138,7 @@ export async function runCommand(options: RunOptions, security: ConnectionSecuri
         graceSeconds: options.graceSeconds,
         scratch,
         tempBudget: options.maxTempGb ? new TempBudget(options.maxTempGb * 1024 ** 3) : undefined,
+        downloads,
       },
     });
     await lock.update({ uiUrl: session.uiUrl ?? undefined, address: session.address });
@@ -145,6 +154,7 @@ export async function runCommand(options: RunOptions, security: ConnectionSecuri
       startDelaySeconds: options.startDelaySeconds,
       retryFailed: options.retryFailed,
       heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds,
+      ...(options.format ? { format: options.format } : {}),
     };
     const { client } = session;
     const existing = await client.workflow

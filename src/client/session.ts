@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import type { DownloadSettings } from '../activities/deps.js';
 import type { Logger } from '../activities/index.js';
 import * as layout from '../core/layout.js';
 import type { EncodeTopology } from '../core/types.js';
@@ -33,6 +34,7 @@ export interface SessionOptions {
     scratch: ScratchFiles;
     tempBudget?: TempBudget;
     workDir?: string;
+    downloads?: DownloadSettings;
   };
 }
 
@@ -95,6 +97,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
         workDir: options.worker.workDir,
         scratch: options.worker.scratch,
         tempBudget: options.worker.tempBudget,
+        downloads: options.worker.downloads,
         shutdownGraceTime: `${options.worker.graceSeconds}s`,
       });
       const running = workers.run();

@@ -7,7 +7,9 @@ import { TempBudget } from '../tools/temp-budget.js';
 import { cleanLeftovers } from '../worker/leftovers.js';
 import { installRuntime } from '../worker/runtime.js';
 import { createVstreamWorkers, defaultCpuSlots } from '../worker/workers.js';
+import type { DownloadSettings } from '../activities/deps.js';
 import type { ConnectionSecurity } from './connection-options.js';
+import { ytDlpAgeWarning } from './download-settings.js';
 import { ExitCode } from './exit-codes.js';
 import { createLogger } from './logger.js';
 import type { WorkerOptions } from './options.js';
@@ -19,10 +21,16 @@ import { Stopper } from './stopper.js';
  * SIGINT or SIGTERM drains it (no new tasks; running activities get the grace time);
  * a second signal stops it at once.
  */
-export async function workerCommand(options: WorkerOptions, security: ConnectionSecurity, out: (line: string) => void = console.log): Promise<number> {
+export async function workerCommand(
+  options: WorkerOptions,
+  security: ConnectionSecurity,
+  downloads?: DownloadSettings,
+  out: (line: string) => void = console.log,
+): Promise<number> {
   const logger = createLogger(options.logLevel);
   const tools = resolveMediaTools();
   installRuntime(logger);
+  void ytDlpAgeWarning(tools.ytDlp).then((warning) => warning && logger.warn({}, warning));
   const gpus = options.gpus ?? (options.encoder === 'x265' ? [] : await listGpus());
   const selection = await selectTopology(options.encoder, {
     ffmpeg: tools.ffmpeg,
@@ -45,6 +53,7 @@ export async function workerCommand(options: WorkerOptions, security: Connection
     workDir: options.workDir,
     scratch,
     tempBudget: options.maxTempGb ? new TempBudget(options.maxTempGb * 1024 ** 3) : undefined,
+    downloads,
   });
   const stopper = new Stopper(out, scratch, 'vstream worker: draining: no new tasks, running ones may finish (signal again to stop at once)');
   void stopper.requested.then(() => workers.shutdown());

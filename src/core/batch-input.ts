@@ -21,6 +21,8 @@ export interface BatchInput {
   heartbeatTimeoutSeconds?: number;
   /** A host that picks up none of its video's activities in this time is taken for gone (default 300). */
   hostTimeoutSeconds?: number;
+  /** yt-dlp format selection (default: 299, then H.264, then VP9 up to 1080p, never AV1). */
+  format?: string;
   pageSize?: number;
   maxStartsPerRun?: number;
   /** Set by the batch itself when it continues as new. */
@@ -52,6 +54,7 @@ export interface VideoInput {
   heartbeatTimeoutSeconds: number;
   /** Absent in videos started by 0.1. */
   hostTimeoutSeconds?: number;
+  format?: string;
 }
 
 export interface VideoFinished {

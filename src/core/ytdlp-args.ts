@@ -1,12 +1,38 @@
 /**
- * Video only (vstreams carry no audio), so no merge and no ffmpeg child of yt-dlp.
- * Prefers the original's format 299 (1080p60 H.264), then H.264, then VP9 up to
- * 1080p, never AV1 (many NVDEC generations cannot decode it).
+ * Video only (vstreams carry no audio): no merge, so no ffmpeg child of yt-dlp.
+ * The chain, first match wins:
+ *   1. 299: 1080p60 H.264, the original's format;
+ *   2. the best video-only H.264 up to 1080p (137 1080p30, 298 720p60, ...);
+ *   3. the best video-only VP9 up to 1080p (303, 248, ...);
+ *   4. any other video-only format up to 1080p but AV1;
+ *   5. a format with audio up to 1080p but AV1 (direct links, old videos).
+ * Never AV1 by default: NVDEC on T4, A100 and H100 cannot decode it. `--format`
+ * replaces the chain. `?` lets formats with unknown fields (direct links) through.
  */
-export const DEFAULT_FORMAT =
-  '299/bv*[height<=?1080][vcodec^=avc1]/bv*[height<=?1080][vcodec^=vp9]/bv*[height<=?1080][vcodec!^=?av01]/b[height<=?1080][vcodec!^=?av01]';
+export const DEFAULT_FORMAT = [
+  '299',
+  'bv[height<=?1080][vcodec^=avc1]',
+  "bv[height<=?1080][vcodec~='^vp0?9']",
+  'bv[height<=?1080][vcodec!^=?av01]',
+  'b[height<=?1080][vcodec!^=?av01]',
+].join('/');
 
 export const PROGRESS_PREFIX = 'vstream-progress';
+
+/**
+ * Worker-side download settings. Cookies and proxy credentials live here only: never
+ * in workflow input, history, logs or the report.
+ */
+export interface DownloadOptions {
+  /** A private copy of the cookies file (yt-dlp writes its jar back to it). */
+  cookiesFile?: string;
+  proxy?: string;
+  /** yt-dlp's --limit-rate, e.g. 4M. */
+  limitRate?: string;
+  sleepIntervalSeconds?: number;
+  /** More yt-dlp arguments, as given (repeatable --yt-dlp-arg). */
+  extraArgs?: string[];
+}
 
 export interface DownloadArgsInput {
   url: string;
@@ -15,10 +41,22 @@ export interface DownloadArgsInput {
   format?: string;
   /** Metadata fetched before (buildMetadataArgs): downloads without extracting again. */
   infoJsonPath?: string;
+  options?: DownloadOptions;
 }
 
 export function sourceOutputTemplate(targetDir: string): string {
   return `${targetDir.replace(/%/g, '%%')}/source.%(ext)s`;
+}
+
+function settingArgs(options: DownloadOptions | undefined): string[] {
+  if (!options) return [];
+  return [
+    ...(options.cookiesFile ? ['--cookies', options.cookiesFile] : []),
+    ...(options.proxy ? ['--proxy', options.proxy] : []),
+    ...(options.limitRate ? ['--limit-rate', options.limitRate] : []),
+    ...(options.sleepIntervalSeconds ? ['--sleep-interval', String(options.sleepIntervalSeconds)] : []),
+    ...(options.extraArgs ?? []),
+  ];
 }
 
 export function buildDownloadArgs(input: DownloadArgsInput): string[] {
@@ -34,14 +72,57 @@ export function buildDownloadArgs(input: DownloadArgsInput): string[] {
     '--socket-timeout', '30',
     '-f', input.format ?? DEFAULT_FORMAT,
     '-o', sourceOutputTemplate(input.targetDir),
+    ...settingArgs(input.options),
     // The URL comes after `--`, so one that starts with '-' is never read as an option.
     ...(input.infoJsonPath ? ['--load-info-json', input.infoJsonPath] : ['--', input.url]),
   ];
 }
 
 /** The metadata of the format that would be downloaded, as JSON on stdout. */
-export function buildMetadataArgs(input: { url: string; format?: string }): string[] {
-  return ['--ignore-config', '--no-playlist', '--dump-single-json', '--socket-timeout', '30', '-f', input.format ?? DEFAULT_FORMAT, '--', input.url];
+export function buildMetadataArgs(input: { url: string; format?: string; options?: DownloadOptions }): string[] {
+  return [
+    '--ignore-config', '--no-playlist', '--dump-single-json', '--socket-timeout', '30',
+    '-f', input.format ?? DEFAULT_FORMAT,
+    ...settingArgs(input.options),
+    '--', input.url,
+  ];
+}
+
+/** yt-dlp flags whose value is a credential. */
+const CREDENTIAL_FLAGS = ['--password', '--username', '--video-password', '--ap-password', '--ap-username', '--twofactor', '--netrc-cmd'];
+
+/**
+ * The strings that must never leave the worker: the proxy URL and its password, the
+ * cookie values, and the values of credential flags among the extra arguments.
+ */
+export function secretsOf(options: DownloadOptions, cookieFileText?: string): string[] {
+  const secrets: string[] = [];
+  if (options.proxy) {
+    secrets.push(options.proxy);
+    try {
+      const url = new URL(options.proxy);
+      if (url.password) secrets.push(url.password, decodeURIComponent(url.password));
+      if (url.username && url.password) secrets.push(`${url.username}:${url.password}`);
+    } catch {
+      // not a URL: the whole string is redacted
+    }
+  }
+  for (const line of (cookieFileText ?? '').split('\n')) {
+    const fields = line.replace(/\r$/, '').split('\t');
+    if (!line.startsWith('#') && fields.length >= 7 && (fields[6] ?? '').length >= 4) secrets.push(fields[6] as string);
+  }
+  const extra = options.extraArgs ?? [];
+  extra.forEach((arg, i) => {
+    if (CREDENTIAL_FLAGS.includes(arg) && extra[i + 1]) secrets.push(extra[i + 1] as string);
+    const inline = CREDENTIAL_FLAGS.find((flag) => arg.startsWith(`${flag}=`));
+    if (inline) secrets.push(arg.slice(inline.length + 1));
+  });
+  return [...new Set(secrets.filter((s) => s.length > 0))].sort((a, b) => b.length - a.length);
+}
+
+/** Replaces every secret in a line of tool output before it is logged or reported. */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  return secrets.reduce((acc, secret) => acc.split(secret).join('[redacted]'), text);
 }
 
 export interface ExpectedSize {

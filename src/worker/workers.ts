@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import type { DownloadSettings } from '../activities/deps.js';
 import { createEncodeActivities, createHostActivities, createSharedActivities, type ActivityDeps, type Logger } from '../activities/index.js';
 import { SHARED_TASK_QUEUE, WORKER_DEFAULTS, cpuTaskQueue, gpuTaskQueue, hostTaskQueue } from '../config.js';
 import type { EncodeTopology, EncoderConfig } from '../core/types.js';
@@ -29,6 +30,7 @@ export interface VstreamWorkersOptions {
   workDir?: string;
   scratch?: ScratchFiles;
   tempBudget?: TempBudget;
+  downloads?: DownloadSettings;
   heartbeatIntervalMs?: number;
   /** How long running activities may finish after shutdown starts, before they are cancelled. */
   shutdownGraceTime?: string;
@@ -72,6 +74,7 @@ export async function createVstreamWorkers(options: VstreamWorkersOptions): Prom
     hostQueue,
     scratch: options.scratch,
     tempBudget: options.tempBudget,
+    downloads: options.downloads,
     workDir: options.workDir,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
     encodeQueues: queues,

@@ -124,6 +124,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
               retryFailed,
               heartbeatTimeoutSeconds: input.heartbeatTimeoutSeconds ?? ACTIVITY_DEFAULTS.heartbeatTimeoutSeconds,
               hostTimeoutSeconds: input.hostTimeoutSeconds ?? ACTIVITY_DEFAULTS.hostTimeoutSeconds,
+              ...(input.format ? { format: input.format } : {}),
             },
           ],
         }),

@@ -135,7 +135,7 @@ export async function videoWorkflow(input: VideoInput): Promise<VideoResult> {
     let cancellation: unknown = null;
     try {
       if (hostAttempt === 1 && input.startDelaySeconds > 0) await sleep(`${input.startDelaySeconds}s`);
-      const source = await host.download({ batchId: input.batchId, video, workDir: input.workDir });
+      const source = await host.download({ batchId: input.batchId, video, workDir: input.workDir, format: input.format });
       const encode = encodeActivity(source.encodeQueue ?? verified.hostQueue, input.heartbeatTimeoutSeconds, hostTimeoutSeconds);
       ({ produced, unproducible, encoder } = await encode({ video, source, clips: verified.pending, outDir: input.outDir, settings: input.settings }));
     } catch (err) {

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildDownloadArgs, buildMetadataArgs, DEFAULT_FORMAT, expectedSizeFromInfo, parseDownloadProgress, sourceOutputTemplate } from '../../src/core/ytdlp-args.js';
+import {
+  buildDownloadArgs,
+  buildMetadataArgs,
+  DEFAULT_FORMAT,
+  expectedSizeFromInfo,
+  parseDownloadProgress,
+  redactSecrets,
+  secretsOf,
+  sourceOutputTemplate,
+} from '../../src/core/ytdlp-args.js';
 
 test('download arguments: video only, no config, URL after --', () => {
   const args = buildDownloadArgs({ url: 'https://www.youtube.com/watch?v=-abcdefghij', targetDir: '/work/b/-abcdefghij' });
@@ -12,6 +21,7 @@ test('download arguments: video only, no config, URL after --', () => {
   assert.ok(args.includes('--no-playlist'));
   assert.ok(!DEFAULT_FORMAT.includes('bestaudio'), 'vstreams carry no audio');
   assert.ok(DEFAULT_FORMAT.startsWith('299/'), 'prefers the original 1080p60 H.264 format');
+  assert.ok(!DEFAULT_FORMAT.includes('vcodec^=av01'), 'never AV1 by default');
 });
 
 test('a % in the work dir is not read as a yt-dlp template field', () => {
@@ -41,4 +51,39 @@ test('expected size: the selected format, the sum of merged formats, or a direct
   assert.equal(expectedSizeFromInfo({ requested_formats: [{ filesize: 10 }, {}] }).bytes, null);
   const direct = expectedSizeFromInfo({ url: 'http://127.0.0.1:9/a.mp4', http_headers: { 'User-Agent': 'x' } });
   assert.deepEqual(direct, { bytes: null, directUrl: 'http://127.0.0.1:9/a.mp4', headers: { 'User-Agent': 'x' } });
+});
+
+test('the default format chain: 299, H.264, VP9, anything but AV1, all up to 1080p', () => {
+  assert.deepEqual(DEFAULT_FORMAT.split('/'), [
+    '299',
+    'bv[height<=?1080][vcodec^=avc1]',
+    "bv[height<=?1080][vcodec~='^vp0?9']",
+    'bv[height<=?1080][vcodec!^=?av01]',
+    'b[height<=?1080][vcodec!^=?av01]',
+  ]);
+  const args = buildDownloadArgs({ url: 'u', targetDir: '/w', format: 'bv[vcodec^=av01]' });
+  assert.equal(args[args.indexOf('-f') + 1], 'bv[vcodec^=av01]', '--format replaces the chain');
+});
+
+test('worker-side settings become yt-dlp arguments before the URL', () => {
+  const args = buildDownloadArgs({
+    url: 'https://youtu.be/aaaaaaaaaaa',
+    targetDir: '/w',
+    options: { cookiesFile: '/w/cookies.txt', proxy: 'http://u:p@h:1', limitRate: '4M', sleepIntervalSeconds: 5, extraArgs: ['--geo-bypass'] },
+  });
+  const at = (flag: string) => args[args.indexOf(flag) + 1];
+  assert.deepEqual([at('--cookies'), at('--proxy'), at('--limit-rate'), at('--sleep-interval')], ['/w/cookies.txt', 'http://u:p@h:1', '4M', '5']);
+  assert.ok(args.indexOf('--geo-bypass') < args.indexOf('--'));
+});
+
+test('secrets: the proxy URL and password, cookie values, credential flags; redacted from output', () => {
+  const cookies = '# Netscape HTTP Cookie File\n.youtube.com\tTRUE\t/\tTRUE\t0\tSID\tcookie-value-1234\n.youtube.com\tTRUE\t/\tTRUE\t0\tX\tab\n';
+  const secrets = secretsOf({ proxy: 'http://user:pa%24ss@proxy:3128', extraArgs: ['--password', 'hunter22', '--username=alice'] }, cookies);
+  assert.ok(secrets.includes('pa%24ss') && secrets.includes('pa$ss') && secrets.includes('http://user:pa%24ss@proxy:3128'));
+  assert.ok(secrets.includes('cookie-value-1234') && !secrets.includes('ab'), 'short values are not worth redacting');
+  assert.ok(secrets.includes('hunter22') && secrets.includes('alice'));
+  assert.equal(
+    redactSecrets('ERROR: Unable to connect to proxy http://user:pa%24ss@proxy:3128 (hunter22)', secrets),
+    'ERROR: Unable to connect to proxy [redacted] ([redacted])',
+  );
 });
