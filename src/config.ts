@@ -72,6 +72,12 @@ export const BATCH_DEFAULTS = {
   cancelWaitMinutes: 10,
   /** How many hosts a video may lose before it fails. */
   maxHostAttempts: 5,
+  /** First pause of every download after a rate limit or bot check; each next one doubles. */
+  backoffSeconds: 600,
+  /** Consecutive pauses without a successful download before the batch gives up its downloads. */
+  maxPauses: 5,
+  /** A video blocked by a rate limit waits this long at most for the batch's answer, then tries again. */
+  maxPauseAnswerMinutes: 10,
 } as const;
 
 export const ACTIVITY_DEFAULTS = {

@@ -46,6 +46,8 @@ export interface WriteReportInput {
   startedAt: string;
   /** Videos without a result were cancelled with the batch. */
   cancelled?: boolean;
+  /** Downloads were given up (rate limits): videos without a result failed with this. */
+  abandoned?: { errorType: string; message: string };
 }
 
 export type PagedVideo = VideoEntry & { prior: PriorResult | null };
@@ -208,7 +210,7 @@ export function createBatchActivities(deps: ActivityDeps) {
         if (line === '') continue;
         const video = JSON.parse(line) as VideoEntry;
         const recorded = await readJsonIfExists<VideoResult>(layout.resultPath(input.outDir, input.batchId, video.videoId));
-        const result = recorded ?? unrecordedResult(video, input.cancelled ?? false);
+        const result = recorded ?? unrecordedResult(video, input.cancelled ?? false, input.abandoned);
         tally.add(result);
         if (!lines.write(`${JSON.stringify(result)}\n`)) await once(lines, 'drain');
       }

@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { parseClipFile } from '../core/clip-file.js';
 import { describeSettingsDifference } from '../core/encode-settings.js';
-import { ErrorType, classifyFfmpegFailure, classifyYtDlpFailure } from '../core/errors.js';
+import { ErrorType, SHARED_BACKOFF_TYPES, classifyFfmpegFailure, classifyYtDlpFailure } from '../core/errors.js';
 import { PLAN_DEFAULTS, planEncodes } from '../core/encode-plan.js';
 import { buildClipEncodeArgs, buildPassEncodeArgs } from '../core/ffmpeg-args.js';
 import { settingsHash, sha256Hex } from '../core/hashing.js';
@@ -263,7 +263,8 @@ async function admitWithinBudget(
   if (job.signal.aborted) throw new CancelledFailure('download cancelled');
   if (!meta.ok) {
     const failure = classifyYtDlpFailure(redactLines(deps, meta.stderr.split('\n')), meta.exitCode);
-    throw ApplicationFailure.create({ type: failure.type, message: failure.message, nonRetryable: !failure.retryable });
+    const nonRetryable = !failure.retryable || SHARED_BACKOFF_TYPES.includes(failure.type);
+    throw ApplicationFailure.create({ type: failure.type, message: failure.message, nonRetryable });
   }
   const infoJsonPath = join(job.dir, 'info.json');
   await writeFile(infoJsonPath, meta.stdout);
@@ -369,7 +370,9 @@ export function createVideoActivities(deps: ActivityDeps) {
         deps.logger.warn({ videoId: video.videoId, errorType: failure.type, retryable: failure.retryable }, failure.message);
         // A full disk: free what this download wrote before it is tried again.
         if (failure.type === ErrorType.DiskFull) await rm(dir, { recursive: true, force: true });
-        throw ApplicationFailure.create({ type: failure.type, message: failure.message, nonRetryable: !failure.retryable });
+        // Rate limits and bot checks are retried by the batch, after a pause of every download.
+        const nonRetryable = !failure.retryable || SHARED_BACKOFF_TYPES.includes(failure.type);
+        throw ApplicationFailure.create({ type: failure.type, message: failure.message, nonRetryable });
       }
       const name = (await readdir(dir)).find((n) => n.startsWith('source.') && !/\.(part|ytdl|temp|tmp)$/.test(n));
       if (!name) throw ApplicationFailure.create({ type: ErrorType.Unknown, message: `yt-dlp succeeded but left no file in ${dir}` });

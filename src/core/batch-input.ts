@@ -23,6 +23,10 @@ export interface BatchInput {
   hostTimeoutSeconds?: number;
   /** yt-dlp format selection (default: 299, then H.264, then VP9 up to 1080p, never AV1). */
   format?: string;
+  /** First pause of all downloads after a rate limit or a bot check (default 600 s); doubles each time. */
+  backoffSeconds?: number;
+  /** Consecutive pauses without a successful download before the remaining videos fail (default 5). */
+  maxPauses?: number;
   pageSize?: number;
   maxStartsPerRun?: number;
   /** Set by the batch itself when it continues as new. */
@@ -38,6 +42,10 @@ export interface BatchContinuation {
   clips: number;
   inFlight: string[];
   runs: number;
+  /** Consecutive pauses without a successful download, and the pause running (if any). */
+  pauses?: number;
+  paused?: DownloadsPaused | null;
+  abandoned?: DownloadsAbandoned | null;
 }
 
 export interface VideoInput {
@@ -55,6 +63,30 @@ export interface VideoInput {
   /** Absent in videos started by 0.1. */
   hostTimeoutSeconds?: number;
   format?: string;
+  /** Tell the batch when a download succeeds (it is counting pauses). */
+  reportDownloads?: boolean;
+}
+
+/** The batch stops every new download until `until` (epoch ms). */
+export interface DownloadsPaused {
+  until: number;
+  errorType: string;
+  message: string;
+  /** Consecutive pauses so far, and how many the batch allows. */
+  pause: number;
+  maxPauses: number;
+}
+
+/** The batch gave up: videos not downloaded yet fail with this type. */
+export interface DownloadsAbandoned {
+  errorType: string;
+  message: string;
+}
+
+export interface DownloadBlocked {
+  videoId: string;
+  errorType: string;
+  message: string;
 }
 
 export interface VideoFinished {
@@ -84,6 +116,10 @@ export interface BatchProgress {
   clips: number;
   runs: number;
   recent: FinishedEntry[];
+  /** Downloads are paused (rate limit, bot check) until then; null when they run. */
+  paused?: DownloadsPaused | null;
+  /** Downloads given up after too many pauses. */
+  abandoned?: DownloadsAbandoned | null;
 }
 
 export function videoWorkflowId(batchId: string, videoId: string): string {

@@ -24,6 +24,13 @@ export const ErrorType = {
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 
+/**
+ * Types that stop the whole batch's downloads for a while (YouTube is limiting this
+ * client): retrying the one video makes it worse. The download activity raises them
+ * non-retryable and the batch pauses every download, then tries again.
+ */
+export const SHARED_BACKOFF_TYPES: readonly string[] = [ErrorType.BotCheck, ErrorType.RateLimited];
+
 /** Types that retrying cannot fix: activities raise them as non-retryable. */
 export const PERMANENT_ERROR_TYPES: readonly string[] = [
   ErrorType.VideoUnavailable,

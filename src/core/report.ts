@@ -64,18 +64,12 @@ export function buildReport(input: ReportInput): Report {
   };
 }
 
-/** A video that never reported: cancelled with its batch, or lost. */
-export function unrecordedResult(video: VideoEntry, batchCancelled: boolean): VideoResult {
-  return {
-    videoId: video.videoId,
-    line: video.line,
-    url: video.url,
-    status: batchCancelled ? 'cancelled' : 'failed',
-    reason: batchCancelled ? 'the batch was cancelled before this video finished' : 'no result was recorded for this video',
-    errorType: batchCancelled ? null : 'Unknown',
-    clipErrors: [],
-    clips: [],
-  };
+/** A video that never reported: cancelled with its batch, never started once downloads were given up, or lost. */
+export function unrecordedResult(video: VideoEntry, batchCancelled: boolean, abandoned?: { errorType: string; message: string }): VideoResult {
+  const base = { videoId: video.videoId, line: video.line, url: video.url, clipErrors: [], clips: [] };
+  if (batchCancelled) return { ...base, status: 'cancelled', reason: 'the batch was cancelled before this video finished', errorType: null };
+  if (abandoned) return { ...base, status: 'failed', reason: abandoned.message, errorType: abandoned.errorType };
+  return { ...base, status: 'failed', reason: 'no result was recorded for this video', errorType: 'Unknown' };
 }
 
 /** 0 when every video succeeded or was skipped and every line was read; else 3. */

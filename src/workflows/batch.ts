@@ -11,6 +11,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  type SignalDefinition,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -24,6 +25,9 @@ import {
   type BatchInput,
   type BatchPhase,
   type BatchProgress,
+  type DownloadBlocked,
+  type DownloadsAbandoned,
+  type DownloadsPaused,
   type FinishedEntry,
   type VideoFinished,
 } from '../core/batch-input.js';
@@ -31,7 +35,14 @@ import { withDefaultSettings } from '../core/encode-settings.js';
 import { countOf, emptyStatusCounts } from '../core/report.js';
 import type { BatchSummary, PriorResult } from '../core/types.js';
 import { activityOptions } from './activity-options.js';
-import { progressQuery, videoFinishedSignal } from './definitions.js';
+import {
+  downloadBlockedSignal,
+  downloadsAbandonedSignal,
+  downloadsPausedSignal,
+  downloadSucceededSignal,
+  progressQuery,
+  videoFinishedSignal,
+} from './definitions.js';
 import { PATCHES } from './patches.js';
 import { videoWorkflow } from './video.js';
 
@@ -79,6 +90,41 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   const runs = (carried?.runs ?? 0) + 1;
   const recent: FinishedEntry[] = [];
 
+  // Shared backoff: a rate limit or bot check pauses every download of the batch.
+  const backoffSeconds = input.backoffSeconds ?? BATCH_DEFAULTS.backoffSeconds;
+  const maxPauses = input.maxPauses ?? BATCH_DEFAULTS.maxPauses;
+  let pauses = carried?.pauses ?? 0;
+  let paused: DownloadsPaused | null = carried?.paused ?? null;
+  let abandoned: DownloadsAbandoned | null = carried?.abandoned ?? null;
+  const pauseInEffect = () => (paused !== null && Date.now() < paused.until ? paused : null);
+  const tellVideos = async <T>(signal: SignalDefinition<[T]>, payload: T) => {
+    for (const videoId of [...inFlight]) {
+      await getExternalWorkflowHandle(videoWorkflowId(batchId, videoId))
+        .signal(signal, payload)
+        .catch(() => undefined); // it just finished
+    }
+  };
+  setHandler(downloadBlockedSignal, async (blocked: DownloadBlocked) => {
+    // During a pause the blocked video waits for its end like the others.
+    if (abandoned || pauseInEffect()) return;
+    pauses++;
+    if (pauses > maxPauses) {
+      abandoned = {
+        errorType: blocked.errorType,
+        message: `downloads stopped after ${maxPauses} pauses without a successful download (${blocked.errorType}): ${blocked.message}`,
+      };
+      log.warn('downloads given up', { batchId, ...abandoned });
+      await tellVideos(downloadsAbandonedSignal, abandoned);
+      return;
+    }
+    paused = { until: Date.now() + backoffSeconds * 1000 * 2 ** (pauses - 1), errorType: blocked.errorType, message: blocked.message, pause: pauses, maxPauses };
+    log.warn('downloads paused', { batchId, ...paused });
+    await tellVideos(downloadsPausedSignal, paused);
+  });
+  setHandler(downloadSucceededSignal, () => {
+    pauses = 0;
+  });
+
   setHandler(videoFinishedSignal, (finished: VideoFinished) => {
     // A repeated or stray report changes nothing.
     if (!inFlight.delete(finished.videoId)) return;
@@ -99,6 +145,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     clips,
     runs,
     recent,
+    paused: pauseInEffect(),
+    abandoned,
   }));
 
   const staggered = !carried && !retryFailed;
@@ -125,6 +173,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
               heartbeatTimeoutSeconds: input.heartbeatTimeoutSeconds ?? ACTIVITY_DEFAULTS.heartbeatTimeoutSeconds,
               hostTimeoutSeconds: input.hostTimeoutSeconds ?? ACTIVITY_DEFAULTS.hostTimeoutSeconds,
               ...(input.format ? { format: input.format } : {}),
+              ...(pauses > 0 ? { reportDownloads: true } : {}),
             },
           ],
         }),
@@ -167,6 +216,11 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
         starting = [];
         await condition(() => inFlight.size < workers);
       }
+      // No video starts while downloads are paused; none once they are given up.
+      for (let pause = pauseInEffect(); pause && !abandoned; pause = pauseInEffect()) {
+        await condition(() => abandoned !== null, pause.until - Date.now());
+      }
+      if (abandoned) break;
       const start = startVideo(video);
       if (v02) starting.push(start);
       else await start;
@@ -175,13 +229,14 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
       if (offset < total && (startsThisRun >= maxStartsPerRun || workflowInfo().continueAsNewSuggested)) {
         await Promise.all(starting);
         await condition(allHandlersFinished);
-        const continuation: BatchContinuation = { offset, total, rejectedLines, startedAt, counts, clips, inFlight: [...inFlight], runs };
+        const continuation: BatchContinuation = { offset, total, rejectedLines, startedAt, counts, clips, inFlight: [...inFlight], runs, pauses, paused, abandoned };
         log.info('continuing as new', { batchId, offset, total, runs });
         await continueAsNew<typeof batchWorkflow>({ ...input, continuation });
       }
     }
     await Promise.all(starting);
     await condition(() => inFlight.size === 0);
+    await condition(allHandlersFinished);
   } catch (err) {
     if (!isCancellation(err)) throw err;
     phase = 'cancelling';
@@ -200,7 +255,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   }
 
   phase = 'reporting';
-  const summary = await remote.writeReport({ outDir: input.outDir, batchId, startedAt });
+  const summary = await remote.writeReport({ outDir: input.outDir, batchId, startedAt, ...(abandoned ? { abandoned } : {}) });
   phase = 'finished';
   return summary;
 }

@@ -1,8 +1,17 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { BatchProgress, VideoFinished } from '../core/batch-input.js';
+import type { BatchProgress, DownloadBlocked, DownloadsAbandoned, DownloadsPaused, VideoFinished } from '../core/batch-input.js';
 
 /** A video workflow tells its batch it is done. */
 export const videoFinishedSignal = defineSignal<[VideoFinished]>('videoFinished');
 export const progressQuery = defineQuery<BatchProgress>('progress');
+
+/** A video's download hit a rate limit or a bot check: the batch decides on a pause. */
+export const downloadBlockedSignal = defineSignal<[DownloadBlocked]>('downloadBlocked');
+/** A video downloaded fine while the batch counts pauses. */
+export const downloadSucceededSignal = defineSignal<[{ videoId: string }]>('downloadSucceeded');
+/** The batch to its videos: no new download until then. */
+export const downloadsPausedSignal = defineSignal<[DownloadsPaused]>('downloadsPaused');
+/** The batch to its videos: downloads are given up. */
+export const downloadsAbandonedSignal = defineSignal<[DownloadsAbandoned]>('downloadsAbandoned');
 /** The host queue a video is working on now (null between hosts or when none is needed). */
 export const videoHostQuery = defineQuery<string | null>('host');

@@ -3,6 +3,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  condition,
   getExternalWorkflowHandle,
   isCancellation,
   log,
@@ -10,6 +11,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  type SignalDefinition,
   sleep,
   TimeoutFailure,
 } from '@temporalio/workflow';
@@ -17,12 +19,19 @@ import { TimeoutType } from '@temporalio/common';
 import type { EncodeActivities, HostActivities, SharedActivities } from '../activities/index.js';
 import type { RecordVideoInput, VerifyOutcome } from '../activities/video.js';
 import { ACTIVITY_DEFAULTS, BATCH_DEFAULTS } from '../config.js';
-import type { VideoInput } from '../core/batch-input.js';
-import { ErrorType } from '../core/errors.js';
-import type { ClipOutput, LineError, VideoResult } from '../core/types.js';
+import type { DownloadsAbandoned, VideoInput } from '../core/batch-input.js';
+import { ErrorType, SHARED_BACKOFF_TYPES } from '../core/errors.js';
+import type { ClipOutput, LineError, SourceInfo, VideoResult } from '../core/types.js';
 import { buildVideoResult, cancelledResult, skippedResult, type Failure } from '../core/video-result.js';
 import { activityOptions } from './activity-options.js';
-import { videoFinishedSignal, videoHostQuery } from './definitions.js';
+import {
+  downloadBlockedSignal,
+  downloadsAbandonedSignal,
+  downloadsPausedSignal,
+  downloadSucceededSignal,
+  videoFinishedSignal,
+  videoHostQuery,
+} from './definitions.js';
 import { PATCHES } from './patches.js';
 
 const remote = proxyActivities<SharedActivities>(activityOptions(ACTIVITY_DEFAULTS.quick));
@@ -72,18 +81,23 @@ const verifyInput = (input: VideoInput) => ({
   retryFailed: input.retryFailed,
 });
 
-async function reportToBatch(input: VideoInput, result: VideoResult): Promise<void> {
+/** Signals the batch; a batch that is gone does not stop the video. */
+async function signalBatch<T>(input: VideoInput, signal: SignalDefinition<[T]>, payload: T): Promise<void> {
   try {
-    await getExternalWorkflowHandle(input.parentWorkflowId).signal(videoFinishedSignal, {
-      videoId: result.videoId,
-      status: result.status,
-      clips: result.clips.length,
-      reason: result.reason,
-      errorType: result.errorType,
-    });
+    await getExternalWorkflowHandle(input.parentWorkflowId).signal(signal, payload);
   } catch (err) {
-    log.warn('could not report to the batch workflow', { parent: input.parentWorkflowId, error: String(err) });
+    log.warn('could not signal the batch workflow', { parent: input.parentWorkflowId, signal: signal.name, error: String(err) });
   }
+}
+
+async function reportToBatch(input: VideoInput, result: VideoResult): Promise<void> {
+  await signalBatch(input, videoFinishedSignal, {
+    videoId: result.videoId,
+    status: result.status,
+    clips: result.clips.length,
+    reason: result.reason,
+    errorType: result.errorType,
+  });
 }
 
 /**
@@ -98,6 +112,37 @@ export async function videoWorkflow(input: VideoInput): Promise<VideoResult> {
   let currentHost: string | null = null;
   setHandler(videoHostQuery, () => currentHost);
   const hostTimeoutSeconds = input.hostTimeoutSeconds ?? ACTIVITY_DEFAULTS.hostTimeoutSeconds;
+
+  // The batch's shared backoff: no download starts while it pauses them.
+  let pausedUntil = 0;
+  let abandoned: DownloadsAbandoned | null = null;
+  let reportDownloads = input.reportDownloads ?? false;
+  setHandler(downloadsPausedSignal, (paused) => {
+    pausedUntil = Math.max(pausedUntil, paused.until);
+    reportDownloads = true;
+  });
+  setHandler(downloadsAbandonedSignal, (given) => {
+    abandoned = given;
+  });
+  const downloadWithBackoff = async (host: ReturnType<typeof hostActivities>): Promise<SourceInfo> => {
+    for (;;) {
+      while (abandoned === null && Date.now() < pausedUntil) await condition(() => abandoned !== null, pausedUntil - Date.now());
+      const given: DownloadsAbandoned | null = abandoned;
+      if (given) throw ApplicationFailure.nonRetryable(given.message, given.errorType);
+      try {
+        const source = await host.download({ batchId: input.batchId, video, workDir: input.workDir, format: input.format });
+        if (reportDownloads) await signalBatch(input, downloadSucceededSignal, { videoId: video.videoId });
+        return source;
+      } catch (err) {
+        const cause = err instanceof ActivityFailure ? err.cause : null;
+        if (!(cause instanceof ApplicationFailure) || !SHARED_BACKOFF_TYPES.includes(cause.type ?? '')) throw err;
+        // Not this video's fault: the batch pauses every download, then this one is tried again.
+        const blockedAt = Date.now();
+        await signalBatch(input, downloadBlockedSignal, { videoId: video.videoId, errorType: cause.type ?? ErrorType.Unknown, message: cause.message });
+        await condition(() => abandoned !== null || pausedUntil > blockedAt, `${BATCH_DEFAULTS.maxPauseAnswerMinutes}m`);
+      }
+    }
+  };
 
   for (let hostAttempt = 1; ; hostAttempt++) {
     let verified: VerifyOutcome;
@@ -135,7 +180,7 @@ export async function videoWorkflow(input: VideoInput): Promise<VideoResult> {
     let cancellation: unknown = null;
     try {
       if (hostAttempt === 1 && input.startDelaySeconds > 0) await sleep(`${input.startDelaySeconds}s`);
-      const source = await host.download({ batchId: input.batchId, video, workDir: input.workDir, format: input.format });
+      const source = await downloadWithBackoff(host);
       const encode = encodeActivity(source.encodeQueue ?? verified.hostQueue, input.heartbeatTimeoutSeconds, hostTimeoutSeconds);
       ({ produced, unproducible, encoder } = await encode({ video, source, clips: verified.pending, outDir: input.outDir, settings: input.settings }));
     } catch (err) {

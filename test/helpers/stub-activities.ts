@@ -40,6 +40,7 @@ export function createStubs(behaviour: StubBehaviour, prior: PriorResults = new 
     results: new Map<string, VideoResult[]>([...prior].map(([id, list]) => [id, [...list]])),
     pagesRead: [] as Array<[number, number]>,
     cancelledDownloads: [] as string[],
+    failures: [] as Array<{ videoId: string; type: string; at: number }>,
   };
   const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
   const recordResult = (result: VideoResult) => {
@@ -66,13 +67,13 @@ export function createStubs(behaviour: StubBehaviour, prior: PriorResults = new 
     async recordVideo({ result }) {
       recordResult(result);
     },
-    async writeReport({ batchId, startedAt, cancelled }) {
+    async writeReport({ batchId, startedAt, cancelled, abandoned }) {
       const report = buildReport({
         batchId,
         startedAt,
         finishedAt: new Date().toISOString(),
         rejectedLines: [],
-        videos: videos.map((v) => record.results.get(v.videoId)?.at(-1) ?? unrecordedResult(v, cancelled ?? false)),
+        videos: videos.map((v) => record.results.get(v.videoId)?.at(-1) ?? unrecordedResult(v, cancelled ?? false, abandoned)),
       });
       return { batchId, startedAt, finishedAt: report.finishedAt, counts: report.counts, reportPath: '/dev/null' };
     },
@@ -97,6 +98,7 @@ export function createStubs(behaviour: StubBehaviour, prior: PriorResults = new 
         await sleep(behaviour.workMs ?? 50);
         const failure = behaviour.downloadFails?.[video.videoId];
         if (failure && (failure.times === undefined || (record.downloadCalls.get(video.videoId) ?? 0) <= failure.times)) {
+          record.failures.push({ videoId: video.videoId, type: failure.type, at: Date.now() });
           throw ApplicationFailure.create({ type: failure.type, message: `stub ${failure.type}`, nonRetryable: failure.nonRetryable });
         }
         return { path: `/work/${video.videoId}/source.mp4`, bytes: 1, width: 1920, height: 1080, fps: 30, durationSeconds: 10 };

@@ -172,4 +172,27 @@ describe('batch workflow (stub activities, real server)', () => {
     assert.equal(retried.record.downloadCalls.get('v0'), undefined);
     assert.equal(retried.record.downloadCalls.get('v1'), 1, 'failed: run again with --retry-failed');
   });
+
+  test('a rate limit pauses every download of the batch; the video is retried after the pause, not failed', async () => {
+    const { record, summary } = await runBatch(
+      { videos: 6, workMs: 100, downloadFails: { v1: { type: 'RateLimited', nonRetryable: true, times: 1 } } },
+      { workers: 3, backoffSeconds: 2, maxPauses: 3 },
+    );
+    assert.equal(summary.counts.succeeded, 6, JSON.stringify(summary.counts));
+    const failedAt = record.failures[0]?.at ?? 0;
+    const starts = [...record.downloadStarts.values()].flat();
+    const duringPause = starts.filter((t) => t > failedAt + 300 && t < failedAt + 1_700);
+    assert.deepEqual(duringPause, [], 'no download starts while downloads are paused');
+    const retried = record.downloadStarts.get('v1')?.[1] ?? 0;
+    assert.ok(retried - failedAt >= 1_800, `v1 tried again ${retried - failedAt} ms after the rate limit (pause 2 s)`);
+    assert.equal(record.downloadCalls.get('v1'), 2);
+  });
+
+  test('after --max-pauses pauses without a successful download the remaining videos fail with that type', async () => {
+    const always = { type: 'BotCheck', nonRetryable: true };
+    const downloadFails = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`v${i}`, always]));
+    const { summary } = await runBatch({ videos: 5, workMs: 20, downloadFails }, { workers: 2, backoffSeconds: 1, maxPauses: 2 });
+    assert.equal(summary.counts.failed, 5);
+    assert.deepEqual(summary.counts.byErrorType, { BotCheck: 5 });
+  });
 });
