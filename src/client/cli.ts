@@ -62,7 +62,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .option('--heartbeat-timeout <seconds>', 'how soon a lost download or encode is retried', OPTION_DEFAULTS.heartbeatTimeout)
       .option('--grace-time <seconds>', 'on Ctrl-C, how long running downloads and encodes may finish', OPTION_DEFAULTS.graceTime)
       .option('--device-id <n>', 'GPU for NVENC', OPTION_DEFAULTS.deviceId)
-      .option('--format <selector>', "yt-dlp format selection (default: 299, then H.264, then VP9 up to 1080p, never AV1)"),
+      .option('--format <selector>', "yt-dlp format selection (default: 299, then H.264, then VP9 up to 1080p, never AV1)")
+      .option('--backoff <seconds>', 'first pause of all downloads after a rate limit or bot check; doubles each time', OPTION_DEFAULTS.backoff)
+      .option('--max-pauses <n>', 'pauses without a successful download before the remaining videos fail', OPTION_DEFAULTS.maxPauses)
+      .option('--download-attempts <n>', 'tries of a download that fails on the network', OPTION_DEFAULTS.downloadAttempts)
+      .option('--download-retry-interval <seconds>', 'first wait before a download is tried again (doubles)', OPTION_DEFAULTS.downloadRetryInterval),
   ).action(async (raw: Record<string, unknown>) => setExitCode(await runCommand(parseRunOptions(raw), security(raw), buildDownloadSettings(raw))));
 
   addWorkerOptions(

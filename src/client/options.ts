@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { ACTIVITY_DEFAULTS, DEFAULT_ENCODE_SETTINGS, RUN_DEFAULTS, WORKER_DEFAULTS } from '../config.js';
+import { ACTIVITY_DEFAULTS, BATCH_DEFAULTS, DEFAULT_ENCODE_SETTINGS, RUN_DEFAULTS, WORKER_DEFAULTS } from '../config.js';
 import { batchIdProblem } from '../core/hashing.js';
 import type { EncodeSettings, EncoderChoice } from '../core/types.js';
 import { UsageError } from './exit-codes.js';
@@ -57,6 +57,10 @@ const runSchema = z.object({
   graceTime: wholeNumber('--grace-time', 0),
   deviceId: wholeNumber('--device-id', 0),
   format: z.string().min(1, { error: '--format must not be empty' }).optional(),
+  backoff: z.coerce.number({ error: '--backoff must be a number of seconds' }).positive({ error: '--backoff must be more than 0' }),
+  maxPauses: wholeNumber('--max-pauses', 0),
+  downloadAttempts: wholeNumber('--download-attempts', 1),
+  downloadRetryInterval: z.coerce.number({ error: '--download-retry-interval must be a number of seconds' }).positive({ error: '--download-retry-interval must be more than 0' }),
   ...workerFields,
 });
 
@@ -80,6 +84,10 @@ export interface RunOptions {
   graceSeconds: number;
   maxTempGb: number | undefined;
   format: string | undefined;
+  backoffSeconds: number;
+  maxPauses: number;
+  downloadAttempts: number;
+  downloadRetryIntervalSeconds: number;
 }
 
 function firstIssue(error: z.ZodError): string {
@@ -114,6 +122,10 @@ export function parseRunOptions(raw: Record<string, unknown>): RunOptions {
     graceSeconds: o.graceTime,
     maxTempGb: o.maxTempGb,
     format: o.format,
+    backoffSeconds: o.backoff,
+    maxPauses: o.maxPauses,
+    downloadAttempts: o.downloadAttempts,
+    downloadRetryIntervalSeconds: o.downloadRetryInterval,
   };
 }
 
@@ -179,4 +191,8 @@ export const OPTION_DEFAULTS = {
   sessionsPerGpu: String(WORKER_DEFAULTS.sessionsPerGpu),
   heartbeatTimeout: String(ACTIVITY_DEFAULTS.heartbeatTimeoutSeconds),
   graceTime: String(WORKER_DEFAULTS.runGraceSeconds),
+  backoff: String(BATCH_DEFAULTS.backoffSeconds),
+  maxPauses: String(BATCH_DEFAULTS.maxPauses),
+  downloadAttempts: String(ACTIVITY_DEFAULTS.download.maximumAttempts),
+  downloadRetryInterval: String(ACTIVITY_DEFAULTS.download.initialIntervalSeconds),
 };

@@ -22,9 +22,11 @@ export function describeProgress(progress: BatchProgress): string {
     counts.partial > 0 ? `${counts.partial} partial` : null,
     counts.cancelled > 0 ? `${counts.cancelled} cancelled` : null,
   ].filter(Boolean);
+  const paused = progress.paused ? `; downloads paused until ${new Date(progress.paused.until).toLocaleTimeString()} (${progress.paused.errorType})` : '';
   return (
     `${progress.done}/${progress.total} done, ${progress.inFlight.length} in flight, ${plural(progress.clips, 'clip')}` +
-    (extra.length > 0 ? `, ${extra.join(', ')}` : '')
+    (extra.length > 0 ? `, ${extra.join(', ')}` : '') +
+    paused
   );
 }
 
@@ -33,9 +35,22 @@ export function followProgress(handle: WorkflowHandle, out: (line: string) => vo
   let lastSeq = 0;
   let lastPrint = Date.now();
   let announced = false;
+  let lastPause = 0;
+  let abandonedShown = false;
   const show = async () => {
     const progress = await handle.query(progressQuery).catch(() => null);
     if (!progress) return;
+    if (progress.paused && progress.paused.until !== lastPause) {
+      lastPause = progress.paused.until;
+      const { paused } = progress;
+      out(
+        `vstream: downloads paused until ${new Date(paused.until).toLocaleTimeString()} (pause ${paused.pause} of ${paused.maxPauses}, ${paused.errorType}: ${paused.message})`,
+      );
+    }
+    if (progress.abandoned && !abandonedShown) {
+      abandonedShown = true;
+      out(`vstream: ${progress.abandoned.message}; the remaining videos fail (--retry-failed takes them up later)`);
+    }
     if (!announced && progress.phase !== 'preparing') {
       announced = true;
       const rejected = progress.rejectedLines > 0 ? `, ${plural(progress.rejectedLines, 'URL line')} rejected` : '';

@@ -155,6 +155,9 @@ export async function runCommand(
       retryFailed: options.retryFailed,
       heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds,
       ...(options.format ? { format: options.format } : {}),
+      backoffSeconds: options.backoffSeconds,
+      maxPauses: options.maxPauses,
+      downloadRetry: { maximumAttempts: options.downloadAttempts, initialIntervalSeconds: options.downloadRetryIntervalSeconds },
     };
     const { client } = session;
     const existing = await client.workflow

@@ -27,6 +27,8 @@ export interface BatchInput {
   backoffSeconds?: number;
   /** Consecutive pauses without a successful download before the remaining videos fail (default 5). */
   maxPauses?: number;
+  /** Retries of a failed download (network errors): attempts in all, and the first wait (default 5, 10 s). */
+  downloadRetry?: DownloadRetry;
   pageSize?: number;
   maxStartsPerRun?: number;
   /** Set by the batch itself when it continues as new. */
@@ -65,6 +67,12 @@ export interface VideoInput {
   format?: string;
   /** Tell the batch when a download succeeds (it is counting pauses). */
   reportDownloads?: boolean;
+  downloadRetry?: DownloadRetry;
+}
+
+export interface DownloadRetry {
+  maximumAttempts?: number;
+  initialIntervalSeconds?: number;
 }
 
 /** The batch stops every new download until `until` (epoch ms). */

@@ -79,8 +79,20 @@ function lastMeaningfulLine(lines: string[]): string {
   return (errorLine ?? lines.filter((l) => l.trim() !== '').at(-1) ?? '').trim();
 }
 
+/** With --newline, yt-dlp can print "ERROR: " and its message on the next line: join them. */
+function joinSplitErrors(lines: string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line.trim() === 'ERROR:' && i + 1 < lines.length) joined.push(`ERROR: ${(lines[++i] as string).trim()}`);
+    else joined.push(line);
+  }
+  return joined;
+}
+
 /** Classifies a failed yt-dlp run (it exits 1 for every failure) by its stderr. */
-export function classifyYtDlpFailure(stderrLines: string[], exitCode: number | undefined): Classified {
+export function classifyYtDlpFailure(rawLines: string[], exitCode: number | undefined): Classified {
+  const stderrLines = joinSplitErrors(rawLines);
   const message = lastMeaningfulLine(stderrLines) || `yt-dlp exited with code ${exitCode ?? 'unknown'}`;
   const errorLines = stderrLines.filter((l) => l.startsWith('ERROR:'));
   const candidates = errorLines.length > 0 ? errorLines : stderrLines;

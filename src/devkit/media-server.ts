@@ -16,7 +16,10 @@ export interface RequestRecord {
 }
 
 /** A failure to answer a file with: a status, a transfer that stalls, or one cut short. */
-export type Fault = { status: number; retryAfterSeconds?: number } | { stallAfterBytes: number } | { cutAfterBytes: number };
+export type Fault = ({ status: number; retryAfterSeconds?: number } | { stallAfterBytes: number } | { cutAfterBytes: number }) & {
+  /** Only the first so many requests get the fault (default: all). */
+  times?: number;
+};
 
 export interface MediaServerOptions {
   root: string;
@@ -108,7 +111,11 @@ export async function startMediaServer(options: MediaServerOptions): Promise<Med
       const expected = `Basic ${Buffer.from(options.proxyCredentials ?? '').toString('base64')}`;
       if (!options.proxyCredentials || req.headers['proxy-authorization'] !== expected) return reply(407, 'proxy authentication required\n', { 'Proxy-Authenticate': 'Basic realm="test"' });
     }
-    const fault = faults.get(name);
+    let fault = faults.get(name);
+    if (fault && fault.times !== undefined) {
+      if (fault.times <= 0) fault = undefined;
+      else faults.set(name, { ...fault, times: fault.times - 1 });
+    }
     if (fault && 'status' in fault) {
       return reply(fault.status, `injected ${fault.status}\n`, fault.retryAfterSeconds ? { 'Retry-After': String(fault.retryAfterSeconds) } : {});
     }

@@ -174,6 +174,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
               hostTimeoutSeconds: input.hostTimeoutSeconds ?? ACTIVITY_DEFAULTS.hostTimeoutSeconds,
               ...(input.format ? { format: input.format } : {}),
               ...(pauses > 0 ? { reportDownloads: true } : {}),
+              ...(input.downloadRetry ? { downloadRetry: input.downloadRetry } : {}),
             },
           ],
         }),

@@ -19,7 +19,7 @@ import { TimeoutType } from '@temporalio/common';
 import type { EncodeActivities, HostActivities, SharedActivities } from '../activities/index.js';
 import type { RecordVideoInput, VerifyOutcome } from '../activities/video.js';
 import { ACTIVITY_DEFAULTS, BATCH_DEFAULTS } from '../config.js';
-import type { DownloadsAbandoned, VideoInput } from '../core/batch-input.js';
+import type { DownloadRetry, DownloadsAbandoned, VideoInput } from '../core/batch-input.js';
 import { ErrorType, SHARED_BACKOFF_TYPES } from '../core/errors.js';
 import type { ClipOutput, LineError, SourceInfo, VideoResult } from '../core/types.js';
 import { buildVideoResult, cancelledResult, skippedResult, type Failure } from '../core/video-result.js';
@@ -41,12 +41,12 @@ const local = proxyLocalActivities<SharedActivities>(activityOptions(ACTIVITY_DE
  * Activities routed to the host that verified the video: its disk holds the source.
  * Since 0.2 they must start within the host timeout, or the host is taken for gone.
  */
-function hostActivities(taskQueue: string, heartbeatTimeoutSeconds: number, hostTimeoutSeconds?: number) {
+function hostActivities(taskQueue: string, heartbeatTimeoutSeconds: number, hostTimeoutSeconds?: number, downloadRetry?: DownloadRetry) {
   const heartbeatTimeout = `${heartbeatTimeoutSeconds}s` as const;
   const scheduleToStart = hostTimeoutSeconds ? { scheduleToStartTimeout: `${hostTimeoutSeconds}s` as const } : {};
   // On cancellation, wait until the activity has killed its process and removed its files.
   const long = { taskQueue, heartbeatTimeout, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, ...scheduleToStart };
-  const { download } = proxyActivities<HostActivities>(activityOptions(ACTIVITY_DEFAULTS.download, long));
+  const { download } = proxyActivities<HostActivities>(activityOptions({ ...ACTIVITY_DEFAULTS.download, ...downloadRetry }, long));
   const { encodeClips } = proxyActivities<HostActivities>(activityOptions(ACTIVITY_DEFAULTS.encode, long));
   const { deleteSource, finishVideo } = proxyActivities<HostActivities>(activityOptions(ACTIVITY_DEFAULTS.quick, { taskQueue, ...scheduleToStart }));
   return { download, encodeClips, deleteSource, finishVideo };
@@ -172,7 +172,7 @@ export async function videoWorkflow(input: VideoInput): Promise<VideoResult> {
 
     // The verifying host downloads; the encode goes to the GPU (or CPU) queue it picks.
     currentHost = verified.hostQueue;
-    const host = hostActivities(verified.hostQueue, input.heartbeatTimeoutSeconds, hostTimeoutSeconds);
+    const host = hostActivities(verified.hostQueue, input.heartbeatTimeoutSeconds, hostTimeoutSeconds, input.downloadRetry);
     let produced: ClipOutput[] = [];
     let unproducible: LineError[] = [];
     let encoder: string | null = null;

@@ -21,6 +21,7 @@ const expectations: Array<[string, ErrorType, boolean]> = [
   ['members-only.txt', ErrorType.VideoUnavailable, false],
   ['http-429-generic.txt', ErrorType.RateLimited, true],
   ['stalled-transfer.txt', ErrorType.Network, true],
+  ['stalled-transfer-newline.txt', ErrorType.Network, true],
   ['cut-short-transfer.txt', ErrorType.Network, true],
   ['http-403-generic.txt', ErrorType.Network, true],
   ['http-500-generic.txt', ErrorType.Network, true],
