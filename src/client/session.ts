@@ -112,8 +112,10 @@ export async function openSession(options: SessionOptions): Promise<Session> {
         }),
       );
     }
+    // Not closed on the way out: the SDK's gRPC retry timer of a call still pending (the
+    // batch's result, when the server died) would throw on a closed channel. The command
+    // exits right after, which ends the connection.
     const connection = await Connection.connect({ address, ...(server ? {} : options.security) });
-    cleanups.unshift(() => connection.close());
     const failure = Promise.race(failures.map((f) => f.catch((err: unknown) => (closing ? new Promise<never>(() => undefined) : Promise.reject(err)))));
     // Nobody may be listening yet: an unhandled rejection must not end the process.
     failure.catch(() => undefined);
