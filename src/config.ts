@@ -43,6 +43,8 @@ export const RUN_DEFAULTS = {
   encoder: 'auto',
   /** libx265 preset for the CPU encoder: a quality/speed middle ground on few cores. */
   x265Preset: 'fast',
+  /** Whole videos, as the original: auto saves bandwidth on sparse clips at the cost of a metadata call. */
+  downloadMode: 'full',
 } as const;
 
 export const WORKER_DEFAULTS = {

@@ -8,7 +8,8 @@ import { PLAN_DEFAULTS, planEncodes } from '../core/encode-plan.js';
 import { buildClipEncodeArgs, buildPassEncodeArgs } from '../core/ffmpeg-args.js';
 import { settingsHash, sha256Hex } from '../core/hashing.js';
 import * as layout from '../core/layout.js';
-import type { ClipOutput, ClipSpec, EncodeSettings, LineError, SourceInfo, VideoEntry, VideoResult, VideoStatus } from '../core/types.js';
+import type { ClipOutput, ClipSpec, DownloadedSection, EncodeSettings, LineError, SourceInfo, VideoEntry, VideoResult, VideoStatus } from '../core/types.js';
+import { chooseDownloadMode, planSections, sectionCoverage, sectionFor, type DownloadMode, type SectionRange } from '../core/sections.js';
 import { assertVideoId } from '../core/video-id.js';
 import {
   buildDownloadArgs,
@@ -16,12 +17,13 @@ import {
   expectedSizeFromInfo,
   parseDownloadProgress,
   redactSecrets,
+  parseSourceFileName,
   type DownloadOptions,
   type DownloadProgress,
 } from '../core/ytdlp-args.js';
 import { describeEncoder } from '../tools/encoder.js';
 import { attemptToken, isNotFound, readJsonIfExists, writeJsonAtomic } from '../tools/fs.js';
-import { probeClip, probeSource } from '../tools/probe.js';
+import { probeClip, probeSource, type SourceProbe } from '../tools/probe.js';
 import { captureTool, runTool } from '../tools/process.js';
 import type { TempBudget } from '../tools/temp-budget.js';
 import type { ActivityDeps } from './deps.js';
@@ -67,6 +69,11 @@ export interface DownloadInput {
   workDir: string;
   /** yt-dlp format selection from the batch (default: DEFAULT_FORMAT's chain). */
   format?: string;
+  /** full, sections (only the clips' time ranges) or auto. */
+  downloadMode?: DownloadMode;
+  /** The clips to make and the output fps, for sections. */
+  clips?: ClipSpec[];
+  fps?: number;
 }
 
 export interface EncodeClipsInput {
@@ -245,17 +252,11 @@ async function contentLength(url: string, headers: Record<string, string>, signa
 
 const GB = 1024 ** 3;
 
-/**
- * Reads the source's size from yt-dlp's metadata (or a direct link's Content-Length),
- * refuses a source larger than the whole budget, and waits until it fits beside the
- * sources on disk. Returns the metadata file for the download to reuse.
- */
-async function admitWithinBudget(
+/** yt-dlp's metadata of the format to download, saved for the download to reuse. */
+async function fetchMetadata(
   deps: ActivityDeps,
-  budget: TempBudget,
-  job: DownloadInput & { dir: string; budgetKey: string; signal: AbortSignal; options: DownloadOptions },
-  onWait: (waiting: { usedBytes: number; neededBytes: number }) => void,
-): Promise<string> {
+  job: DownloadInput & { dir: string; signal: AbortSignal; options: DownloadOptions },
+): Promise<{ infoJsonPath: string; info: Record<string, unknown> }> {
   const meta = await captureTool(deps.tools.ytDlp, buildMetadataArgs({ url: job.video.url, format: job.format, options: job.options }), {
     cancelSignal: job.signal,
     timeoutMs: 300_000,
@@ -268,8 +269,21 @@ async function admitWithinBudget(
   }
   const infoJsonPath = join(job.dir, 'info.json');
   await writeFile(infoJsonPath, meta.stdout);
-  const expected = expectedSizeFromInfo(JSON.parse(meta.stdout) as Record<string, unknown>);
-  const bytes = expected.bytes ?? (expected.directUrl ? await contentLength(expected.directUrl, expected.headers, job.signal) : null) ?? 0;
+  return { infoJsonPath, info: JSON.parse(meta.stdout) as Record<string, unknown> };
+}
+
+/**
+ * Refuses a source larger than the whole temp-disk budget, and waits until it fits
+ * beside the sources on disk and the downloads under way.
+ */
+async function admitWithinBudget(
+  budget: TempBudget,
+  job: { info: Record<string, unknown>; share: number; dir: string; workDir: string; budgetKey: string; signal: AbortSignal },
+  onWait: (waiting: { usedBytes: number; neededBytes: number }) => void,
+): Promise<void> {
+  const expected = expectedSizeFromInfo(job.info);
+  const whole = expected.bytes ?? (expected.directUrl ? await contentLength(expected.directUrl, expected.headers, job.signal) : null) ?? 0;
+  const bytes = Math.ceil(whole * job.share);
   if (bytes > budget.limitBytes) {
     throw ApplicationFailure.create({
       type: ErrorType.SourceTooLarge,
@@ -281,7 +295,51 @@ async function admitWithinBudget(
     signal: job.signal,
     onWait: (usedBytes) => onWait({ usedBytes, neededBytes: bytes }),
   });
-  return infoJsonPath;
+}
+
+/** Whether a source file belongs to this download: the whole video, or one of the planned sections. */
+function isPlannedSource(name: string, sections: SectionRange[] | null): boolean {
+  const file = parseSourceFileName(name);
+  if (!file) return false;
+  if (!sections) return file.sectionStart === null;
+  // ffmpeg fetches sections in one go: an unfinished one is started over.
+  return !file.partial && sections.some((s) => file.sectionStart !== null && Math.abs(s.start - file.sectionStart) < 0.0005);
+}
+
+/** Removes source files an earlier attempt left that this one will not use (another mode, other clips). */
+async function removeUnplannedSources(dir: string, sections: SectionRange[] | null): Promise<void> {
+  const names = await readdir(dir);
+  await Promise.all(names.filter((n) => parseSourceFileName(n) && !isPlannedSource(n, sections)).map((n) => rm(join(dir, n), { force: true })));
+}
+
+/** The downloaded file(s) of a video, probed: the whole source or its sections. */
+async function downloadedSource(deps: ActivityDeps, dir: string, sections: SectionRange[] | null, durationSeconds: number | null): Promise<Omit<SourceInfo, 'encodeQueue'>> {
+  const names = (await readdir(dir)).filter((n) => isPlannedSource(n, sections) && !parseSourceFileName(n)?.partial).sort();
+  if (names.length === 0) throw ApplicationFailure.create({ type: ErrorType.Unknown, message: `yt-dlp succeeded but left no file in ${dir}` });
+  const probed: Array<{ name: string; path: string; bytes: number; probe: SourceProbe }> = [];
+  for (const name of names) {
+    const path = join(dir, name);
+    const probe = await probeSource(deps.tools.ffprobe, path);
+    if (typeof probe === 'string') {
+      throw ApplicationFailure.create({ type: ErrorType.SourceUnreadable, message: `downloaded file ${name} is not a usable video: ${probe}`, nonRetryable: true });
+    }
+    probed.push({ name, path, bytes: (await stat(path)).size, probe });
+  }
+  const first = probed[0] as (typeof probed)[number];
+  const base = { path: first.path, width: first.probe.width, height: first.probe.height, fps: first.probe.fps };
+  if (!sections) return { ...base, bytes: first.bytes, durationSeconds: first.probe.durationSeconds };
+  const downloaded: DownloadedSection[] = probed.map((p) => {
+    const start = parseSourceFileName(p.name)?.sectionStart ?? -1;
+    const range = sections.find((s) => Math.abs(s.start - start) < 0.0005) as SectionRange;
+    return { path: p.path, start: range.start, end: range.end, fileStartSeconds: p.probe.startSeconds, bytes: p.bytes };
+  });
+  return {
+    ...base,
+    bytes: downloaded.reduce((sum, s) => sum + s.bytes, 0),
+    // Unknown without the metadata: clips past the end are found by their frame counts.
+    durationSeconds,
+    sections: downloaded,
+  };
 }
 
 export function createVideoActivities(deps: ActivityDeps) {
@@ -347,14 +405,27 @@ export function createVideoActivities(deps: ActivityDeps) {
       let waitingForDisk: { usedBytes: number; neededBytes: number } | null = null;
       const stopHeartbeat = startHeartbeat(() => ({ phase: 'download', ...progress, waitingForDisk }), deps.heartbeatIntervalMs);
       const options = await downloadOptions(deps, dir);
+      const mode = input.downloadMode ?? 'full';
+      let sections: SectionRange[] | null = null;
+      let durationSeconds: number | null;
       let run;
       try {
-        // With a temp-disk budget, the size comes first (from the metadata), then the download.
-        const infoJsonPath = deps.tempBudget
-          ? await admitWithinBudget(deps, deps.tempBudget, { ...input, workDir, dir, budgetKey, signal, options }, (w) => (waitingForDisk = w))
-          : undefined;
-        waitingForDisk = null;
-        run = await runTool(deps.tools.ytDlp, buildDownloadArgs({ url: video.url, targetDir: dir, infoJsonPath, format: input.format, options }), {
+        // The metadata first when it decides something: the size (temp budget), the sections.
+        const metadata = deps.tempBudget || mode !== 'full' ? await fetchMetadata(deps, { ...input, dir, signal, options }) : null;
+        const duration = Number(metadata?.info.duration);
+        durationSeconds = duration > 0 ? duration : null;
+        if (mode !== 'full' && input.clips && input.fps) {
+          const planned = planSections(input.clips, input.fps, durationSeconds);
+          if (chooseDownloadMode(mode, sectionCoverage(planned, durationSeconds)) === 'sections') sections = planned;
+        }
+        if (deps.tempBudget && metadata) {
+          const share = sections && durationSeconds ? Math.min(1, (sectionCoverage(sections, durationSeconds) ?? 1) * 1.1) : 1;
+          await admitWithinBudget(deps.tempBudget, { info: metadata.info, share, dir, workDir, budgetKey, signal }, (w) => (waitingForDisk = w));
+          waitingForDisk = null;
+        }
+        await removeUnplannedSources(dir, sections);
+        const args = buildDownloadArgs({ url: video.url, targetDir: dir, infoJsonPath: metadata?.infoJsonPath, format: input.format, options, sections: sections ?? undefined });
+        run = await runTool(deps.tools.ytDlp, args, {
           cancelSignal: signal,
           onStdoutLine: (line) => {
             progress = parseDownloadProgress(line) ?? progress;
@@ -374,17 +445,9 @@ export function createVideoActivities(deps: ActivityDeps) {
         const nonRetryable = !failure.retryable || SHARED_BACKOFF_TYPES.includes(failure.type);
         throw ApplicationFailure.create({ type: failure.type, message: failure.message, nonRetryable });
       }
-      const name = (await readdir(dir)).find((n) => n.startsWith('source.') && !/\.(part|ytdl|temp|tmp)$/.test(n));
-      if (!name) throw ApplicationFailure.create({ type: ErrorType.Unknown, message: `yt-dlp succeeded but left no file in ${dir}` });
-      const path = join(dir, name);
-      const probe = await probeSource(deps.tools.ffprobe, path);
-      if (typeof probe === 'string') {
-        throw ApplicationFailure.create({ type: ErrorType.SourceUnreadable, message: `downloaded file is not a usable video: ${probe}`, nonRetryable: true });
-      }
-      const bytes = (await stat(path)).size;
+      const source = await downloadedSource(deps, dir, sections, durationSeconds);
       // The encode goes to the least loaded GPU (or the CPU queue) of this host.
-      const encodeQueue = deps.encodeQueues?.pick();
-      return { path, bytes, width: probe.width, height: probe.height, fps: probe.fps, durationSeconds: probe.durationSeconds, encodeQueue };
+      return { ...source, encodeQueue: deps.encodeQueues?.pick() };
     },
 
     /**
@@ -451,7 +514,7 @@ export function createVideoActivities(deps: ActivityDeps) {
         }
         const endSeconds = clip.endFrame / settings.fps;
         // Half an output frame of tolerance for container duration rounding.
-        if (endSeconds > source.durationSeconds + 0.5 / settings.fps) {
+        if (source.durationSeconds !== null && endSeconds > source.durationSeconds + 0.5 / settings.fps) {
           notProduced(clip, `clip ends at ${endSeconds.toFixed(3)} s but the source lasts ${source.durationSeconds.toFixed(3)} s`);
           continue;
         }
@@ -459,12 +522,26 @@ export function createVideoActivities(deps: ActivityDeps) {
       }
       const planOptions = { ...PLAN_DEFAULTS[deps.encoder.kind] };
       if (deps.sessions) planOptions.maxClipsPerPass = Math.min(planOptions.maxClipsPerPass, deps.sessions.capacity);
-      const passes = planEncodes(todo, planOptions).passes;
+      // Which file holds each clip: the whole source, or the section fetched for it.
+      const holders = new Map<string, { path: string; fileStartSeconds: number; clips: ClipSpec[] }>();
+      for (const clip of todo) {
+        const holder = source.sections ? sectionFor(source.sections, clip, settings.fps) : { path: source.path, fileStartSeconds: 0 };
+        if (!holder) {
+          notProduced(clip, 'the clip is outside the downloaded sections');
+          continue;
+        }
+        const group = holders.get(holder.path) ?? { path: holder.path, fileStartSeconds: holder.fileStartSeconds, clips: [] };
+        group.clips.push(clip);
+        holders.set(holder.path, group);
+      }
+      const passes = [...holders.values()].flatMap((h) =>
+        planEncodes(h.clips, planOptions).passes.map((clips) => ({ clips, path: h.path, fileStartSeconds: h.fileStartSeconds })),
+      );
       const signal = Context.current().cancellationSignal;
       let finalizing: Promise<unknown> = Promise.resolve();
       try {
         for (let p = 0; p < passes.length; p++) {
-          const pass = passes[p] as ClipSpec[];
+          const { clips: pass, path: sourcePath, fileStartSeconds: sourceStartSeconds } = passes[p] as (typeof passes)[number];
           current = { clip: input.clips.indexOf(pass[0] as ClipSpec), frame: 0 };
           const outputs = pass.map((clip) => {
             const finalPath = layout.clipPath(input.outDir, videoId, clip);
@@ -474,8 +551,8 @@ export function createVideoActivities(deps: ActivityDeps) {
           });
           const args =
             outputs.length === 1
-              ? buildClipEncodeArgs({ sourcePath: source.path, outputPath: (outputs[0] as { outputPath: string }).outputPath, clip: outputs[0] as ClipSpec, settings, encoder: deps.encoder })
-              : buildPassEncodeArgs({ sourcePath: source.path, clips: outputs, settings, encoder: deps.encoder });
+              ? buildClipEncodeArgs({ sourcePath, sourceStartSeconds, outputPath: (outputs[0] as { outputPath: string }).outputPath, clip: outputs[0] as ClipSpec, settings, encoder: deps.encoder })
+              : buildPassEncodeArgs({ sourcePath, sourceStartSeconds, clips: outputs, settings, encoder: deps.encoder });
           // An ffmpeg writing k clips holds k NVENC sessions of its GPU.
           const release = deps.sessions ? await deps.sessions.acquire(outputs.length, signal) : () => undefined;
           let run;
@@ -496,7 +573,7 @@ export function createVideoActivities(deps: ActivityDeps) {
             if (failure.retryable) throw ApplicationFailure.create({ type: failure.type, message: failure.message });
             await Promise.all(outputs.map(async (o) => rm(o.outputPath, { force: true }).then(() => untrackTemp(o.outputPath))));
             // A shared pass failed: cut its clips one by one, so one bad clip costs only itself.
-            if (outputs.length > 1) passes.splice(p + 1, 0, ...pass.map((clip) => [clip]));
+            if (outputs.length > 1) passes.splice(p + 1, 0, ...pass.map((clip) => ({ clips: [clip], path: sourcePath, fileStartSeconds: sourceStartSeconds })));
             else notProduced(pass[0] as ClipSpec, `ffmpeg failed: ${failure.message}`);
             continue;
           }

@@ -66,7 +66,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .option('--backoff <seconds>', 'first pause of all downloads after a rate limit or bot check; doubles each time', OPTION_DEFAULTS.backoff)
       .option('--max-pauses <n>', 'pauses without a successful download before the remaining videos fail', OPTION_DEFAULTS.maxPauses)
       .option('--download-attempts <n>', 'tries of a download that fails on the network', OPTION_DEFAULTS.downloadAttempts)
-      .option('--download-retry-interval <seconds>', 'first wait before a download is tried again (doubles)', OPTION_DEFAULTS.downloadRetryInterval),
+      .option('--download-retry-interval <seconds>', 'first wait before a download is tried again (doubles)', OPTION_DEFAULTS.downloadRetryInterval)
+      .option('--download-mode <mode>', 'full, sections (only the clip ranges), or auto (sections when clips cover little)', OPTION_DEFAULTS.downloadMode),
   ).action(async (raw: Record<string, unknown>) => setExitCode(await runCommand(parseRunOptions(raw), security(raw), buildDownloadSettings(raw))));
 
   addWorkerOptions(

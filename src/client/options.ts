@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ACTIVITY_DEFAULTS, BATCH_DEFAULTS, DEFAULT_ENCODE_SETTINGS, RUN_DEFAULTS, WORKER_DEFAULTS } from '../config.js';
 import { batchIdProblem } from '../core/hashing.js';
+import type { DownloadMode } from '../core/sections.js';
 import type { EncodeSettings, EncoderChoice } from '../core/types.js';
 import { UsageError } from './exit-codes.js';
 import { LOG_LEVELS } from './logger.js';
@@ -60,6 +61,7 @@ const runSchema = z.object({
   backoff: z.coerce.number({ error: '--backoff must be a number of seconds' }).positive({ error: '--backoff must be more than 0' }),
   maxPauses: wholeNumber('--max-pauses', 0),
   downloadAttempts: wholeNumber('--download-attempts', 1),
+  downloadMode: oneOf('--download-mode', ['full', 'sections', 'auto'] as const),
   downloadRetryInterval: z.coerce.number({ error: '--download-retry-interval must be a number of seconds' }).positive({ error: '--download-retry-interval must be more than 0' }),
   ...workerFields,
 });
@@ -88,6 +90,7 @@ export interface RunOptions {
   maxPauses: number;
   downloadAttempts: number;
   downloadRetryIntervalSeconds: number;
+  downloadMode: DownloadMode;
 }
 
 function firstIssue(error: z.ZodError): string {
@@ -126,6 +129,7 @@ export function parseRunOptions(raw: Record<string, unknown>): RunOptions {
     maxPauses: o.maxPauses,
     downloadAttempts: o.downloadAttempts,
     downloadRetryIntervalSeconds: o.downloadRetryInterval,
+    downloadMode: o.downloadMode,
   };
 }
 
@@ -195,4 +199,5 @@ export const OPTION_DEFAULTS = {
   maxPauses: String(BATCH_DEFAULTS.maxPauses),
   downloadAttempts: String(ACTIVITY_DEFAULTS.download.maximumAttempts),
   downloadRetryInterval: String(ACTIVITY_DEFAULTS.download.initialIntervalSeconds),
+  downloadMode: RUN_DEFAULTS.downloadMode,
 };

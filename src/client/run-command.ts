@@ -158,6 +158,7 @@ export async function runCommand(
       backoffSeconds: options.backoffSeconds,
       maxPauses: options.maxPauses,
       downloadRetry: { maximumAttempts: options.downloadAttempts, initialIntervalSeconds: options.downloadRetryIntervalSeconds },
+      downloadMode: options.downloadMode,
     };
     const { client } = session;
     const existing = await client.workflow

@@ -1,5 +1,6 @@
 // Workflow inputs: plain JSON, so a batch can be started from the Temporal CLI with
 // `temporal workflow start --input-file batch.json`.
+import type { DownloadMode } from './sections.js';
 import type { EncodeSettings, StatusCounts, VideoEntry, VideoStatus } from './types.js';
 
 export interface BatchInput {
@@ -23,6 +24,8 @@ export interface BatchInput {
   hostTimeoutSeconds?: number;
   /** yt-dlp format selection (default: 299, then H.264, then VP9 up to 1080p, never AV1). */
   format?: string;
+  /** full (default), sections (only the clips' time ranges) or auto (sections when they cover little). */
+  downloadMode?: DownloadMode;
   /** First pause of all downloads after a rate limit or a bot check (default 600 s); doubles each time. */
   backoffSeconds?: number;
   /** Consecutive pauses without a successful download before the remaining videos fail (default 5). */
@@ -68,6 +71,7 @@ export interface VideoInput {
   /** Tell the batch when a download succeeds (it is counting pauses). */
   reportDownloads?: boolean;
   downloadRetry?: DownloadRetry;
+  downloadMode?: DownloadMode;
 }
 
 export interface DownloadRetry {

@@ -5,16 +5,30 @@ const FFMPEG_COMMON = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-nosta
 const BT709 = ['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709'];
 
 /**
- * Seek point of a clip in seconds, rounded down to ffmpeg's microsecond time base
- * so the source frame at exactly start/fps is kept and the one before is dropped.
+ * Added to every input timestamp. WebM (Matroska) stores timestamps in milliseconds,
+ * so a frame's stored time can be up to 0.5 ms before its true time: the seek would
+ * drop the clip's first frame, and the fps filter would round a 60 fps frame that
+ * lies halfway between two 30 fps ticks down instead of up (exact timestamps, as in
+ * MP4, round it up). Shifting by 1 ms makes both agree. Far below any frame interval.
  */
-export function clipSeekSeconds(startFrame: number, fps: number): string {
-  const micros = Math.floor((startFrame * 1_000_000) / fps);
+export const TIMESTAMP_NUDGE_SECONDS = '0.001';
+
+function formatMicros(micros: number): string {
   return `${Math.floor(micros / 1_000_000)}.${String(micros % 1_000_000).padStart(6, '0')}`;
+}
+
+/**
+ * Seek point of a clip in seconds, rounded down to ffmpeg's microsecond time base,
+ * relative to the file's first timestamp (a section keeps the source's timestamps).
+ */
+export function clipSeekSeconds(startFrame: number, fps: number, fileStartSeconds = 0): string {
+  return formatMicros(Math.max(0, Math.floor((startFrame * 1_000_000) / fps) - Math.round(fileStartSeconds * 1_000_000)));
 }
 
 export interface ClipEncodeJob {
   sourcePath: string;
+  /** A downloaded section's first timestamp in source seconds (0 for a whole video). */
+  sourceStartSeconds?: number;
   outputPath: string;
   clip: Pick<ClipSpec, 'startFrame' | 'endFrame'>;
   settings: EncodeSettings;
@@ -31,11 +45,11 @@ function rateControl(settings: EncodeSettings): string[] {
 }
 
 /** Decoding, on the GPU for NVENC (frames stay in CUDA memory), from `seek` on. */
-function inputArgs(encoder: EncoderConfig, seekFrame: number, fps: number, sourcePath: string, durationSeconds?: string): string[] {
+function inputArgs(encoder: EncoderConfig, seekFrame: number, fps: number, sourcePath: string, durationSeconds?: string, sourceStartSeconds = 0): string[] {
   const hw = encoder.kind === 'nvenc' ? ['-hwaccel', 'cuda', '-hwaccel_output_format', 'cuda', '-hwaccel_device', String(encoder.deviceId)] : [];
-  const seek = seekFrame > 0 ? ['-ss', clipSeekSeconds(seekFrame, fps)] : [];
+  const seek = seekFrame > 0 || sourceStartSeconds > 0 ? ['-ss', clipSeekSeconds(seekFrame, fps, sourceStartSeconds)] : [];
   const duration = durationSeconds ? ['-t', durationSeconds] : [];
-  return [...hw, ...seek, ...duration, '-i', sourcePath];
+  return [...hw, '-itsoffset', TIMESTAMP_NUDGE_SECONDS, ...seek, ...duration, '-i', sourcePath];
 }
 
 /** Scaling to exactly width x height, aspect not kept (as the original), square pixels. */
@@ -65,7 +79,7 @@ export function buildClipEncodeArgs(job: ClipEncodeJob): string[] {
   const { settings, encoder, clip } = job;
   return [
     ...FFMPEG_COMMON,
-    ...inputArgs(encoder, clip.startFrame, settings.fps, job.sourcePath),
+    ...inputArgs(encoder, clip.startFrame, settings.fps, job.sourcePath, undefined, job.sourceStartSeconds),
     '-map', '0:v:0', '-an', '-sn', '-dn',
     '-vf', `fps=${settings.fps},${scaleFilter(encoder, settings)}`,
     ...encoderArgs(encoder, settings),
@@ -75,6 +89,7 @@ export function buildClipEncodeArgs(job: ClipEncodeJob): string[] {
 
 export interface PassEncodeJob {
   sourcePath: string;
+  sourceStartSeconds?: number;
   clips: Array<{ startFrame: number; endFrame: number; outputPath: string }>;
   settings: EncodeSettings;
   encoder: EncoderConfig;
@@ -91,7 +106,7 @@ export function buildPassEncodeArgs(job: PassEncodeJob): string[] {
   if (clips.length === 0) throw new Error('a pass needs at least one clip');
   const first = Math.min(...clips.map((c) => c.startFrame));
   const last = Math.max(...clips.map((c) => c.endFrame));
-  const span = clipSeekSeconds(last - first + settings.fps, settings.fps);
+  const span = formatMicros(Math.ceil(((last - first + settings.fps) * 1_000_000) / settings.fps));
   const branches = clips.map((_, i) => `[b${i}]`).join('');
   const graph = [
     `[0:v:0]fps=${settings.fps},split=${clips.length}${branches}`,
@@ -101,7 +116,7 @@ export function buildPassEncodeArgs(job: PassEncodeJob): string[] {
   ].join(';');
   return [
     ...FFMPEG_COMMON,
-    ...inputArgs(encoder, first, settings.fps, job.sourcePath, span),
+    ...inputArgs(encoder, first, settings.fps, job.sourcePath, span, job.sourceStartSeconds),
     '-filter_complex', graph,
     ...clips.flatMap((c, i) => ['-map', `[o${i}]`, ...encoderArgs(encoder, settings), ...outputArgs(c.endFrame - c.startFrame, c.outputPath)]),
   ];
@@ -121,7 +136,7 @@ export function buildNvencProbeArgs(deviceId: number): string[] {
 export function buildSourceProbeArgs(path: string): string[] {
   return [
     '-v', 'error', '-select_streams', 'v:0',
-    '-show_entries', 'stream=codec_name,width,height,avg_frame_rate,r_frame_rate,duration:format=duration',
+    '-show_entries', 'stream=codec_name,width,height,avg_frame_rate,r_frame_rate,duration,start_time:format=duration,start_time',
     '-of', 'json', path,
   ];
 }

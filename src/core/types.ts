@@ -84,9 +84,22 @@ export interface SourceInfo {
   width: number;
   height: number;
   fps: number;
-  durationSeconds: number;
+  /** Null when unknown (sections of a video whose metadata gives no duration). */
+  durationSeconds: number | null;
   /** The encode queue of the downloading host chosen for this source (0.2). */
   encodeQueue?: string;
+  /** Only parts were downloaded (--download-mode sections): one file each. */
+  sections?: DownloadedSection[];
+}
+
+export interface DownloadedSection {
+  path: string;
+  /** The range asked for, in source seconds. */
+  start: number;
+  end: number;
+  /** The file's first timestamp in source seconds (the keyframe it starts at). */
+  fileStartSeconds: number;
+  bytes: number;
 }
 
 export interface StatusCounts {

@@ -1,3 +1,5 @@
+import type { SectionRange } from './sections.js';
+
 /**
  * Video only (vstreams carry no audio): no merge, so no ffmpeg child of yt-dlp.
  * The chain, first match wins:
@@ -42,10 +44,40 @@ export interface DownloadArgsInput {
   /** Metadata fetched before (buildMetadataArgs): downloads without extracting again. */
   infoJsonPath?: string;
   options?: DownloadOptions;
+  /** Only these time ranges, each to `source.<start>.<ext>`, keeping the source's timestamps. */
+  sections?: SectionRange[];
 }
 
 export function sourceOutputTemplate(targetDir: string): string {
   return `${targetDir.replace(/%/g, '%%')}/source.%(ext)s`;
+}
+
+export function sectionOutputTemplate(targetDir: string): string {
+  return `${targetDir.replace(/%/g, '%%')}/source.%(section_start)s.%(ext)s`;
+}
+
+/**
+ * yt-dlp fetches each range with ffmpeg (stream copy from the keyframe before its
+ * start). -copyts keeps the source's timestamps in the file: WebM has no edit list,
+ * so without it a section's frames could not be placed exactly.
+ */
+function sectionArgs(sections: SectionRange[] | undefined): string[] {
+  if (!sections) return [];
+  return [...sections.flatMap((s) => ['--download-sections', `*${s.start}-${s.end}`]), '--downloader-args', 'ffmpeg_o:-copyts'];
+}
+
+export interface SourceFileName {
+  /** The section's start (`source.<start>.<ext>`), or null for the whole video (`source.<ext>`). */
+  sectionStart: number | null;
+  /** Not finished: yt-dlp's .part/.ytdl/.temp files. */
+  partial: boolean;
+}
+
+/** What a file yt-dlp left in a video's work dir is; null when it is not a source file. */
+export function parseSourceFileName(name: string): SourceFileName | null {
+  const match = /^source\.(?:(\d+(?:\.\d+)?)\.)?[A-Za-z0-9]+((?:\.(?:part|ytdl|temp|tmp))*)$/.exec(name);
+  if (!match) return null;
+  return { sectionStart: match[1] === undefined ? null : Number(match[1]), partial: Boolean(match[2]) };
 }
 
 function settingArgs(options: DownloadOptions | undefined): string[] {
@@ -71,7 +103,8 @@ export function buildDownloadArgs(input: DownloadArgsInput): string[] {
     '--retries', '3',
     '--socket-timeout', '30',
     '-f', input.format ?? DEFAULT_FORMAT,
-    '-o', sourceOutputTemplate(input.targetDir),
+    '-o', input.sections ? sectionOutputTemplate(input.targetDir) : sourceOutputTemplate(input.targetDir),
+    ...sectionArgs(input.sections),
     ...settingArgs(input.options),
     // The URL comes after `--`, so one that starts with '-' is never read as an option.
     ...(input.infoJsonPath ? ['--load-info-json', input.infoJsonPath] : ['--', input.url]),

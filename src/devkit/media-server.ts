@@ -13,6 +13,8 @@ export interface RequestRecord {
   status: number;
   range: string | null;
   at: number;
+  /** Body bytes written to the connection (the client may have read fewer). */
+  bytes: number;
 }
 
 /** A failure to answer a file with: a status, a transfer that stalls, or one cut short. */
@@ -100,7 +102,7 @@ export async function startMediaServer(options: MediaServerOptions): Promise<Med
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const viaProxy = /^https?:\/\//.test(req.url ?? '');
     const name = basename(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
-    const record: RequestRecord = { method: req.method ?? 'GET', name, status: 200, range: req.headers.range ?? null, at: Date.now() };
+    const record: RequestRecord = { method: req.method ?? 'GET', name, status: 200, range: req.headers.range ?? null, at: Date.now(), bytes: 0 };
     requests.push(record);
     const reply = (status: number, body = '', headers: Record<string, string> = {}) => {
       record.status = status;
@@ -145,6 +147,7 @@ export async function startMediaServer(options: MediaServerOptions): Promise<Med
       options.bytesPerSecond,
       (n) => {
         bytes += n;
+        record.bytes += n;
       },
       fault,
     );

@@ -7,6 +7,8 @@ export interface SourceProbe {
   height: number;
   fps: number;
   durationSeconds: number;
+  /** First timestamp: 0 for a whole video, the section's keyframe for a section kept with -copyts. */
+  startSeconds: number;
 }
 
 interface FfprobeJson {
@@ -35,7 +37,8 @@ export async function probeSource(ffprobe: string, path: string, cancelSignal?: 
   if (!fps || !Number.isFinite(duration) || !(width > 0) || !(height > 0)) {
     return `unusable video stream (fps ${fps ?? 'unknown'}, duration ${stream.duration ?? json.format?.duration ?? 'unknown'})`;
   }
-  return { codec: String(stream.codec_name ?? 'unknown'), width, height, fps, durationSeconds: duration };
+  const start = Number(json.format?.start_time ?? stream.start_time ?? 0);
+  return { codec: String(stream.codec_name ?? 'unknown'), width, height, fps, durationSeconds: duration, startSeconds: Number.isFinite(start) ? start : 0 };
 }
 
 export interface ClipProbe {

@@ -175,6 +175,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
               ...(input.format ? { format: input.format } : {}),
               ...(pauses > 0 ? { reportDownloads: true } : {}),
               ...(input.downloadRetry ? { downloadRetry: input.downloadRetry } : {}),
+              ...(input.downloadMode ? { downloadMode: input.downloadMode } : {}),
             },
           ],
         }),

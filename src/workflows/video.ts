@@ -21,7 +21,7 @@ import type { RecordVideoInput, VerifyOutcome } from '../activities/video.js';
 import { ACTIVITY_DEFAULTS, BATCH_DEFAULTS } from '../config.js';
 import type { DownloadRetry, DownloadsAbandoned, VideoInput } from '../core/batch-input.js';
 import { ErrorType, SHARED_BACKOFF_TYPES } from '../core/errors.js';
-import type { ClipOutput, LineError, SourceInfo, VideoResult } from '../core/types.js';
+import type { ClipOutput, ClipSpec, LineError, SourceInfo, VideoResult } from '../core/types.js';
 import { buildVideoResult, cancelledResult, skippedResult, type Failure } from '../core/video-result.js';
 import { activityOptions } from './activity-options.js';
 import {
@@ -124,13 +124,19 @@ export async function videoWorkflow(input: VideoInput): Promise<VideoResult> {
   setHandler(downloadsAbandonedSignal, (given) => {
     abandoned = given;
   });
-  const downloadWithBackoff = async (host: ReturnType<typeof hostActivities>): Promise<SourceInfo> => {
+  const downloadWithBackoff = async (host: ReturnType<typeof hostActivities>, clips: ClipSpec[]): Promise<SourceInfo> => {
     for (;;) {
       while (abandoned === null && Date.now() < pausedUntil) await condition(() => abandoned !== null, pausedUntil - Date.now());
       const given: DownloadsAbandoned | null = abandoned;
       if (given) throw ApplicationFailure.nonRetryable(given.message, given.errorType);
       try {
-        const source = await host.download({ batchId: input.batchId, video, workDir: input.workDir, format: input.format });
+        const source = await host.download({
+          batchId: input.batchId,
+          video,
+          workDir: input.workDir,
+          format: input.format,
+          ...(input.downloadMode && input.downloadMode !== 'full' ? { downloadMode: input.downloadMode, clips, fps: input.settings.fps } : {}),
+        });
         if (reportDownloads) await signalBatch(input, downloadSucceededSignal, { videoId: video.videoId });
         return source;
       } catch (err) {
@@ -180,7 +186,7 @@ export async function videoWorkflow(input: VideoInput): Promise<VideoResult> {
     let cancellation: unknown = null;
     try {
       if (hostAttempt === 1 && input.startDelaySeconds > 0) await sleep(`${input.startDelaySeconds}s`);
-      const source = await downloadWithBackoff(host);
+      const source = await downloadWithBackoff(host, verified.pending);
       const encode = encodeActivity(source.encodeQueue ?? verified.hostQueue, input.heartbeatTimeoutSeconds, hostTimeoutSeconds);
       ({ produced, unproducible, encoder } = await encode({ video, source, clips: verified.pending, outDir: input.outDir, settings: input.settings }));
     } catch (err) {

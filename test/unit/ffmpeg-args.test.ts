@@ -13,6 +13,12 @@ describe('clipSeekSeconds', () => {
     assert.equal(clipSeekSeconds(21750, 30), '725.000000');
     assert.equal(clipSeekSeconds(9999999, 30), '333333.300000');
   });
+
+  test('in a section, relative to its first timestamp (kept from the source)', () => {
+    assert.equal(clipSeekSeconds(330, 30, 10.4), '0.600000');
+    assert.equal(clipSeekSeconds(45, 30, 1), '0.500000');
+    assert.equal(clipSeekSeconds(30, 30, 1), '0.000000');
+  });
 });
 
 describe('buildClipEncodeArgs', () => {
@@ -28,7 +34,7 @@ describe('buildClipEncodeArgs', () => {
     });
     assert.deepEqual(args, [
       '-nostdin', '-hide_banner', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y',
-      '-ss', '725.000000', '-i', '/work/b/-vid/source.mp4',
+      '-itsoffset', '0.001', '-ss', '725.000000', '-i', '/work/b/-vid/source.mp4',
       '-map', '0:v:0', '-an', '-sn', '-dn',
       '-vf', 'fps=30,scale=1280:720:flags=lanczos,setsar=1,format=yuv420p',
       '-c:v', 'libx265', '-preset', 'fast',
@@ -51,7 +57,7 @@ describe('buildClipEncodeArgs', () => {
     assert.deepEqual(args, [
       '-nostdin', '-hide_banner', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y',
       '-hwaccel', 'cuda', '-hwaccel_output_format', 'cuda', '-hwaccel_device', '3',
-      '-ss', '725.000000', '-i', '/src.mp4',
+      '-itsoffset', '0.001', '-ss', '725.000000', '-i', '/src.mp4',
       '-map', '0:v:0', '-an', '-sn', '-dn',
       '-vf', 'fps=30,scale_cuda=1280:720:interp_algo=lanczos:format=nv12,setsar=1',
       '-c:v', 'hevc_nvenc', '-preset', 'p7', '-tune', 'hq', '-rc', 'vbr',
@@ -105,7 +111,7 @@ describe('buildPassEncodeArgs', () => {
 
   test('x265: one seek, fps then split, trim by frame index per clip, one output each', () => {
     const args = buildPassEncodeArgs({ sourcePath: '/s.mp4', clips, settings, encoder: { kind: 'x265', preset: 'fast' } });
-    assert.deepEqual(args.slice(8, 14), ['-ss', '10.000000', '-t', '4.000000', '-i', '/s.mp4']);
+    assert.deepEqual(args.slice(8, 16), ['-itsoffset', '0.001', '-ss', '10.000000', '-t', '4.000000', '-i', '/s.mp4']);
     assert.equal(
       args[args.indexOf('-filter_complex') + 1],
       '[0:v:0]fps=30,split=2[b0][b1];' +

@@ -6,6 +6,7 @@ import {
   DEFAULT_FORMAT,
   expectedSizeFromInfo,
   parseDownloadProgress,
+  parseSourceFileName,
   redactSecrets,
   secretsOf,
   sourceOutputTemplate,
@@ -86,4 +87,31 @@ test('secrets: the proxy URL and password, cookie values, credential flags; reda
     redactSecrets('ERROR: Unable to connect to proxy http://user:pa%24ss@proxy:3128 (hunter22)', secrets),
     'ERROR: Unable to connect to proxy [redacted] ([redacted])',
   );
+});
+
+test('sections: one --download-sections per range, source timestamps kept, one file per section', () => {
+  const args = buildDownloadArgs({
+    url: 'https://www.youtube.com/watch?v=abcdefghijk',
+    targetDir: '/w/abcdefghijk',
+    sections: [
+      { start: 1, end: 3.5 },
+      { start: 10.5, end: 13 },
+    ],
+  });
+  assert.deepEqual(args.slice(args.indexOf('-o'), args.indexOf('-o') + 8), [
+    '-o', '/w/abcdefghijk/source.%(section_start)s.%(ext)s',
+    '--download-sections', '*1-3.5',
+    '--download-sections', '*10.5-13',
+    '--downloader-args', 'ffmpeg_o:-copyts',
+  ]);
+  assert.ok(!buildDownloadArgs({ url: 'u', targetDir: '/w' }).includes('--download-sections'));
+});
+
+test('source file names: whole video or section, finished or not', () => {
+  assert.deepEqual(parseSourceFileName('source.mp4'), { sectionStart: null, partial: false });
+  assert.deepEqual(parseSourceFileName('source.mp4.part'), { sectionStart: null, partial: true });
+  assert.deepEqual(parseSourceFileName('source.10.5.webm'), { sectionStart: 10.5, partial: false });
+  assert.deepEqual(parseSourceFileName('source.0.mp4.part'), { sectionStart: 0, partial: true });
+  assert.equal(parseSourceFileName('info.json'), null);
+  assert.equal(parseSourceFileName('cookies.txt'), null);
 });
