@@ -9,7 +9,7 @@ import { buildClipEncodeArgs, buildPassEncodeArgs } from '../core/ffmpeg-args.js
 import { settingsHash, sha256Hex } from '../core/hashing.js';
 import * as layout from '../core/layout.js';
 import type { ClipOutput, ClipSpec, DownloadedSection, EncodeSettings, LineError, SourceInfo, VideoEntry, VideoResult, VideoStatus } from '../core/types.js';
-import { chooseDownloadMode, planSections, sectionCoverage, sectionFor, type DownloadMode, type SectionRange } from '../core/sections.js';
+import { chooseDownloadMode, clipsStartingBeforeTheirSection, planSections, sectionCoverage, sectionFor, type DownloadMode, type SectionRange } from '../core/sections.js';
 import { assertVideoId } from '../core/video-id.js';
 import {
   buildDownloadArgs,
@@ -406,48 +406,59 @@ export function createVideoActivities(deps: ActivityDeps) {
       const stopHeartbeat = startHeartbeat(() => ({ phase: 'download', ...progress, waitingForDisk }), deps.heartbeatIntervalMs);
       const options = await downloadOptions(deps, dir);
       const mode = input.downloadMode ?? 'full';
-      let sections: SectionRange[] | null = null;
-      let durationSeconds: number | null;
-      let run;
       try {
         // The metadata first when it decides something: the size (temp budget), the sections.
         const metadata = deps.tempBudget || mode !== 'full' ? await fetchMetadata(deps, { ...input, dir, signal, options }) : null;
         const duration = Number(metadata?.info.duration);
-        durationSeconds = duration > 0 ? duration : null;
-        if (mode !== 'full' && input.clips && input.fps) {
-          const planned = planSections(input.clips, input.fps, durationSeconds);
-          if (chooseDownloadMode(mode, sectionCoverage(planned, durationSeconds)) === 'sections') sections = planned;
-        }
-        if (deps.tempBudget && metadata) {
+        const durationSeconds = duration > 0 ? duration : null;
+        const admit = async (sections: SectionRange[] | null) => {
+          if (!deps.tempBudget || !metadata) return;
           const share = sections && durationSeconds ? Math.min(1, (sectionCoverage(sections, durationSeconds) ?? 1) * 1.1) : 1;
           await admitWithinBudget(deps.tempBudget, { info: metadata.info, share, dir, workDir, budgetKey, signal }, (w) => (waitingForDisk = w));
           waitingForDisk = null;
+        };
+        const fetch = async (sections: SectionRange[] | null) => {
+          await removeUnplannedSources(dir, sections);
+          await admit(sections);
+          const args = buildDownloadArgs({ url: video.url, targetDir: dir, infoJsonPath: metadata?.infoJsonPath, format: input.format, options, sections: sections ?? undefined });
+          const run = await runTool(deps.tools.ytDlp, args, {
+            cancelSignal: signal,
+            onStdoutLine: (line) => {
+              progress = parseDownloadProgress(line) ?? progress;
+            },
+          });
+          if (run.canceled) throw new CancelledFailure('download cancelled');
+          if (!run.ok) {
+            const failure = classifyYtDlpFailure(redactLines(deps, run.stderrTail), run.exitCode);
+            deps.logger.warn({ videoId: video.videoId, errorType: failure.type, retryable: failure.retryable }, failure.message);
+            // A full disk: free what this download wrote before it is tried again.
+            if (failure.type === ErrorType.DiskFull) await rm(dir, { recursive: true, force: true });
+            // Rate limits and bot checks are retried by the batch, after a pause of every download.
+            const nonRetryable = !failure.retryable || SHARED_BACKOFF_TYPES.includes(failure.type);
+            throw ApplicationFailure.create({ type: failure.type, message: failure.message, nonRetryable });
+          }
+          return downloadedSource(deps, dir, sections, durationSeconds);
+        };
+
+        const clips = input.clips ?? [];
+        const fps = input.fps ?? 0;
+        const planned = mode !== 'full' && clips.length > 0 && fps > 0 ? planSections(clips, fps, durationSeconds) : null;
+        const sections = planned && chooseDownloadMode(mode, sectionCoverage(planned, durationSeconds)) === 'sections' ? planned : null;
+        let source = await fetch(sections);
+        const late = source.sections ? clipsStartingBeforeTheirSection(source.sections, clips, fps) : [];
+        if (late.length > 0) {
+          deps.logger.warn(
+            { videoId: video.videoId, clips: late.length },
+            'a downloaded section starts after its clip (does the server ignore Range requests?): downloading the whole video instead',
+          );
+          source = await fetch(null);
         }
-        await removeUnplannedSources(dir, sections);
-        const args = buildDownloadArgs({ url: video.url, targetDir: dir, infoJsonPath: metadata?.infoJsonPath, format: input.format, options, sections: sections ?? undefined });
-        run = await runTool(deps.tools.ytDlp, args, {
-          cancelSignal: signal,
-          onStdoutLine: (line) => {
-            progress = parseDownloadProgress(line) ?? progress;
-          },
-        });
+        // The encode goes to the least loaded GPU (or the CPU queue) of this host.
+        return { ...source, encodeQueue: deps.encodeQueues?.pick() };
       } finally {
         stopHeartbeat();
         deps.tempBudget?.finished(budgetKey);
       }
-      if (run.canceled) throw new CancelledFailure('download cancelled');
-      if (!run.ok) {
-        const failure = classifyYtDlpFailure(redactLines(deps, run.stderrTail), run.exitCode);
-        deps.logger.warn({ videoId: video.videoId, errorType: failure.type, retryable: failure.retryable }, failure.message);
-        // A full disk: free what this download wrote before it is tried again.
-        if (failure.type === ErrorType.DiskFull) await rm(dir, { recursive: true, force: true });
-        // Rate limits and bot checks are retried by the batch, after a pause of every download.
-        const nonRetryable = !failure.retryable || SHARED_BACKOFF_TYPES.includes(failure.type);
-        throw ApplicationFailure.create({ type: failure.type, message: failure.message, nonRetryable });
-      }
-      const source = await downloadedSource(deps, dir, sections, durationSeconds);
-      // The encode goes to the least loaded GPU (or the CPU queue) of this host.
-      return { ...source, encodeQueue: deps.encodeQueues?.pick() };
     },
 
     /**

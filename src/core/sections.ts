@@ -13,12 +13,15 @@ export interface SectionRange {
 }
 
 export const SECTION_DEFAULTS = {
-  /** Before each clip: ffmpeg's stream copy snaps back to a keyframe anyway; this guards rounding. */
-  marginBeforeSeconds: 0.5,
-  /** After each clip: the rate conversion may want the next source frame. */
-  marginAfterSeconds: 1,
-  /** Ranges closer than this are fetched as one: a new range costs a request and a keyframe of lead-in. */
-  mergeGapSeconds: 10,
+  /**
+   * Before each clip. ffmpeg's stream copy starts at the keyframe at or before the
+   * range's start anyway; this covers B-frame composition offsets.
+   */
+  marginBeforeSeconds: 0.1,
+  /** After each clip: B-frames shown before the end reference frames after it; the fps filter wants the next frame. */
+  marginAfterSeconds: 0.5,
+  /** Ranges closer than this are fetched as one: a new range costs a request, the index again and a keyframe of lead-in. */
+  mergeGapSeconds: 3,
   /** auto downloads sections when the clips cover less than this share of the video. */
   autoCoverage: 0.5,
 };
@@ -37,10 +40,29 @@ export function planSections(clips: ClipRange[], fps: number, durationSeconds: n
     if (last && range.start - last.end <= options.mergeGapSeconds) last.end = Math.max(last.end, range.end);
     else merged.push({ ...range });
   }
-  return merged.map((r) => ({ start: round3(r.start), end: round3(durationSeconds === null ? r.end : Math.min(r.end, durationSeconds + 1)) }));
+  // Milliseconds, widened outwards.
+  return merged.map((r) => ({
+    start: Math.floor(r.start * 1000 + 1e-6) / 1000,
+    end: Math.ceil((durationSeconds === null ? r.end : Math.min(r.end, durationSeconds + 1)) * 1000 - 1e-6) / 1000,
+  }));
 }
 
-const round3 = (seconds: number) => Math.round(seconds * 1000) / 1000;
+/**
+ * The clips a downloaded section starts too late for. A server that ignores Range
+ * requests makes ffmpeg read from the beginning and start at the first keyframe after
+ * the range's start instead of the one before it.
+ */
+export function clipsStartingBeforeTheirSection(
+  sections: Array<SectionRange & { fileStartSeconds: number }>,
+  clips: ClipRange[],
+  fps: number,
+): ClipRange[] {
+  // Half a millisecond: WebM stores timestamps in milliseconds.
+  return clips.filter((clip) => {
+    const section = sectionFor(sections, clip, fps);
+    return !section || section.fileStartSeconds > clip.startFrame / fps + 0.0005;
+  });
+}
 
 /** Share of the video the sections would fetch; null when the duration is unknown. */
 export function sectionCoverage(sections: SectionRange[], durationSeconds: number | null): number | null {

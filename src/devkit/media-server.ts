@@ -29,6 +29,8 @@ export interface MediaServerOptions {
   bytesPerSecond?: number;
   /** Faults by file name; `setFault` changes them while the server runs. */
   faults?: Record<string, Fault>;
+  /** Answer every request with the whole file, like a server without Range support. */
+  ignoreRanges?: boolean;
   /** Answer requests for absolute URLs as an HTTP proxy, requiring this Proxy-Authorization (user:password). */
   proxyCredentials?: string;
 }
@@ -125,8 +127,9 @@ export async function startMediaServer(options: MediaServerOptions): Promise<Med
     const info = await stat(path).catch(() => null);
     if (!info?.isFile()) return reply(404, 'not found\n');
 
-    const range = req.headers.range ? parseRange(req.headers.range, info.size) : null;
-    if (req.headers.range && !range) {
+    const rangeHeader = options.ignoreRanges ? undefined : req.headers.range;
+    const range = rangeHeader ? parseRange(rangeHeader, info.size) : null;
+    if (rangeHeader && !range) {
       record.status = 416;
       return res.writeHead(416, { 'Content-Range': `bytes */${info.size}` }).end();
     }
@@ -134,7 +137,7 @@ export async function startMediaServer(options: MediaServerOptions): Promise<Med
     record.status = range ? 206 : 200;
     res.writeHead(record.status, {
       'Content-Type': 'video/mp4',
-      'Accept-Ranges': 'bytes',
+      'Accept-Ranges': options.ignoreRanges ? 'none' : 'bytes',
       'Content-Length': String(end - start + 1),
       ...(range ? { 'Content-Range': `bytes ${start}-${end}/${info.size}` } : {}),
     });

@@ -27,39 +27,55 @@ before(async () => {
   // Paced like a network: unpaced, loopback would push megabytes into socket buffers
   // that ffmpeg never reads before it closes a section's connection.
   media = await startMediaServer({ root: join(root, 'sources'), bytesPerSecond: 4 * 1024 * 1024 });
-  await writeFile(join(root, 'urls.txt'), `${media.url('h264.mp4')}\n${media.url('vp9.webm')}\n`);
 });
 
 after(async () => {
   await media?.close();
 });
 
-async function runMode(mode: 'full' | 'sections'): Promise<{ report: Report; bytes: number; out: string }> {
-  const before = media.bytesSent();
-  const out = join(root, `out-${mode}`);
-  const run = await runCli(['run', '-u', join(root, 'urls.txt'), '-c', join(root, 'clips'), '-o', out, '--work-dir', join(root, `work-${mode}`), '-d', '0', '--x265-preset', 'ultrafast', '--download-mode', mode]);
+async function runMode(mode: 'full' | 'sections', server = media, name: string = mode): Promise<{ report: Report; bytes: number; out: string }> {
+  const before = server.bytesSent();
+  const out = join(root, `out-${name}`);
+  const urls = join(root, `urls-${name}.txt`);
+  await writeFile(urls, `${server.url('h264.mp4')}\n${server.url('vp9.webm')}\n`);
+  const run = await runCli(['run', '-u', urls, '-c', join(root, 'clips'), '-o', out, '--work-dir', join(root, `work-${name}`), '-d', '0', '--x265-preset', 'ultrafast', '--download-mode', mode]);
   assert.equal(run.code, 0, `${mode}: ${run.stdout}\n${run.stderr}`);
-  return { report: JSON.parse(await readFile(join(out, '_vstream', 'report.json'), 'utf8')) as Report, bytes: media.bytesSent() - before, out };
+  return { report: JSON.parse(await readFile(join(out, '_vstream', 'report.json'), 'utf8')) as Report, bytes: server.bytesSent() - before, out };
+}
+
+async function assertFramesExact(result: { report: Report; out: string }, label: string): Promise<void> {
+  for (const video of result.report.videos) {
+    assert.equal(video.status, 'succeeded', `${label} ${video.videoId}: ${video.reason}`);
+    for (const clip of video.clips) {
+      const path = join(result.out, video.videoId, clip.file);
+      assert.equal((await probeClip(resolveTool('ffprobe'), path))?.frames, 30);
+      const expected = Array.from({ length: clip.frames }, (_, k) => expectedSourceFrame(clip.startFrame + k, 30, 60));
+      assert.deepEqual(await readFrameIndices(ffmpeg, path), expected, `${clip.file} (${label})`);
+    }
+  }
 }
 
 test('sections give the same frames as full downloads, for MP4 and WebM, from fewer bytes', async (t) => {
   const full = await runMode('full');
   const sections = await runMode('sections');
-  for (const result of [full, sections]) {
-    for (const video of result.report.videos) {
-      assert.equal(video.status, 'succeeded', `${video.videoId}: ${video.reason}`);
-      for (const clip of video.clips) {
-        const path = join(result.out, video.videoId, clip.file);
-        assert.equal((await probeClip(resolveTool('ffprobe'), path))?.frames, 30);
-        const expected = Array.from({ length: clip.frames }, (_, k) => expectedSourceFrame(clip.startFrame + k, 30, 60));
-        assert.deepEqual(await readFrameIndices(ffmpeg, path), expected, `${clip.file} (${result === full ? 'full' : 'sections'})`);
-      }
-    }
-  }
+  await assertFramesExact(full, 'full');
+  await assertFramesExact(sections, 'sections');
   assert.deepEqual(
     sections.report.videos.map((v) => v.clips.map((c) => c.file)),
     full.report.videos.map((v) => v.clips.map((c) => c.file)),
   );
   t.diagnostic(`bytes read: full ${full.bytes}, sections ${sections.bytes} (${(sections.bytes / full.bytes).toFixed(3)}x)`);
   assert.ok(sections.bytes < full.bytes * 0.6, `sections read ${sections.bytes} bytes, full ${full.bytes}`);
+});
+
+test('a server that ignores Range requests: sections that start too late are replaced by the whole video', async () => {
+  const noRanges = await startMediaServer({ root: join(root, 'sources'), bytesPerSecond: 4 * 1024 * 1024, ignoreRanges: true });
+  try {
+    const result = await runMode('sections', noRanges, 'no-ranges');
+    await assertFramesExact(result, 'sections without Range');
+    const log = await readFile(join(result.out, '_vstream', 'vstream.log'), 'utf8');
+    assert.match(log, /downloading the whole video instead/);
+  } finally {
+    await noRanges.close();
+  }
 });

@@ -1,30 +1,36 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chooseDownloadMode, planSections, sectionCoverage, sectionFor } from '../../src/core/sections.js';
+import { chooseDownloadMode, clipsStartingBeforeTheirSection, planSections, sectionCoverage, sectionFor } from '../../src/core/sections.js';
 
 const clip = (startFrame: number, endFrame: number) => ({ startFrame, endFrame });
 
-test('a range per clip with margins, merged when close, clamped at 0 and past the end', () => {
-  // 30 fps: 0-1 s, 1.5-2.5 s (merged: 8.5 s apart at most), 60-61 s (far)
+test('a range per clip, 0.1 s before and 0.5 s after, merged when close, clamped at 0 and past the end', () => {
+  // 30 fps: 0-1 s and 1.5-2.5 s overlap once widened; 60-61 s is far.
   assert.deepEqual(planSections([clip(1800, 1830), clip(45, 75), clip(0, 30)], 30, 61.2), [
-    { start: 0, end: 3.5 },
-    { start: 59.5, end: 62 },
+    { start: 0, end: 3 },
+    { start: 59.9, end: 61.5 },
   ]);
-  assert.deepEqual(planSections([clip(300, 330)], 30, null), [{ start: 9.5, end: 12 }]);
+  assert.deepEqual(planSections([clip(300, 330)], 30, null), [{ start: 9.9, end: 11.5 }]);
   // A clip past the end of a 60 s video: no further than a second after it.
-  assert.deepEqual(planSections([clip(1800, 1830)], 30, 60), [{ start: 59.5, end: 61 }]);
+  assert.deepEqual(planSections([clip(1800, 1830)], 30, 60), [{ start: 59.9, end: 61 }]);
 });
 
-test('ranges more than the merge gap apart stay apart; overlapping clips make one range', () => {
-  assert.equal(planSections([clip(0, 30), clip(30 * 13, 30 * 14)], 30, 100).length, 2);
-  assert.deepEqual(planSections([clip(300, 600), clip(450, 500)], 30, 100), [{ start: 9.5, end: 21 }]);
+test('ranges up to 3 s apart are fetched as one; overlapping clips make one range', () => {
+  assert.equal(planSections([clip(0, 30), clip(137, 167)], 30, 100).length, 1, '2.97 s apart');
+  assert.equal(planSections([clip(0, 30), clip(141, 171)], 30, 100).length, 2, '3.1 s apart');
+  assert.deepEqual(planSections([clip(300, 600), clip(450, 500)], 30, 100), [{ start: 9.9, end: 20.5 }]);
+});
+
+test('bounds are whole milliseconds, widened outwards', () => {
+  // 1/3 s - 0.1 s and 2/3 s + 0.5 s
+  assert.deepEqual(planSections([clip(10, 20)], 30, null), [{ start: 0.233, end: 1.167 }]);
 });
 
 test('coverage and the auto choice', () => {
   const sections = planSections([clip(300, 330)], 30, 100);
-  assert.equal(sectionCoverage(sections, 100), 0.025);
+  assert.ok(Math.abs((sectionCoverage(sections, 100) ?? 0) - 0.016) < 1e-9);
   assert.equal(sectionCoverage(sections, null), null);
-  assert.equal(chooseDownloadMode('auto', 0.025), 'sections');
+  assert.equal(chooseDownloadMode('auto', 0.016), 'sections');
   assert.equal(chooseDownloadMode('auto', 0.6), 'full');
   assert.equal(chooseDownloadMode('auto', null), 'full', 'unknown duration: the whole video');
   assert.equal(chooseDownloadMode('sections', 0.9), 'sections');
@@ -33,10 +39,22 @@ test('coverage and the auto choice', () => {
 
 test('the section that holds a clip', () => {
   const sections = [
-    { start: 0, end: 3.5 },
-    { start: 59.5, end: 62 },
+    { start: 0, end: 3 },
+    { start: 59.9, end: 61.5 },
   ];
   assert.equal(sectionFor(sections, clip(45, 75), 30), sections[0]);
   assert.equal(sectionFor(sections, clip(1800, 1830), 30), sections[1]);
   assert.equal(sectionFor(sections, clip(300, 330), 30), undefined);
+});
+
+test('clips a section file starts too late for (a server without Range support)', () => {
+  const files = (secondStart: number) => [
+    { start: 0, end: 3, fileStartSeconds: 0 },
+    { start: 59.9, end: 61.5, fileStartSeconds: secondStart },
+  ];
+  const clips = [clip(45, 75), clip(1800, 1830)];
+  assert.deepEqual(clipsStartingBeforeTheirSection(files(59.5), clips, 30), [], 'the keyframe before');
+  assert.deepEqual(clipsStartingBeforeTheirSection(files(60.0004), clips, 30), [], 'WebM millisecond rounding');
+  assert.deepEqual(clipsStartingBeforeTheirSection(files(60.4), clips, 30), [clip(1800, 1830)]);
+  assert.deepEqual(clipsStartingBeforeTheirSection(files(0), [clip(300, 330)], 30), [clip(300, 330)], 'in no section');
 });
