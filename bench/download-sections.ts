@@ -12,12 +12,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { DEFAULT_ENCODE_SETTINGS } from '../src/config.js';
-import { planSections, sectionCoverage } from '../src/core/sections.js';
+import { clipSeekSeconds, TIMESTAMP_NUDGE_SECONDS } from '../src/core/ffmpeg-args.js';
+import { planSections, sectionCoverage, sectionFor } from '../src/core/sections.js';
 import type { ClipSpec } from '../src/core/types.js';
-import { buildDownloadArgs } from '../src/core/ytdlp-args.js';
+import { buildDownloadArgs, parseSourceFileName } from '../src/core/ytdlp-args.js';
 import { startMediaServer, type MediaServer } from '../src/devkit/media-server.js';
 import { generateSample } from '../src/devkit/sample-videos.js';
 import { resolveMediaTools } from '../src/tools/binaries.js';
+import { probeSource } from '../src/tools/probe.js';
 import { runTool } from '../src/tools/process.js';
 import { PROJECT_ROOT } from '../src/tools/project.js';
 
@@ -105,6 +107,38 @@ async function clipDigests(dir: string): Promise<Map<string, string>> {
   return digests;
 }
 
+/** MD5 of every frame of a clip as the encode gets it (decoded, at the output rate), from a file starting at `fileStart`. */
+async function clipFrameDigests(path: string, fileStart: number, clip: ClipSpec): Promise<string[]> {
+  const args = ['-nostdin', '-v', 'error', '-itsoffset', TIMESTAMP_NUDGE_SECONDS, '-ss', clipSeekSeconds(clip.startFrame, FPS, fileStart), '-i', path];
+  const { stdout } = await execa(tools.ffmpeg, [...args, '-map', '0:v:0', '-vf', `fps=${FPS}`, '-frames:v', String(clip.endFrame - clip.startFrame), '-f', 'framemd5', '-']);
+  return stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',').at(-1)?.trim() ?? '');
+}
+
+/** Whether each clip's frames decoded from the downloaded sections are bit-identical to those from the whole source. */
+async function compareDecodedFrames(source: string, sectionDir: string, clips: ClipSpec[]): Promise<string> {
+  const planned = planSections(clips, FPS, SECONDS);
+  const files = [];
+  for (const name of await readdir(sectionDir)) {
+    const file = parseSourceFileName(name);
+    if (file?.sectionStart == null || file.partial) continue;
+    const probe = await probeSource(tools.ffprobe, join(sectionDir, name));
+    if (typeof probe === 'string') throw new Error(`${name}: ${probe}`);
+    const range = planned.find((r) => Math.abs(r.start - (file.sectionStart as number)) < 0.0005);
+    if (!range) throw new Error(`${name} is no planned section`);
+    files.push({ path: join(sectionDir, name), ...range, fileStartSeconds: probe.startSeconds });
+  }
+  let same = 0;
+  let frames = 0;
+  for (const clip of clips) {
+    const section = sectionFor(files, clip, FPS) as (typeof files)[number];
+    const whole = await clipFrameDigests(source, 0, clip);
+    const cut = await clipFrameDigests(section.path, section.fileStartSeconds, clip);
+    frames += whole.length;
+    if (whole.length === clip.endFrame - clip.startFrame && whole.join() === cut.join()) same++;
+  }
+  return `decoded frames (framemd5, ${frames} frames) bit-identical from sections and from the whole source for ${same} of ${clips.length} clips`;
+}
+
 /** Lowest per-frame PSNR (dB) between two clips, the first shifted by `shift` frames. */
 async function minPsnr(a: string, b: string, shift: number): Promise<number> {
   const first = shift > 0 ? `[0:v]trim=start_frame=${shift},setpts=PTS-STARTPTS[a];[a]` : '[0:v]';
@@ -165,9 +199,11 @@ async function main(): Promise<void> {
     const planned = planSections(clips, FPS, SECONDS);
     const download: Record<Mode, Measured[]> = { full: [], sections: [] };
     const run: Record<Mode, Measured[]> = { full: [], sections: [] };
+    let framesVerdict = '';
     for (let round = 1; round <= ROUNDS; round++) {
       for (const mode of MODES) {
         download[mode].push(await measured(server, () => downloadOnly(server.url(`${name}.mp4`), clips, mode, join(DIR, 'work-download'))));
+        if (mode === 'sections' && round === 1) framesVerdict = await compareDecodedFrames(source, join(DIR, 'work-download'), clips);
         if (!values['no-run']) {
           run[mode].push(await measured(server, () => vstreamRun(urlsFile, clipDir, mode, join(DIR, `out-${name}-${mode}`), join(DIR, `work-${mode}`))));
         }
@@ -185,6 +221,7 @@ async function main(): Promise<void> {
     }
     const ratio = median(download.sections.map((m) => m.bytes)) / median(download.full.map((m) => m.bytes));
     verdicts.push(`${coverage * 100}% coverage: sections plan ${planned.length} ranges, ${((sectionCoverage(planned, SECONDS) ?? 0) * 100).toFixed(1)}% of the duration; bytes ${ratio.toFixed(3)}x of full`);
+    verdicts.push(`${coverage * 100}% coverage: ${framesVerdict}`);
     if (coverage === 0.1) verdicts.push(`target at 10%: sections <= 0.25x the bytes of full: ${ratio <= 0.25 ? 'met' : 'MISSED'}`);
     if (!values['no-run']) {
       verdicts.push(`${coverage * 100}% coverage: ${await compareOutputs(join(DIR, `out-${name}-full`, name), join(DIR, `out-${name}-sections`, name))}`);

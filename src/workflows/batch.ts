@@ -1,5 +1,6 @@
 import {
   allHandlersFinished,
+  ApplicationFailure,
   CancellationScope,
   condition,
   continueAsNew,
@@ -32,6 +33,8 @@ import {
   type VideoFinished,
 } from '../core/batch-input.js';
 import { withDefaultSettings } from '../core/encode-settings.js';
+import { ErrorType } from '../core/errors.js';
+import { DOWNLOAD_MODES } from '../core/sections.js';
 import { countOf, emptyStatusCounts } from '../core/report.js';
 import type { BatchSummary, PriorResult } from '../core/types.js';
 import { activityOptions } from './activity-options.js';
@@ -189,6 +192,10 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
 
   try {
     if (!carried) {
+      // Typos in a JSON input from the Temporal CLI: fail at once, naming the field.
+      if (input.downloadMode !== undefined && !DOWNLOAD_MODES.includes(input.downloadMode)) {
+        throw ApplicationFailure.nonRetryable(`downloadMode must be one of ${DOWNLOAD_MODES.join(', ')}, not ${JSON.stringify(input.downloadMode)}`, ErrorType.InvalidInput);
+      }
       const snapshot = await remote.prepareBatch({ batchId, urlsFile: input.urlsFile, clipDir: input.clipDir, outDir: input.outDir, settings });
       total = snapshot.videos;
       rejectedLines = snapshot.rejectedLines;

@@ -41,6 +41,8 @@ export function createStubs(behaviour: StubBehaviour, prior: PriorResults = new 
     pagesRead: [] as Array<[number, number]>,
     cancelledDownloads: [] as string[],
     failures: [] as Array<{ videoId: string; type: string; at: number }>,
+    /** What each download was asked for beyond the video (mode, clips, fps). */
+    downloadRequests: [] as Array<Pick<Parameters<HostActivities['download']>[0], 'downloadMode' | 'clips' | 'fps'> & { videoId: string }>,
   };
   const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
   const recordResult = (result: VideoResult) => {
@@ -80,7 +82,8 @@ export function createStubs(behaviour: StubBehaviour, prior: PriorResults = new 
   };
 
   const host: HostActivities = {
-    async download({ video }) {
+    async download({ video, downloadMode, clips, fps }) {
+      record.downloadRequests.push({ videoId: video.videoId, downloadMode, clips, fps });
       bump(record.downloadCalls, video.videoId);
       record.downloadStarts.set(video.videoId, [...(record.downloadStarts.get(video.videoId) ?? []), Date.now()]);
       record.inFlight++;

@@ -195,4 +195,21 @@ describe('batch workflow (stub activities, real server)', () => {
     assert.equal(summary.counts.failed, 5);
     assert.deepEqual(summary.counts.byErrorType, { BotCheck: 5 });
   });
+
+  test('--download-mode reaches each download with the clips still to make and the output fps', async () => {
+    const { record } = await runBatch({ videos: 2, workMs: 10 }, { downloadMode: 'auto' });
+    assert.deepEqual(
+      record.downloadRequests.map((r) => [r.videoId, r.downloadMode, r.clips, r.fps]).sort(),
+      ['v0', 'v1'].map((id) => [id, 'auto', [{ line: 1, startFrame: 0, endFrame: 10 }], 30]),
+    );
+    const full = await runBatch({ videos: 1, workMs: 10 });
+    assert.deepEqual(full.record.downloadRequests, [{ videoId: 'v0', downloadMode: undefined, clips: undefined, fps: undefined }], 'default: the download input carries no clips');
+  });
+
+  test('an unknown downloadMode (JSON from the Temporal CLI) fails the batch at once, naming it', async () => {
+    await assert.rejects(
+      runBatch({ videos: 1 }, { downloadMode: 'Sections' as BatchInput['downloadMode'] }),
+      (err: unknown) => err instanceof WorkflowFailedError && /downloadMode must be one of full, sections, auto, not "Sections"/.test(String(err.cause?.message)),
+    );
+  });
 });
