@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { DEFAULT_ENCODE_SETTINGS } from '../src/config.js';
-import { clipSeekSeconds, TIMESTAMP_NUDGE_SECONDS } from '../src/core/ffmpeg-args.js';
-import { planSections, sectionCoverage, sectionFor } from '../src/core/sections.js';
+import { clipInputArgs } from '../src/core/ffmpeg-args.js';
+import { planSections, sectionCoverage, sectionFor, sectionStartingAt } from '../src/core/sections.js';
 import type { ClipSpec } from '../src/core/types.js';
 import { buildDownloadArgs, parseSourceFileName } from '../src/core/ytdlp-args.js';
 import { startMediaServer, type MediaServer } from '../src/devkit/media-server.js';
@@ -109,7 +109,7 @@ async function clipDigests(dir: string): Promise<Map<string, string>> {
 
 /** MD5 of every frame of a clip as the encode gets it (decoded, at the output rate), from a file starting at `fileStart`. */
 async function clipFrameDigests(path: string, fileStart: number, clip: ClipSpec): Promise<string[]> {
-  const args = ['-nostdin', '-v', 'error', '-itsoffset', TIMESTAMP_NUDGE_SECONDS, '-ss', clipSeekSeconds(clip.startFrame, FPS, fileStart), '-i', path];
+  const args = ['-nostdin', '-v', 'error', ...clipInputArgs({ kind: 'x265', preset: values.preset as string }, clip.startFrame, FPS, path, undefined, fileStart)];
   const { stdout } = await execa(tools.ffmpeg, [...args, '-map', '0:v:0', '-vf', `fps=${FPS}`, '-frames:v', String(clip.endFrame - clip.startFrame), '-f', 'framemd5', '-']);
   return stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',').at(-1)?.trim() ?? '');
 }
@@ -123,7 +123,7 @@ async function compareDecodedFrames(source: string, sectionDir: string, clips: C
     if (file?.sectionStart == null || file.partial) continue;
     const probe = await probeSource(tools.ffprobe, join(sectionDir, name));
     if (typeof probe === 'string') throw new Error(`${name}: ${probe}`);
-    const range = planned.find((r) => Math.abs(r.start - (file.sectionStart as number)) < 0.0005);
+    const range = sectionStartingAt(planned, file.sectionStart);
     if (!range) throw new Error(`${name} is no planned section`);
     files.push({ path: join(sectionDir, name), ...range, fileStartSeconds: probe.startSeconds });
   }

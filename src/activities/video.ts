@@ -9,7 +9,17 @@ import { buildClipEncodeArgs, buildPassEncodeArgs } from '../core/ffmpeg-args.js
 import { settingsHash, sha256Hex } from '../core/hashing.js';
 import * as layout from '../core/layout.js';
 import type { ClipOutput, ClipSpec, DownloadedSection, EncodeSettings, LineError, SourceInfo, VideoEntry, VideoResult, VideoStatus } from '../core/types.js';
-import { chooseDownloadMode, clipsStartingBeforeTheirSection, planSections, sectionCoverage, sectionFor, type DownloadMode, type SectionRange } from '../core/sections.js';
+import {
+  chooseDownloadMode,
+  clipsStartingBeforeTheirSection,
+  planSections,
+  sectionCoverage,
+  sectionFor,
+  sectionStartingAt,
+  sectionsShareOfSource,
+  type DownloadMode,
+  type SectionRange,
+} from '../core/sections.js';
 import { assertVideoId } from '../core/video-id.js';
 import {
   buildDownloadArgs,
@@ -20,6 +30,7 @@ import {
   parseSourceFileName,
   type DownloadOptions,
   type DownloadProgress,
+  type SourceFileName,
 } from '../core/ytdlp-args.js';
 import { describeEncoder } from '../tools/encoder.js';
 import { attemptToken, isNotFound, readJsonIfExists, writeJsonAtomic } from '../tools/fs.js';
@@ -298,23 +309,31 @@ async function admitWithinBudget(
 }
 
 /** Whether a source file belongs to this download: the whole video, or one of the planned sections. */
-function isPlannedSource(name: string, sections: SectionRange[] | null): boolean {
-  const file = parseSourceFileName(name);
+function isPlannedSource(file: SourceFileName | null, sections: SectionRange[] | null): boolean {
   if (!file) return false;
   if (!sections) return file.sectionStart === null;
   // ffmpeg fetches sections in one go: an unfinished one is started over.
-  return !file.partial && sections.some((s) => file.sectionStart !== null && Math.abs(s.start - file.sectionStart) < 0.0005);
+  return !file.partial && file.sectionStart !== null && sectionStartingAt(sections, file.sectionStart) !== undefined;
 }
 
 /** Removes source files an earlier attempt left that this one will not use (another mode, other clips). */
 async function removeUnplannedSources(dir: string, sections: SectionRange[] | null): Promise<void> {
   const names = await readdir(dir);
-  await Promise.all(names.filter((n) => parseSourceFileName(n) && !isPlannedSource(n, sections)).map((n) => rm(join(dir, n), { force: true })));
+  const unplanned = names.filter((n) => {
+    const file = parseSourceFileName(n);
+    return file !== null && !isPlannedSource(file, sections);
+  });
+  await Promise.all(unplanned.map((n) => rm(join(dir, n), { force: true })));
 }
 
 /** The downloaded file(s) of a video, probed: the whole source or its sections. */
 async function downloadedSource(deps: ActivityDeps, dir: string, sections: SectionRange[] | null, durationSeconds: number | null): Promise<Omit<SourceInfo, 'encodeQueue'>> {
-  const names = (await readdir(dir)).filter((n) => isPlannedSource(n, sections) && !parseSourceFileName(n)?.partial).sort();
+  const names = (await readdir(dir))
+    .filter((n) => {
+      const file = parseSourceFileName(n);
+      return isPlannedSource(file, sections) && !file?.partial;
+    })
+    .sort();
   if (names.length === 0) throw ApplicationFailure.create({ type: ErrorType.Unknown, message: `yt-dlp succeeded but left no file in ${dir}` });
   const probed: Array<{ name: string; path: string; bytes: number; probe: SourceProbe }> = [];
   for (const name of names) {
@@ -329,8 +348,7 @@ async function downloadedSource(deps: ActivityDeps, dir: string, sections: Secti
   const base = { path: first.path, width: first.probe.width, height: first.probe.height, fps: first.probe.fps };
   if (!sections) return { ...base, bytes: first.bytes, durationSeconds: first.probe.durationSeconds };
   const downloaded: DownloadedSection[] = probed.map((p) => {
-    const start = parseSourceFileName(p.name)?.sectionStart ?? -1;
-    const range = sections.find((s) => Math.abs(s.start - start) < 0.0005) as SectionRange;
+    const range = sectionStartingAt(sections, parseSourceFileName(p.name)?.sectionStart ?? -1) as SectionRange;
     return { path: p.path, start: range.start, end: range.end, fileStartSeconds: p.probe.startSeconds, bytes: p.bytes };
   });
   return {
@@ -413,7 +431,7 @@ export function createVideoActivities(deps: ActivityDeps) {
         const durationSeconds = duration > 0 ? duration : null;
         const admit = async (sections: SectionRange[] | null) => {
           if (!deps.tempBudget || !metadata) return;
-          const share = sections && durationSeconds ? Math.min(1, (sectionCoverage(sections, durationSeconds) ?? 1) * 1.1) : 1;
+          const share = sections ? sectionsShareOfSource(sections, durationSeconds) : 1;
           await admitWithinBudget(deps.tempBudget, { info: metadata.info, share, dir, workDir, budgetKey, signal }, (w) => (waitingForDisk = w));
           waitingForDisk = null;
         };

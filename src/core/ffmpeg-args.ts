@@ -6,7 +6,7 @@ const BT709 = ['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace'
 
 /**
  * Added to every input timestamp. WebM (Matroska) stores timestamps in milliseconds,
- * so a frame's stored time can be up to 0.5 ms before its true time: the seek would
+ * so a frame's stored time can be up to 0.5 ms before its true time: a seek could
  * drop the clip's first frame, and the fps filter would round a 60 fps frame that
  * lies halfway between two 30 fps ticks down instead of up (exact timestamps, as in
  * MP4, round it up). Shifting by 1 ms makes both agree. Far below any frame interval.
@@ -45,7 +45,7 @@ function rateControl(settings: EncodeSettings): string[] {
 }
 
 /** Decoding, on the GPU for NVENC (frames stay in CUDA memory), from `seek` on. */
-function inputArgs(encoder: EncoderConfig, seekFrame: number, fps: number, sourcePath: string, durationSeconds?: string, sourceStartSeconds = 0): string[] {
+export function clipInputArgs(encoder: EncoderConfig, seekFrame: number, fps: number, sourcePath: string, durationSeconds?: string, sourceStartSeconds = 0): string[] {
   const hw = encoder.kind === 'nvenc' ? ['-hwaccel', 'cuda', '-hwaccel_output_format', 'cuda', '-hwaccel_device', String(encoder.deviceId)] : [];
   const seek = seekFrame > 0 || sourceStartSeconds > 0 ? ['-ss', clipSeekSeconds(seekFrame, fps, sourceStartSeconds)] : [];
   const duration = durationSeconds ? ['-t', durationSeconds] : [];
@@ -79,7 +79,7 @@ export function buildClipEncodeArgs(job: ClipEncodeJob): string[] {
   const { settings, encoder, clip } = job;
   return [
     ...FFMPEG_COMMON,
-    ...inputArgs(encoder, clip.startFrame, settings.fps, job.sourcePath, undefined, job.sourceStartSeconds),
+    ...clipInputArgs(encoder, clip.startFrame, settings.fps, job.sourcePath, undefined, job.sourceStartSeconds),
     '-map', '0:v:0', '-an', '-sn', '-dn',
     '-vf', `fps=${settings.fps},${scaleFilter(encoder, settings)}`,
     ...encoderArgs(encoder, settings),
@@ -116,7 +116,7 @@ export function buildPassEncodeArgs(job: PassEncodeJob): string[] {
   ].join(';');
   return [
     ...FFMPEG_COMMON,
-    ...inputArgs(encoder, first, settings.fps, job.sourcePath, span, job.sourceStartSeconds),
+    ...clipInputArgs(encoder, first, settings.fps, job.sourcePath, span, job.sourceStartSeconds),
     '-filter_complex', graph,
     ...clips.flatMap((c, i) => ['-map', `[o${i}]`, ...encoderArgs(encoder, settings), ...outputArgs(c.endFrame - c.startFrame, c.outputPath)]),
   ];

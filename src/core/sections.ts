@@ -76,6 +76,20 @@ export function chooseDownloadMode(mode: DownloadMode, coverage: number | null, 
   return coverage !== null && coverage < options.autoCoverage ? 'sections' : 'full';
 }
 
+/** The planned section a file named for `start` was fetched for (names carry yt-dlp's rounding of the start). */
+export function sectionStartingAt<T extends SectionRange>(sections: T[], start: number): T | undefined {
+  return sections.find((s) => Math.abs(s.start - start) < 0.0005);
+}
+
+/**
+ * Share of the source's size to reserve on disk for these sections: their share of
+ * the duration plus a tenth for each range's keyframe lead-in and index.
+ */
+export function sectionsShareOfSource(sections: SectionRange[], durationSeconds: number | null): number {
+  const coverage = sectionCoverage(sections, durationSeconds);
+  return coverage === null ? 1 : Math.min(1, coverage * 1.1);
+}
+
 /** The section (downloaded file) holding a clip, if any. */
 export function sectionFor<T extends SectionRange>(sections: T[], clip: ClipRange, fps: number): T | undefined {
   return sections.find((s) => s.start <= clip.startFrame / fps && clip.endFrame / fps <= s.end);

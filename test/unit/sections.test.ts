@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chooseDownloadMode, clipsStartingBeforeTheirSection, planSections, sectionCoverage, sectionFor } from '../../src/core/sections.js';
+import { chooseDownloadMode, clipsStartingBeforeTheirSection, planSections, sectionCoverage, sectionFor, sectionStartingAt, sectionsShareOfSource } from '../../src/core/sections.js';
 
 const clip = (startFrame: number, endFrame: number) => ({ startFrame, endFrame });
 
@@ -57,4 +57,17 @@ test('clips a section file starts too late for (a server without Range support)'
   assert.deepEqual(clipsStartingBeforeTheirSection(files(60.0004), clips, 30), [], 'WebM millisecond rounding');
   assert.deepEqual(clipsStartingBeforeTheirSection(files(60.4), clips, 30), [clip(1800, 1830)]);
   assert.deepEqual(clipsStartingBeforeTheirSection(files(0), [clip(300, 330)], 30), [clip(300, 330)], 'in no section');
+});
+
+test('a section file by the start in its name; the disk share to reserve for sections', () => {
+  const sections = [
+    { start: 0, end: 3 },
+    { start: 59.9, end: 61.5 },
+  ];
+  assert.equal(sectionStartingAt(sections, 59.9), sections[1]);
+  assert.equal(sectionStartingAt(sections, 59.9004), sections[1]);
+  assert.equal(sectionStartingAt(sections, 59.8), undefined);
+  assert.ok(Math.abs(sectionsShareOfSource(sections, 100) - 0.046 * 1.1) < 1e-9);
+  assert.equal(sectionsShareOfSource(sections, null), 1, 'unknown duration: the whole size');
+  assert.equal(sectionsShareOfSource([{ start: 0, end: 99 }], 100), 1);
 });
