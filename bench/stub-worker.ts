@@ -2,12 +2,14 @@
 // `node dist/bench/stub-worker.js <address>`. Same workflows, same queues.
 import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import type { HostActivities, SharedActivities } from '../src/activities/index.js';
+import { createPolicyActivities } from '../src/activities/policy.js';
 import { SHARED_TASK_QUEUE, hostTaskQueue } from '../src/config.js';
 import { workflowSource } from '../src/worker/workflow-source.js';
 
 const HOST_QUEUE = hostTaskQueue('stub');
 
 const shared: SharedActivities = {
+  ...createPolicyActivities(),
   async prepareBatch({ batchId }) {
     const videos = Number(process.env.BENCH_VIDEOS);
     return { batchId, urlsFile: '', urlsSha256: '', createdAt: '', videos, rejectedLines: 0, repeatedLines: 0 };

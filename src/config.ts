@@ -1,5 +1,9 @@
 // One source of truth for defaults, queue names and timeouts.
-// Imported by workflow code: keep it free of Node built-ins.
+// Workflow code may import names from here (queue names, workflow types) but never a
+// default: a batch takes its defaults once, through a local activity that records
+// POLICY_DEFAULTS in its history (src/workflows/policy.ts), so changing a value here
+// never changes the commands of a batch already running.
+import type { PolicyDefaults } from './core/batch-input.js';
 
 /** Task queue polled for workflows and for activities any host may run. */
 export const SHARED_TASK_QUEUE = 'vstream';
@@ -96,6 +100,29 @@ export const ACTIVITY_DEFAULTS = {
   quick: { startToCloseMinutes: 2, maximumAttempts: 10, initialIntervalSeconds: 1 },
   report: { startToCloseMinutes: 30, maximumAttempts: 10, initialIntervalSeconds: 1 },
 } as const;
+
+/** The defaults a batch's policy is resolved from, on its first run (see the head of this file). */
+export const POLICY_DEFAULTS: PolicyDefaults = {
+  settings: { ...DEFAULT_ENCODE_SETTINGS },
+  workers: RUN_DEFAULTS.workers,
+  startDelaySeconds: RUN_DEFAULTS.startDelaySeconds,
+  pageSize: BATCH_DEFAULTS.pageSize,
+  maxStartsPerRun: BATCH_DEFAULTS.maxStartsPerRun,
+  recentLimit: BATCH_DEFAULTS.recentLimit,
+  cancelWaitMinutes: BATCH_DEFAULTS.cancelWaitMinutes,
+  backoffSeconds: BATCH_DEFAULTS.backoffSeconds,
+  maxPauses: BATCH_DEFAULTS.maxPauses,
+  heartbeatTimeoutSeconds: ACTIVITY_DEFAULTS.heartbeatTimeoutSeconds,
+  hostTimeoutSeconds: ACTIVITY_DEFAULTS.hostTimeoutSeconds,
+  maxHostAttempts: BATCH_DEFAULTS.maxHostAttempts,
+  maxPauseAnswerMinutes: BATCH_DEFAULTS.maxPauseAnswerMinutes,
+  activities: {
+    download: { ...ACTIVITY_DEFAULTS.download },
+    encode: { ...ACTIVITY_DEFAULTS.encode },
+    quick: { ...ACTIVITY_DEFAULTS.quick },
+    report: { ...ACTIVITY_DEFAULTS.report },
+  },
+};
 
 /** Reserved folder under the output directory for vstream's own state. */
 export const STATE_DIR_NAME = '_vstream';

@@ -1,5 +1,6 @@
 import { createBatchActivities } from './batch.js';
 import type { ActivityDeps } from './deps.js';
+import { createPolicyActivities } from './policy.js';
 import { createVideoActivities } from './video.js';
 
 /** Activities any worker may run: they read and write only the shared input and output folders. */
@@ -12,6 +13,7 @@ export function createSharedActivities(deps: ActivityDeps) {
     writeReport: batch.writeReport,
     verifyClip: video.verifyClip,
     recordVideo: video.recordVideo,
+    ...createPolicyActivities(),
   };
 }
 
@@ -36,3 +38,14 @@ export type SharedActivities = ReturnType<typeof createSharedActivities>;
 export type HostActivities = ReturnType<typeof createHostActivities>;
 export type EncodeActivities = ReturnType<typeof createEncodeActivities>;
 export type { ActivityDeps, Logger } from './deps.js';
+export type { PagedVideo, PrepareBatchInput, ReadPageInput, SnapshotMeta, WriteReportInput } from './batch.js';
+export type {
+  DeleteSourceInput,
+  DownloadInput,
+  EncodeClipsInput,
+  EncodeClipsOutput,
+  FinishVideoInput,
+  RecordVideoInput,
+  VerifyClipInput,
+  VerifyOutcome,
+} from './video.js';

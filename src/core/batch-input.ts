@@ -34,8 +34,68 @@ export interface BatchInput {
   downloadRetry?: DownloadRetry;
   pageSize?: number;
   maxStartsPerRun?: number;
+  /** Set by the batch itself on its first run and carried through continue-as-new. */
+  policy?: BatchPolicy;
   /** Set by the batch itself when it continues as new. */
   continuation?: BatchContinuation;
+}
+
+/** An activity's timeouts and retries: one of config.ts's ACTIVITY_DEFAULTS profiles. */
+export interface ActivityProfile {
+  startToCloseMinutes: number;
+  maximumAttempts: number;
+  initialIntervalSeconds: number;
+}
+
+/**
+ * Every value a batch's commands depend on, fixed on its first run: a batch resumed
+ * after an upgrade that changed a default keeps the values it started with.
+ */
+export interface BatchPolicy {
+  settings: EncodeSettings;
+  workers: number;
+  startDelaySeconds: number;
+  pageSize: number;
+  maxStartsPerRun: number;
+  recentLimit: number;
+  cancelWaitMinutes: number;
+  backoffSeconds: number;
+  maxPauses: number;
+  heartbeatTimeoutSeconds: number;
+  hostTimeoutSeconds: number;
+  /** Activities of the batch itself: page reads (local) and the report. */
+  quick: ActivityProfile;
+  report: ActivityProfile;
+  /** Handed to every video of the batch. */
+  video: VideoPolicy;
+}
+
+/** What a video workflow's commands depend on beyond its input, fixed by its batch. */
+export interface VideoPolicy {
+  maxHostAttempts: number;
+  maxPauseAnswerMinutes: number;
+  /** With the batch's --download-attempts and --download-retry-interval applied. */
+  download: ActivityProfile;
+  encode: ActivityProfile;
+  quick: ActivityProfile;
+}
+
+/** The defaults a policy is resolved from: config.ts's today, or a release's frozen literals. */
+export interface PolicyDefaults {
+  settings: EncodeSettings;
+  workers: number;
+  startDelaySeconds: number;
+  pageSize: number;
+  maxStartsPerRun: number;
+  recentLimit: number;
+  cancelWaitMinutes: number;
+  backoffSeconds: number;
+  maxPauses: number;
+  heartbeatTimeoutSeconds: number;
+  hostTimeoutSeconds: number;
+  maxHostAttempts: number;
+  maxPauseAnswerMinutes: number;
+  activities: Record<'download' | 'encode' | 'quick' | 'report', ActivityProfile>;
 }
 
 export interface BatchContinuation {
@@ -72,6 +132,8 @@ export interface VideoInput {
   reportDownloads?: boolean;
   downloadRetry?: DownloadRetry;
   downloadMode?: DownloadMode;
+  /** Absent in videos started before 0.3: they run on 0.2's frozen values. */
+  policy?: VideoPolicy;
 }
 
 export interface DownloadRetry {

@@ -1,4 +1,3 @@
-import { DEFAULT_ENCODE_SETTINGS } from '../config.js';
 import type { EncodeSettings } from './types.js';
 
 const SETTING_FLAGS: Record<keyof EncodeSettings, string> = {
@@ -9,10 +8,6 @@ const SETTING_FLAGS: Record<keyof EncodeSettings, string> = {
   bufsizeKbits: 'VBV buffer (kbit)',
   gop: 'GOP length',
 };
-
-export function withDefaultSettings(partial: Partial<EncodeSettings> | undefined): EncodeSettings {
-  return { ...DEFAULT_ENCODE_SETTINGS, ...(partial ?? {}) };
-}
 
 /** Stable JSON of the settings, keys in a fixed order, for hashing and comparing. */
 export function canonicalSettings(settings: EncodeSettings): string {

@@ -20,6 +20,8 @@ export const ErrorType = {
   SettingsMismatch: 'SettingsMismatch',
   InvalidInput: 'InvalidInput',
   DiskFull: 'DiskFull',
+  /** An activity ran past one of its timeouts (start-to-close, heartbeat) on its last attempt. */
+  Timeout: 'Timeout',
   Unknown: 'Unknown',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];

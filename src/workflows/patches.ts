@@ -1,14 +1,22 @@
-// Workflow changes that would not replay the histories of batches already running
-// go through patched(ID). Recorded histories of each released version are in
-// test/fixtures/histories/ and must keep replaying (test/replay/replay.test.ts).
-// Once no workflow of an older version can still be running, deprecatePatch(ID),
-// then remove the old branch.
+// Every change to what a workflow does goes behind its own patch ID; the policy, with
+// the life cycle of each patch, is in docs/VERSIONING.md. Histories of every release
+// are in test/fixtures/histories/ and must keep replaying (test/replay/replay.test.ts).
 export const PATCHES = {
   /**
    * 0.2: verifyClip and recordVideo run as local activities, the host deletes the
    * source and records the result in one activity (finishVideo), the batch reads its
    * pages as local activities and starts all the videos that fit its window at once
    * (one start round trip for many, not one each): about 2.4x the videos per second.
+   * Also guards, for histories of 0.2.0, GPU routing, host-lost restarts, the shared
+   * download backoff and download sections, which shipped under this ID before the
+   * one-patch-per-change rule.
    */
   v02: 'vstream-0.2',
+  /**
+   * 0.3: a batch's first run records its defaults (a local activity returning
+   * config.ts's POLICY_DEFAULTS) and carries the resolved policy through
+   * continue-as-new and into each video's input. Histories without it run on 0.2's
+   * frozen literals (legacy/release-0.2.ts).
+   */
+  frozenPolicy: 'vstream-0.3-frozen-policy',
 } as const;

@@ -2,6 +2,7 @@
 // recording what the workflows ask for. (End-to-end tests use the real ones.)
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { HostActivities, SharedActivities } from '../../src/activities/index.js';
+import { createPolicyActivities } from '../../src/activities/policy.js';
 import { buildReport, unrecordedResult } from '../../src/core/report.js';
 import type { VideoEntry, VideoResult } from '../../src/core/types.js';
 
@@ -52,6 +53,8 @@ export function createStubs(behaviour: StubBehaviour, prior: PriorResults = new 
   };
 
   const shared: SharedActivities = {
+    // The real one: it only hands over config.ts's defaults.
+    ...createPolicyActivities(),
     async prepareBatch() {
       return { batchId: 'b', urlsFile: '', urlsSha256: '', createdAt: '', videos: videos.length, rejectedLines: 0, repeatedLines: 0 };
     },

@@ -1,0 +1,122 @@
+// The shared download backoff, both ends of it. The download activity raises a rate
+// limit or bot check as non-retryable (src/core/errors.ts SHARED_BACKOFF_TYPES); the
+// video tells its batch (DownloadGate); the batch decides (src/core/backoff.ts) and
+// tells every video in flight (BatchBackoff); videos hold their downloads until the
+// pause ends, then try again.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  log,
+  setHandler,
+  type SignalDefinition,
+} from '@temporalio/workflow';
+import type { BatchContinuation, DownloadBlocked, DownloadsAbandoned, DownloadsPaused } from '../core/batch-input.js';
+import { onDownloadBlocked, pauseInEffect, type BackoffLimits, type BackoffState } from '../core/backoff.js';
+import { ErrorType, SHARED_BACKOFF_TYPES } from '../core/errors.js';
+import {
+  downloadBlockedSignal,
+  downloadsAbandonedSignal,
+  downloadsPausedSignal,
+  downloadSucceededSignal,
+} from './definitions.js';
+
+export type Broadcast = <T>(signal: SignalDefinition<[T]>, payload: T) => Promise<void>;
+
+/** The batch's end: counts pauses in a row, pauses or gives up every download, tells the videos. */
+export class BatchBackoff {
+  private state: BackoffState;
+
+  constructor(
+    private readonly batchId: string,
+    private readonly limits: BackoffLimits,
+    carried: BatchContinuation | undefined,
+    private readonly tellVideos: Broadcast,
+  ) {
+    this.state = { pauses: carried?.pauses ?? 0, paused: carried?.paused ?? null, abandoned: carried?.abandoned ?? null };
+  }
+
+  /** The pause running now, if any. */
+  pause(): DownloadsPaused | null {
+    return pauseInEffect(this.state, Date.now());
+  }
+
+  get abandoned(): DownloadsAbandoned | null {
+    return this.state.abandoned;
+  }
+
+  /** Videos started now tell the batch of each successful download (it is counting pauses). */
+  get countingPauses(): boolean {
+    return this.state.pauses > 0;
+  }
+
+  /** The downloadBlocked signal. */
+  async blocked(report: DownloadBlocked): Promise<void> {
+    const { state, decision } = onDownloadBlocked(this.state, report, Date.now(), this.limits);
+    this.state = state;
+    if (decision.kind === 'abandon') {
+      log.warn('downloads given up', { batchId: this.batchId, ...decision.abandoned });
+      await this.tellVideos(downloadsAbandonedSignal, decision.abandoned);
+    } else if (decision.kind === 'pause') {
+      log.warn('downloads paused', { batchId: this.batchId, ...decision.paused });
+      await this.tellVideos(downloadsPausedSignal, decision.paused);
+    }
+  }
+
+  /** The downloadSucceeded signal. */
+  succeeded(): void {
+    this.state = { ...this.state, pauses: 0 };
+  }
+
+  /** What the next run of the batch carries. */
+  carried(): Pick<BatchContinuation, 'pauses' | 'paused' | 'abandoned'> {
+    return { ...this.state };
+  }
+}
+
+export type TellBatch = <T>(signal: SignalDefinition<[T]>, payload: T) => Promise<void>;
+
+/** The video's end: holds its download while the batch pauses them, reports rate limits and successes. */
+export class DownloadGate {
+  private pausedUntil = 0;
+  private abandoned: DownloadsAbandoned | null = null;
+
+  constructor(
+    private readonly videoId: string,
+    private reportDownloads: boolean,
+    private readonly maxAnswerWait: `${number}m`,
+    private readonly tellBatch: TellBatch,
+  ) {
+    setHandler(downloadsPausedSignal, (paused) => {
+      this.pausedUntil = Math.max(this.pausedUntil, paused.until);
+      this.reportDownloads = true;
+    });
+    setHandler(downloadsAbandonedSignal, (given) => {
+      this.abandoned = given;
+    });
+  }
+
+  /** Runs the download once no pause holds it; a rate limit or bot check makes the batch pause, then it runs again. */
+  async download<T>(attempt: () => Promise<T>): Promise<T> {
+    for (;;) {
+      while (this.abandoned === null && Date.now() < this.pausedUntil) {
+        await condition(() => this.abandoned !== null, this.pausedUntil - Date.now());
+      }
+      const given: DownloadsAbandoned | null = this.abandoned;
+      if (given) throw ApplicationFailure.nonRetryable(given.message, given.errorType);
+      try {
+        const result = await attempt();
+        if (this.reportDownloads) await this.tellBatch(downloadSucceededSignal, { videoId: this.videoId });
+        return result;
+      } catch (err) {
+        const cause = err instanceof ActivityFailure ? err.cause : null;
+        if (!(cause instanceof ApplicationFailure) || !SHARED_BACKOFF_TYPES.includes(cause.type ?? '')) throw err;
+        // Not this video's fault: the batch pauses every download, then this one is tried again.
+        const blockedAt = Date.now();
+        const type = cause.type ?? ErrorType.Unknown;
+        await this.tellBatch(downloadBlockedSignal, { videoId: this.videoId, errorType: type, message: cause.message });
+        await condition(() => this.abandoned !== null || this.pausedUntil > blockedAt, this.maxAnswerWait);
+      }
+    }
+  }
+}
