@@ -1,7 +1,7 @@
 // Stub activities for workflow tests: same names and types as the real ones,
 // recording what the workflows ask for. (End-to-end tests use the real ones.)
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import type { HostActivities, SharedActivities } from '../../src/activities/index.js';
+import type { EncodeActivities, HostActivities, SharedActivities } from '../../src/activities/index.js';
 import { createPolicyActivities } from '../../src/activities/policy.js';
 import { buildReport, unrecordedResult } from '../../src/core/report.js';
 import type { VideoEntry, VideoResult } from '../../src/core/types.js';
@@ -19,6 +19,10 @@ export interface StubBehaviour {
   encodeFails?: Record<string, { type: string; nonRetryable: boolean }>;
   /** Video IDs whose download runs (heartbeating) until it is cancelled. */
   hang?: string[];
+  /** The queue each download names for the encode (a GPU queue); served by `encode` on its own worker. */
+  encodeQueue?: string;
+  /** Host queues the successive verifyClip calls of a video name (the last one repeats); default STUB_HOST_QUEUE. */
+  verifyHosts?: Record<string, string[]>;
 }
 
 /** Results an earlier run of the batch recorded, by video ID. */
@@ -37,6 +41,9 @@ export function createStubs(behaviour: StubBehaviour, prior: PriorResults = new 
     downloadStarts: new Map<string, number[]>(),
     downloadCalls: new Map<string, number>(),
     encodeCalls: new Map<string, number>(),
+    verifyCalls: new Map<string, number>(),
+    /** The task queue of each encode, in order. */
+    encodeQueues: [] as string[],
     deleted: [] as string[],
     results: new Map<string, VideoResult[]>([...prior].map(([id, list]) => [id, [...list]])),
     pagesRead: [] as Array<[number, number]>,
@@ -67,7 +74,10 @@ export function createStubs(behaviour: StubBehaviour, prior: PriorResults = new 
     },
     async verifyClip({ video }) {
       if (behaviour.skip?.includes(video.videoId)) return { kind: 'skipped', reason: 'no clip file', clipErrors: [] };
-      return { kind: 'work', hostQueue: STUB_HOST_QUEUE, clipErrors: [], existing: [], pending: [{ line: 1, startFrame: 0, endFrame: 10 }], clipFileSha256: 'x' };
+      const hosts = behaviour.verifyHosts?.[video.videoId] ?? [STUB_HOST_QUEUE];
+      const calls = bump(record.verifyCalls, video.videoId).get(video.videoId) ?? 1;
+      const hostQueue = hosts[Math.min(calls, hosts.length) - 1] ?? STUB_HOST_QUEUE;
+      return { kind: 'work', hostQueue, clipErrors: [], existing: [], pending: [{ line: 1, startFrame: 0, endFrame: 10 }], clipFileSha256: 'x' };
     },
     async recordVideo({ result }) {
       recordResult(result);
@@ -107,13 +117,15 @@ export function createStubs(behaviour: StubBehaviour, prior: PriorResults = new 
           record.failures.push({ videoId: video.videoId, type: failure.type, at: Date.now() });
           throw ApplicationFailure.create({ type: failure.type, message: `stub ${failure.type}`, nonRetryable: failure.nonRetryable });
         }
-        return { path: `/work/${video.videoId}/source.mp4`, bytes: 1, width: 1920, height: 1080, fps: 30, durationSeconds: 10 };
+        const source = { path: `/work/${video.videoId}/source.mp4`, bytes: 1, width: 1920, height: 1080, fps: 30, durationSeconds: 10 };
+        return behaviour.encodeQueue ? { ...source, encodeQueue: behaviour.encodeQueue } : source;
       } finally {
         record.inFlight--;
       }
     },
     async encodeClips({ video, clips }) {
       bump(record.encodeCalls, video.videoId);
+      record.encodeQueues.push(Context.current().info.taskQueue);
       await sleep(behaviour.workMs ?? 50);
       const failure = behaviour.encodeFails?.[video.videoId];
       if (failure) throw ApplicationFailure.create({ type: failure.type, message: `stub ${failure.type}`, nonRetryable: failure.nonRetryable });
@@ -131,5 +143,7 @@ export function createStubs(behaviour: StubBehaviour, prior: PriorResults = new 
       recordResult(result);
     },
   };
-  return { shared, host, record, videos };
+  // A GPU queue's worker runs only the encode.
+  const encode: EncodeActivities = { encodeClips: host.encodeClips };
+  return { shared, host, encode, record, videos };
 }

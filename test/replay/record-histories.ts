@@ -1,82 +1,139 @@
-// Records workflow histories for the replay test: `node dist/test/replay/record-histories.js <label>`.
-// Run it on a released workflow version and commit the JSON: every later change to the
-// workflows must still replay these (use patched() where a change alters commands).
+// Records workflow histories for the replay test, one set per behaviour (behaviours.ts):
+//
+//   node dist/test/replay/record-histories.js <version> [--workflows <compiled workflows/index.js>] [--only a,b]
+//
+// --workflows records with another tree's workflow code (a worktree of a release) and
+// today's stub activities, e.g. `--workflows /work/rel-0.2.0/dist/src/workflows/index.js`.
+// Fixtures are added, never overwritten: the recorder refuses to write a file that exists.
+// Commit the JSON: every later change to the workflows must still replay it.
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { execa } from 'execa';
-import { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { SHARED_TASK_QUEUE, WORKFLOW_TYPES } from '../../src/config.js';
-import type { BatchInput } from '../../src/core/batch-input.js';
 import { videoWorkflowId } from '../../src/core/batch-input.js';
 import { resolveTool } from '../../src/tools/binaries.js';
-import { workflowSource } from '../../src/worker/workflow-source.js';
+import { WORKFLOWS_PATH } from '../../src/worker/workflow-source.js';
 import { FIXTURES } from '../helpers/paths.js';
 import { createStubs, STUB_HOST_QUEUE } from '../helpers/stub-activities.js';
 import { createLocalEnv } from '../helpers/temporal.js';
+import { BEHAVIOURS, cliShapedInput, type Behaviour } from './behaviours.js';
+
+const DIR = join(FIXTURES, 'histories');
+const INDEX = join(DIR, 'index.json');
+const BATCH_TIMEOUT_MS = 60_000;
+
+interface IndexEntry {
+  file: string;
+  workflowId: string;
+}
+
+const quiet = { info() {}, warn: console.warn, error: console.error, debug() {}, trace() {}, log() {} };
+
+/** Runs `fn` while every worker polls. */
+async function withWorkers(workers: Worker[], fn: () => Promise<void>): Promise<void> {
+  const [first, ...rest] = workers;
+  if (!first) return fn();
+  await first.runUntil(withWorkers(rest, fn));
+}
+
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Run IDs of every run of a workflow, first to last, following continue-as-new. */
+async function runChain(env: TestWorkflowEnvironment, workflowId: string, firstRunId: string): Promise<string[]> {
+  const runs = [firstRunId];
+  for (;;) {
+    const history = await env.client.workflow.getHandle(workflowId, runs.at(-1)).fetchHistory();
+    const next = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+    if (!next) return runs;
+    runs.push(next);
+  }
+}
+
+/** Records one behaviour; returns the index entries of the files it wrote. */
+async function record(env: TestWorkflowEnvironment, code: string, label: string, behaviour: Behaviour): Promise<IndexEntry[]> {
+  const stubs = createStubs(behaviour.stubs, behaviour.prior);
+  const connection = env.nativeConnection;
+  const workers = [
+    await Worker.create({ connection, taskQueue: SHARED_TASK_QUEUE, workflowBundle: { code }, activities: stubs.shared }),
+    await Worker.create({ connection, taskQueue: STUB_HOST_QUEUE, activities: stubs.host }),
+    ...(await Promise.all((behaviour.encodeQueues ?? []).map((taskQueue) => Worker.create({ connection, taskQueue, activities: stubs.encode })))),
+  ];
+  const workflowId = `replay-${label}-${behaviour.name}`;
+  let firstRunId = '';
+  await withWorkers(workers, async () => {
+    const handle = await env.client.workflow.start(WORKFLOW_TYPES.batch, {
+      taskQueue: SHARED_TASK_QUEUE,
+      workflowId,
+      args: [{ ...cliShapedInput(workflowId), ...behaviour.input }],
+    });
+    firstRunId = handle.firstExecutionRunId;
+    const { cancelWhen } = behaviour;
+    if (cancelWhen) {
+      const deadline = Date.now() + BATCH_TIMEOUT_MS;
+      while (!cancelWhen(stubs)) {
+        if (Date.now() > deadline) throw new Error(`${behaviour.name}: the moment to cancel never came`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await handle.cancel();
+    }
+    await within(
+      handle.result().catch((err: unknown) => {
+        if (!cancelWhen) throw err;
+      }),
+      BATCH_TIMEOUT_MS,
+      `batch ${workflowId}`,
+    );
+  });
+  const runs = await runChain(env, workflowId, firstRunId);
+  const problem = behaviour.check(stubs, runs.length);
+  if (problem) throw new Error(`${behaviour.name}: the recording does not show the behaviour: ${problem}`);
+
+  const entries: IndexEntry[] = [];
+  // The Temporal CLI writes the proto3 JSON that historyFromJSON reads back.
+  const save = async (file: string, id: string, runId?: string) => {
+    const args = ['workflow', 'show', '--address', env.address, '--workflow-id', id, ...(runId ? ['--run-id', runId] : []), '--output', 'json'];
+    await writeFile(join(DIR, file), (await execa(resolveTool('temporal'), args)).stdout, { flag: 'wx' });
+    entries.push({ file, workflowId: id });
+  };
+  for (const [i, runId] of runs.entries()) await save(`${label}-${behaviour.name}-batch-run${i + 1}.json`, workflowId, runId);
+  for (const videoId of behaviour.videos) await save(`${label}-${behaviour.name}-video-${videoId}.json`, videoWorkflowId(workflowId, videoId));
+  console.log(`${behaviour.name}: ${runs.length} batch run(s), ${behaviour.videos.length} video(s)`);
+  return entries;
+}
 
 async function run(): Promise<void> {
-  const label = process.argv[2];
-  if (!label) throw new Error('usage: record-histories <label>');
+  const { positionals, values } = parseArgs({ allowPositionals: true, options: { workflows: { type: 'string' }, only: { type: 'string' } } });
+  const label = positionals[0];
+  if (!label || positionals.length > 1) throw new Error('usage: record-histories <version> [--workflows <compiled workflows/index.js>] [--only a,b]');
+  const only = values.only?.split(',');
+  const unknown = only?.filter((name) => !BEHAVIOURS.some((b) => b.name === name));
+  if (unknown?.length) throw new Error(`unknown behaviours: ${unknown.join(', ')}`);
+  const behaviours = BEHAVIOURS.filter((b) => !only || only.includes(b.name));
+
+  const index = JSON.parse(await readFile(INDEX, 'utf8')) as IndexEntry[];
+  // Refuse before recording anything: a fixture, once committed, is never replaced.
+  const taken = behaviours.filter((b) => index.some((e) => e.file.startsWith(`${label}-${b.name}-`)) || existsSync(join(DIR, `${label}-${b.name}-batch-run1.json`)));
+  if (taken.length) throw new Error(`fixtures exist for ${taken.map((b) => `${label}-${b.name}`).join(', ')}: record under a new version label`);
+
+  const workflowsPath = values.workflows ? resolve(values.workflows) : WORKFLOWS_PATH;
+  console.log(`recording ${label} with the workflows of ${workflowsPath}`);
+  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quiet });
   const env = await createLocalEnv();
   try {
-    const stubs = createStubs({
-      videos: 6,
-      workMs: 20,
-      skip: ['v1'],
-      downloadFails: { v2: { type: 'VideoUnavailable', nonRetryable: true } },
-      encodeFails: { v3: { type: 'EncodeFailed', nonRetryable: true } },
-    });
-    const shared = await Worker.create({ connection: env.nativeConnection, taskQueue: SHARED_TASK_QUEUE, ...workflowSource(), activities: stubs.shared });
-    const host = await Worker.create({ connection: env.nativeConnection, taskQueue: STUB_HOST_QUEUE, activities: stubs.host });
-    const batchId = `replay-${label}`;
-    const input: BatchInput = { urlsFile: '/u', clipDir: '/c', outDir: '/o', workDir: '/w', workers: 2, startDelaySeconds: 1, pageSize: 2, maxStartsPerRun: 4 };
-    await shared.runUntil(
-      host.runUntil(async () => {
-        const handle = await env.client.workflow.start(WORKFLOW_TYPES.batch, { taskQueue: SHARED_TASK_QUEUE, workflowId: batchId, args: [input] });
-        await handle.result();
-      }),
-    );
-    const dir = join(FIXTURES, 'histories');
-    // The Temporal CLI writes the proto3 JSON that historyFromJSON reads back.
-    const index: Array<{ file: string; workflowId: string }> = [];
-    const save = async (file: string, workflowId: string, runId?: string) => {
-      index.push({ file, workflowId });
-      const args = ['workflow', 'show', '--address', env.address, '--workflow-id', workflowId, ...(runId ? ['--run-id', runId] : []), '--output', 'json'];
-      await writeFile(join(dir, file), (await execa(resolveTool('temporal'), args)).stdout);
-    };
-    // Every run of the batch (it continued as new) and one video of each outcome.
-    let runs = 0;
-    for await (const execution of env.client.workflow.list({ query: `WorkflowId = '${batchId}'` })) {
-      await save(`${label}-batch-run${++runs}.json`, batchId, execution.runId);
+    for (const behaviour of behaviours) {
+      const entries = await record(env, code, label, behaviour);
+      // Written after each behaviour, so the files of a later failure are still indexed.
+      index.push(...entries);
+      await writeFile(INDEX, `${JSON.stringify(index, null, 2)}\n`);
     }
-    for (const [videoId, outcome] of [['v0', 'succeeded'], ['v1', 'skipped'], ['v2', 'download-failed'], ['v3', 'encode-failed']]) {
-      await save(`${label}-video-${outcome}.json`, videoWorkflowId(batchId, videoId as string));
-    }
-    // A cancelled batch, with a video cancelled mid-download.
-    const cancelStubs = createStubs({ videos: 3, hang: ['v0'] });
-    const cancelShared = await Worker.create({ connection: env.nativeConnection, taskQueue: SHARED_TASK_QUEUE, ...workflowSource(), activities: cancelStubs.shared });
-    const cancelHost = await Worker.create({ connection: env.nativeConnection, taskQueue: STUB_HOST_QUEUE, activities: cancelStubs.host });
-    const cancelId = `replay-${label}-cancel`;
-    await cancelShared.runUntil(
-      cancelHost.runUntil(async () => {
-        const handle = await env.client.workflow.start(WORKFLOW_TYPES.batch, {
-          taskQueue: SHARED_TASK_QUEUE,
-          workflowId: cancelId,
-          args: [{ ...input, workers: 1, startDelaySeconds: 0, heartbeatTimeoutSeconds: 1 }],
-        });
-        while (!cancelStubs.record.downloadCalls.get('v0')) await new Promise((resolve) => setTimeout(resolve, 20));
-        await handle.cancel();
-        await handle.result().catch(() => undefined);
-      }),
-    );
-    await save(`${label}-batch-cancelled.json`, cancelId);
-    await save(`${label}-video-cancelled.json`, videoWorkflowId(cancelId, 'v0'));
-    // Replay needs each history's workflow ID (the batch derives its batch ID from it).
-    const indexPath = join(dir, 'index.json');
-    const existing = JSON.parse(await readFile(indexPath, 'utf8').catch(() => '[]')) as typeof index;
-    const merged = [...existing.filter((e) => !index.some((i) => i.file === e.file)), ...index];
-    await writeFile(indexPath, `${JSON.stringify(merged, null, 2)}\n`);
-    console.log(`recorded ${runs} batch runs and 4 video histories as ${label}-*.json in ${dir}`);
   } finally {
     await env.teardown();
   }
