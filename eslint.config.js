@@ -20,7 +20,26 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/workflows/**/*.ts', 'src/core/**/*.ts', 'src/config.ts'],
+    // A default read by workflow code would change the commands of batches already running.
+    files: ['src/workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)].map((name) => ({ name, message: 'workflow code must stay deterministic: no Node built-ins' })),
+          patterns: [
+            {
+              group: ['**/config.js'],
+              importNames: ['POLICY_DEFAULTS', 'RUN_DEFAULTS', 'BATCH_DEFAULTS', 'ACTIVITY_DEFAULTS', 'WORKER_DEFAULTS', 'DEFAULT_ENCODE_SETTINGS'],
+              message: 'workflows take defaults from their recorded policy (src/workflows/policy.ts), never from config.ts',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/core/**/*.ts', 'src/config.ts'],
     ignores: ['src/core/hashing.ts', 'src/core/layout.ts'],
     rules: {
       'no-restricted-imports': [
