@@ -10,12 +10,13 @@ import { CancellationScope, isCancellation, sleep } from '@temporalio/workflow';
 import type { VideoInput } from '../../core/batch-input.js';
 import type { ClipOutput, LineError, VideoResult } from '../../core/types.js';
 import { buildVideoResult, skippedResult, type Failure } from '../../core/video-result.js';
+import type { StartMode } from '../batch-run.js';
 import { videoPolicy } from '../policy.js';
 import { hostActivities, sharedActivities } from '../proxies.js';
 import { describeFailure, reportToBatch, verifyInput } from '../video-steps.js';
 
 /** 0.1 read the batch's pages with remote activities and awaited each child start. */
-export const BATCH_0_1 = { pagesAsLocalActivities: false, concurrentStarts: false };
+export const BATCH_0_1: StartMode = { pagesAsLocalActivities: false, concurrentStarts: false };
 
 interface OutcomeV01 {
   result: VideoResult;

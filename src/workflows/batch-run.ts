@@ -1,0 +1,220 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  log,
+  ParentClosePolicy,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { PagedVideo } from '../activities/index.js';
+import {
+  videoWorkflowId,
+  type BatchContinuation,
+  type BatchInput,
+  type BatchPhase,
+  type BatchPolicy,
+  type BatchProgress,
+  type VideoInput,
+} from '../core/batch-input.js';
+import { ErrorType } from '../core/errors.js';
+import { DOWNLOAD_MODES } from '../core/sections.js';
+import type { BatchSummary } from '../core/types.js';
+import { BatchBackoff, type Broadcast } from './backoff.js';
+import { sharedActivities } from './proxies.js';
+import { videoWorkflow } from './video.js';
+import { VideoWindow } from './window.js';
+
+/** How a release reads the snapshot's pages and starts videos. */
+export interface StartMode {
+  pagesAsLocalActivities: boolean;
+  /** Starts issued together complete in one round trip; else each is awaited. */
+  concurrentStarts: boolean;
+}
+
+/**
+ * One run of a batch: where it is in the snapshot, its window of videos, its backoff,
+ * and the steps the workflow takes with them (samples-typescript safe-message-handlers:
+ * state and handlers in a class, the workflow function wires them).
+ */
+export class BatchRun {
+  readonly batchId: string;
+  readonly window: VideoWindow;
+  readonly backoff: BatchBackoff;
+  phase: BatchPhase;
+  offset: number;
+  total: number;
+  private rejectedLines: number;
+  private readonly startedAt: string;
+  private readonly runs: number;
+  /** The first `workers` videos of a batch's first start begin i x startDelay late. */
+  private readonly staggered: boolean;
+  private readonly activities: ReturnType<typeof sharedActivities>;
+  private readonly reporting: ReturnType<typeof sharedActivities>['remote'];
+
+  constructor(
+    private readonly input: BatchInput,
+    readonly policy: BatchPolicy,
+    readonly mode: StartMode,
+  ) {
+    const carried = input.continuation;
+    this.batchId = input.batchId ?? workflowInfo().workflowId;
+    this.window = new VideoWindow(carried, policy.recentLimit);
+    this.backoff = new BatchBackoff(this.batchId, policy, carried, this.tellVideos);
+    this.phase = carried ? 'running' : 'preparing';
+    this.offset = carried?.offset ?? 0;
+    this.total = carried?.total ?? 0;
+    this.rejectedLines = carried?.rejectedLines ?? 0;
+    this.startedAt = carried?.startedAt ?? new Date().toISOString();
+    this.runs = (carried?.runs ?? 0) + 1;
+    this.staggered = !carried && !input.retryFailed;
+    this.activities = sharedActivities(policy.quick);
+    this.reporting = sharedActivities(policy.report).remote;
+  }
+
+  get retryFailed(): boolean {
+    return this.input.retryFailed ?? false;
+  }
+
+  /** Checks the input and snapshots the URL list (a first run only). */
+  async prepare(): Promise<void> {
+    checkInput(this.input);
+    const { urlsFile, clipDir, outDir } = this.input;
+    const snapshot = await this.reporting.prepareBatch({
+      batchId: this.batchId,
+      urlsFile,
+      clipDir,
+      outDir,
+      settings: this.policy.settings,
+    });
+    this.total = snapshot.videos;
+    this.rejectedLines = snapshot.rejectedLines;
+    this.phase = 'running';
+  }
+
+  /** The snapshot page from `offset`, with what earlier runs recorded for each video. */
+  readPage(offset: number): Promise<PagedVideo[]> {
+    const read = this.mode.pagesAsLocalActivities ? this.activities.local : this.reporting;
+    return read.readVideoPage({ outDir: this.input.outDir, batchId: this.batchId, offset, limit: this.policy.pageSize });
+  }
+
+  async startVideo(video: PagedVideo): Promise<void> {
+    this.window.add(video.videoId);
+    try {
+      // Not cancellable half-way: a started child must be in the set, to be cancelled too.
+      await CancellationScope.nonCancellable(() =>
+        startChild(videoWorkflow, {
+          workflowId: videoWorkflowId(this.batchId, video.videoId),
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          args: [this.videoInput(video)],
+        }),
+      );
+    } catch (err) {
+      // Still running from an earlier run of this batch: it reports here when done.
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+      throw err;
+    }
+  }
+
+  /** What the next run carries: only positions, counters, the videos in flight and the backoff. */
+  continuation(): BatchContinuation {
+    return {
+      offset: this.offset,
+      total: this.total,
+      rejectedLines: this.rejectedLines,
+      startedAt: this.startedAt,
+      counts: this.window.counts,
+      clips: this.window.clips,
+      inFlight: [...this.window.inFlight],
+      runs: this.runs,
+      ...this.backoff.carried(),
+    };
+  }
+
+  progress(): BatchProgress {
+    return {
+      batchId: this.batchId,
+      phase: this.phase,
+      total: this.total,
+      rejectedLines: this.rejectedLines,
+      started: this.offset,
+      done: this.window.done,
+      inFlight: [...this.window.inFlight],
+      counts: { ...this.window.counts },
+      clips: this.window.clips,
+      runs: this.runs,
+      recent: this.window.recent,
+      paused: this.backoff.pause(),
+      abandoned: this.backoff.abandoned,
+    };
+  }
+
+  /** Cancels every video in flight, waits for each to report `cancelled`, writes the report. */
+  async cancel(): Promise<void> {
+    this.phase = 'cancelling';
+    for (const videoId of this.window.inFlight) {
+      await getExternalWorkflowHandle(videoWorkflowId(this.batchId, videoId))
+        .cancel()
+        .catch((err: unknown) => log.warn('could not cancel a video', { videoId, error: String(err) }));
+    }
+    // Each video reports once its processes are killed and its files removed.
+    const allReported = await condition(() => this.window.size === 0, `${this.policy.cancelWaitMinutes}m`);
+    if (!allReported) log.warn('videos did not report after cancellation', { videos: [...this.window.inFlight] });
+    const { outDir } = this.input;
+    await this.reporting.writeReport({ outDir, batchId: this.batchId, startedAt: this.startedAt, cancelled: true });
+  }
+
+  async report(): Promise<BatchSummary> {
+    this.phase = 'reporting';
+    const abandoned = this.backoff.abandoned;
+    const summary = await this.reporting.writeReport({
+      outDir: this.input.outDir,
+      batchId: this.batchId,
+      startedAt: this.startedAt,
+      ...(abandoned ? { abandoned } : {}),
+    });
+    this.phase = 'finished';
+    return summary;
+  }
+
+  /** Signals every video in flight, in start order. */
+  private readonly tellVideos: Broadcast = async (signal, payload) => {
+    for (const videoId of [...this.window.inFlight]) {
+      await getExternalWorkflowHandle(videoWorkflowId(this.batchId, videoId))
+        .signal(signal, payload)
+        .catch(() => undefined); // it just finished
+    }
+  };
+
+  private videoInput(video: PagedVideo): VideoInput {
+    const { input, policy } = this;
+    return {
+      batchId: this.batchId,
+      parentWorkflowId: workflowInfo().workflowId,
+      video: { index: video.index, line: video.line, url: video.url, videoId: video.videoId },
+      clipDir: input.clipDir,
+      outDir: input.outDir,
+      workDir: input.workDir,
+      settings: policy.settings,
+      startDelaySeconds: this.staggered && video.index < policy.workers ? video.index * policy.startDelaySeconds : 0,
+      retryFailed: this.retryFailed,
+      heartbeatTimeoutSeconds: policy.heartbeatTimeoutSeconds,
+      hostTimeoutSeconds: policy.hostTimeoutSeconds,
+      ...(input.format ? { format: input.format } : {}),
+      ...(this.backoff.countingPauses ? { reportDownloads: true } : {}),
+      ...(input.downloadRetry ? { downloadRetry: input.downloadRetry } : {}),
+      ...(input.downloadMode ? { downloadMode: input.downloadMode } : {}),
+      policy: policy.video,
+    };
+  }
+}
+
+/** Typos in a JSON input from the Temporal CLI: the batch fails at once, naming the field. */
+function checkInput(input: BatchInput): void {
+  if (input.downloadMode !== undefined && !DOWNLOAD_MODES.includes(input.downloadMode)) {
+    const message = `downloadMode must be one of ${DOWNLOAD_MODES.join(', ')}, not ${JSON.stringify(input.downloadMode)}`;
+    throw ApplicationFailure.nonRetryable(message, ErrorType.InvalidInput);
+  }
+}
