@@ -20,6 +20,8 @@ export const ErrorType = {
   SettingsMismatch: 'SettingsMismatch',
   InvalidInput: 'InvalidInput',
   DiskFull: 'DiskFull',
+  /** An activity ran out of time (heartbeat, start-to-close): the workflow reports it so. */
+  Timeout: 'Timeout',
   Unknown: 'Unknown',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
