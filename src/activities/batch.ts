@@ -18,7 +18,7 @@ import {
   writeSnapshot,
   type SnapshotMeta,
 } from '../tools/snapshot-store.js';
-import type { ActivityDeps } from './deps.js';
+import type { SharedDeps } from './deps.js';
 
 export type { SnapshotMeta } from '../tools/snapshot-store.js';
 
@@ -62,7 +62,7 @@ async function requirePath(path: string, what: string, kind: 'file' | 'dir'): Pr
   }
 }
 
-export function createBatchActivities(deps: ActivityDeps) {
+export function createBatchActivities(deps: SharedDeps) {
   return {
     /**
      * First step of a batch: checks inputs and the output folder's settings, and

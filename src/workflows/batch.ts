@@ -18,7 +18,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { SharedActivities } from '../activities/index.js';
-import type { PagedVideo } from '../activities/batch.js';
+import type { PagedVideo } from '../activities/index.js';
 import { ACTIVITY_DEFAULTS, BATCH_DEFAULTS, RUN_DEFAULTS } from '../config.js';
 import {
   videoWorkflowId,

@@ -17,7 +17,7 @@ import {
 } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
 import type { EncodeActivities, HostActivities, SharedActivities } from '../activities/index.js';
-import type { RecordVideoInput, VerifyOutcome } from '../activities/video.js';
+import type { RecordVideoInput, VerifyOutcome } from '../activities/index.js';
 import { ACTIVITY_DEFAULTS, BATCH_DEFAULTS } from '../config.js';
 import type { DownloadRetry, DownloadsAbandoned, VideoInput } from '../core/batch-input.js';
 import { ErrorType, SHARED_BACKOFF_TYPES } from '../core/errors.js';
