@@ -49,12 +49,14 @@ export interface WriteReportInput {
 
 export type PagedVideo = VideoEntry & { prior: PriorResult | null };
 
-const invalidInput = (message: string) => ApplicationFailure.create({ type: ErrorType.InvalidInput, message, nonRetryable: true });
+const invalidInput = (message: string) =>
+  ApplicationFailure.create({ type: ErrorType.InvalidInput, message, nonRetryable: true });
 
 async function requirePath(path: string, what: string, kind: 'file' | 'dir'): Promise<void> {
   try {
     const info = await stat(path);
-    if (kind === 'file' ? !info.isFile() : !info.isDirectory()) throw invalidInput(`${what} ${path} is not a ${kind === 'file' ? 'file' : 'folder'}`);
+    const noun = kind === 'file' ? 'file' : 'folder';
+    if (kind === 'file' ? !info.isFile() : !info.isDirectory()) throw invalidInput(`${what} ${path} is not a ${noun}`);
     await access(path);
   } catch (err) {
     if (err instanceof ApplicationFailure) throw err;
@@ -75,7 +77,9 @@ export function createBatchActivities(deps: SharedDeps) {
       await requirePath(input.clipDir, 'clip folder', 'dir');
       await mkdir(layout.stateDir(input.outDir), { recursive: true });
       const mismatch = await checkOutputSettings(input.outDir, input.settings);
-      if (mismatch) throw ApplicationFailure.create({ type: ErrorType.SettingsMismatch, message: mismatch, nonRetryable: true });
+      if (mismatch) {
+        throw ApplicationFailure.create({ type: ErrorType.SettingsMismatch, message: mismatch, nonRetryable: true });
+      }
       await writeJsonAtomic(layout.settingsPath(input.outDir), input.settings);
 
       const existing = await readSnapshotMeta(input.outDir, input.batchId);
@@ -83,7 +87,8 @@ export function createBatchActivities(deps: SharedDeps) {
       const meta = await writeSnapshot(input);
       // A new batch in this folder: its finished videos are appended from now on.
       await writeFile(layout.reportLinesPath(input.outDir), '');
-      deps.logger.info({ batchId: input.batchId, videos: meta.videos, rejectedLines: meta.rejectedLines }, 'URL list snapshot written');
+      const { videos, rejectedLines } = meta;
+      deps.logger.info({ batchId: input.batchId, videos, rejectedLines }, 'URL list snapshot written');
       return meta;
     },
 
@@ -92,7 +97,8 @@ export function createBatchActivities(deps: SharedDeps) {
       const page = await readSnapshotPage(input.outDir, input.batchId, input.offset, input.limit);
       return Promise.all(
         page.map(async (video) => {
-          const recorded = await readJsonIfExists<VideoResult>(layout.resultPath(input.outDir, input.batchId, video.videoId));
+          const resultPath = layout.resultPath(input.outDir, input.batchId, video.videoId);
+          const recorded = await readJsonIfExists<VideoResult>(resultPath);
           return { ...video, prior: recorded ? { status: recorded.status, clips: recorded.clips.length } : null };
         }),
       );
@@ -112,7 +118,8 @@ export function createBatchActivities(deps: SharedDeps) {
       for await (const line of createInterface({ input: createReadStream(paths.videos), crlfDelay: Infinity })) {
         if (line === '') continue;
         const video = JSON.parse(line) as VideoEntry;
-        const recorded = await readJsonIfExists<VideoResult>(layout.resultPath(input.outDir, input.batchId, video.videoId));
+        const resultPath = layout.resultPath(input.outDir, input.batchId, video.videoId);
+        const recorded = await readJsonIfExists<VideoResult>(resultPath);
         const result = recorded ?? unrecordedResult(video, input.cancelled ?? false, input.abandoned);
         tally.add(result);
         if (!lines.write(`${JSON.stringify(result)}\n`)) await once(lines, 'drain');

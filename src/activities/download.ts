@@ -86,7 +86,11 @@ async function downloadOptions(deps: HostDeps, dir: string): Promise<DownloadOpt
 }
 
 /** Content-Length of a direct link, or null. */
-async function contentLength(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<number | null> {
+async function contentLength(
+  url: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<number | null> {
   const response = await fetch(url, { method: 'HEAD', headers, signal, redirect: 'follow' }).catch(() => null);
   const length = Number(response?.headers.get('content-length'));
   return response?.ok && length > 0 ? length : null;
@@ -137,7 +141,8 @@ async function downloadedSource(
 ): Promise<Omit<SourceInfo, 'encodeQueue'>> {
   const names = await plannedSourceNames(dir, sections);
   if (names.length === 0) {
-    throw ApplicationFailure.create({ type: ErrorType.Unknown, message: `yt-dlp succeeded but left no file in ${dir}` });
+    const message = `yt-dlp succeeded but left no file in ${dir}`;
+    throw ApplicationFailure.create({ type: ErrorType.Unknown, message });
   }
   const probed: Array<{ name: string; path: string; bytes: number; probe: SourceProbe }> = [];
   for (const name of names) {
@@ -238,11 +243,13 @@ export function createDownloadActivities(deps: HostDeps) {
         const duration = Number(job.metadata?.info.duration);
         job.durationSeconds = duration > 0 ? duration : null;
         let source = await downloadFiles(deps, job, chooseSections(input, job.durationSeconds));
-        const late = source.sections ? clipsStartingBeforeTheirSection(source.sections, input.clips ?? [], input.fps ?? 0) : [];
+        const clips = input.clips ?? [];
+        const late = source.sections ? clipsStartingBeforeTheirSection(source.sections, clips, input.fps ?? 0) : [];
         if (late.length > 0) {
           deps.logger.warn(
             { videoId: video.videoId, clips: late.length },
-            'a downloaded section starts after its clip (does the server ignore Range requests?): downloading the whole video instead',
+            'a downloaded section starts after its clip (does the server ignore Range requests?): ' +
+              'downloading the whole video instead',
           );
           source = await downloadFiles(deps, job, null);
         }

@@ -150,7 +150,8 @@ class EncodeAttempt {
   private async encode(pass: EncodePass, outputs: PassOutput[]) {
     const { deps, signal } = this;
     const { settings } = this.input;
-    const source = { sourcePath: pass.path, sourceStartSeconds: pass.fileStartSeconds, settings, encoder: deps.encoder };
+    const { path: sourcePath, fileStartSeconds: sourceStartSeconds } = pass;
+    const source = { sourcePath, sourceStartSeconds, settings, encoder: deps.encoder };
     const only = outputs[0] as PassOutput;
     const args =
       outputs.length === 1
@@ -174,12 +175,13 @@ class EncodeAttempt {
   private async finalize(output: PassOutput): Promise<void> {
     const { settings } = this.input;
     const frames = output.endFrame - output.startFrame;
-    const check = await checkClipFile(this.deps.tools.ffprobe, output.outputPath, { frames, width: settings.width, height: settings.height });
+    const want = { frames, width: settings.width, height: settings.height };
+    const check = await checkClipFile(this.deps.tools.ffprobe, output.outputPath, want);
     if (check?.ok) {
       await rename(output.outputPath, output.finalPath);
       const { startFrame, endFrame } = output;
-      const encoder = describeEncoder(this.deps.encoder);
-      this.produced.push({ file: basename(output.finalPath), startFrame, endFrame, frames, bytes: check.bytes, encoder });
+      const [file, bytes, encoder] = [basename(output.finalPath), check.bytes, describeEncoder(this.deps.encoder)];
+      this.produced.push({ file, startFrame, endFrame, frames, bytes, encoder });
       this.untrack(output.outputPath);
     } else {
       this.notProduced(output, check?.reason ?? 'encoded file is unreadable');

@@ -88,7 +88,8 @@ export function createVerifyActivities(deps: SharedDeps) {
       const parsed = parseClipFile(text);
       if (parsed.clips.length === 0) {
         const detail = parsed.errors.length > 0 ? ` (${parsed.errors.length} malformed)` : ' (the file is empty)';
-        return { kind: 'skipped', reason: `clip file ${clipFile} has no usable line${detail}`, clipErrors: parsed.errors };
+        const reason = `clip file ${clipFile} has no usable line${detail}`;
+        return { kind: 'skipped', reason, clipErrors: parsed.errors };
       }
 
       const clipFileSha256 = sha256Hex(text);

@@ -78,23 +78,26 @@ export function planSourcePasses(clips: ClipSpec[], source: SourceInfo, fps: num
     const endSeconds = clip.endFrame / fps;
     // Half an output frame of tolerance for container duration rounding.
     if (source.durationSeconds === null || endSeconds <= source.durationSeconds + 0.5 / fps) return true;
-    const reason = `clip ends at ${endSeconds.toFixed(3)} s but the source lasts ${source.durationSeconds.toFixed(3)} s`;
+    const lasts = source.durationSeconds.toFixed(3);
+    const reason = `clip ends at ${endSeconds.toFixed(3)} s but the source lasts ${lasts} s`;
     refused.push({ clip, reason });
     return false;
   });
   const holders = new Map<string, EncodePass>();
   for (const clip of inside) {
-    const holder = source.sections ? sectionFor(source.sections, clip, fps) : { path: source.path, fileStartSeconds: 0 };
+    const whole = { path: source.path, fileStartSeconds: 0 };
+    const holder = source.sections ? sectionFor(source.sections, clip, fps) : whole;
     if (!holder) {
       refused.push({ clip, reason: 'the clip is outside the downloaded sections' });
       continue;
     }
-    const group = holders.get(holder.path) ?? { path: holder.path, fileStartSeconds: holder.fileStartSeconds, clips: [] };
+    const { path, fileStartSeconds } = holder;
+    const group = holders.get(path) ?? { path, fileStartSeconds, clips: [] };
     group.clips.push(clip);
-    holders.set(holder.path, group);
+    holders.set(path, group);
   }
-  const passes = [...holders.values()].flatMap((h) =>
-    planEncodes(h.clips, options).passes.map((passClips) => ({ clips: passClips, path: h.path, fileStartSeconds: h.fileStartSeconds })),
+  const passes = [...holders.values()].flatMap(({ clips: held, path, fileStartSeconds }) =>
+    planEncodes(held, options).passes.map((passClips) => ({ clips: passClips, path, fileStartSeconds })),
   );
   return { passes, refused };
 }

@@ -21,6 +21,7 @@ export class PassQueue {
 
   /** Puts each clip of a failed shared pass first in line, in its own pass. */
   splitToFront(pass: EncodePass): void {
-    this.waiting.unshift(...pass.clips.map((clip) => ({ clips: [clip], path: pass.path, fileStartSeconds: pass.fileStartSeconds })));
+    const { path, fileStartSeconds } = pass;
+    this.waiting.unshift(...pass.clips.map((clip) => ({ clips: [clip], path, fileStartSeconds })));
   }
 }

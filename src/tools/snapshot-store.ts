@@ -37,7 +37,8 @@ export async function checkOutputSettings(outDir: string, settings: EncodeSettin
   const differences = describeSettingsDifference(settings, existing);
   return differences.length === 0
     ? null
-    : `output folder ${outDir} holds clips made with other encode settings: ${differences.join(', ')}; use another output folder`;
+    : `output folder ${outDir} holds clips made with other encode settings: ${differences.join(', ')}; ` +
+        'use another output folder';
 }
 
 /** Parses the URL list once, streaming, into the batch's snapshot; meta is written last. */
@@ -95,7 +96,12 @@ export async function readSnapshotMeta(outDir: string, batchId: string): Promise
 }
 
 /** Reads `limit` entries from `offset` of the snapshot through its offset index. */
-export async function readSnapshotPage(outDir: string, batchId: string, offset: number, limit: number): Promise<VideoEntry[]> {
+export async function readSnapshotPage(
+  outDir: string,
+  batchId: string,
+  offset: number,
+  limit: number,
+): Promise<VideoEntry[]> {
   const paths = layout.snapshotPaths(outDir, batchId);
   const index = await open(paths.index, 'r');
   const videos = await open(paths.videos, 'r');

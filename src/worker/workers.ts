@@ -1,7 +1,14 @@
 import { availableParallelism } from 'node:os';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { DownloadSettings } from '../activities/deps.js';
-import { createEncodeActivities, createHostActivities, createSharedActivities, type HostDeps, type Logger, type SharedDeps } from '../activities/index.js';
+import {
+  createEncodeActivities,
+  createHostActivities,
+  createSharedActivities,
+  type HostDeps,
+  type Logger,
+  type SharedDeps,
+} from '../activities/index.js';
 import { SHARED_TASK_QUEUE, WORKER_DEFAULTS, cpuTaskQueue, gpuTaskQueue, hostTaskQueue } from '../config.js';
 import type { EncodeTopology, EncoderConfig } from '../core/types.js';
 import type { ToolPaths } from '../tools/binaries.js';

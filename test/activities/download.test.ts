@@ -24,7 +24,8 @@ let slow: MediaServer;
 before(async () => {
   root = await tempDir('download-activity');
   const sources = join(root, 'sources');
-  const path = await generateSample(tools.ffmpeg, sources, { name: 'v', width: 320, height: 180, fps: 30, seconds: 2, pattern: 'noise' });
+  const spec = { name: 'v', width: 320, height: 180, fps: 30, seconds: 2, pattern: 'noise' } as const;
+  const path = await generateSample(tools.ffmpeg, sources, spec);
   fast = await startMediaServer({ root: sources });
   // About 20 s for the whole file: time to cancel it midway.
   slow = await startMediaServer({ root: sources, bytesPerSecond: Math.ceil((await stat(path)).size / 20) });

@@ -48,10 +48,11 @@ async function setUp(name: string, badFrames: number[] = []) {
     encodeQueues: queues,
     heartbeatIntervalMs: 50,
   });
+  const size = { width: 320, height: 180 };
   const input = (clips: ClipSpec[]): EncodeClipsInput => ({
     video: { index: 0, line: 1, url: 'http://127.0.0.1:1/v.mp4', videoId: 'vid' },
     // The fake never reads the source: only its length matters (clips past it are refused).
-    source: { path: join(dir, 'work', 'b', 'vid', 'vid.mp4'), bytes: 1, width: 320, height: 180, fps: 30, durationSeconds: 10 },
+    source: { path: join(dir, 'work', 'b', 'vid', 'vid.mp4'), bytes: 1, ...size, fps: 30, durationSeconds: 10 },
     clips,
     outDir: join(dir, 'out'),
     settings,
@@ -62,11 +63,16 @@ async function setUp(name: string, badFrames: number[] = []) {
       .filter(Boolean)
       .map((line) => (JSON.parse(line) as { frames: number[] }).frames);
   // MockActivityEnvironment.run cannot infer the result type from the function.
-  const encode = (env: MockActivityEnvironment, job: EncodeClipsInput) => env.run(encodeClips, job) as Promise<EncodeClipsOutput>;
+  const encode = (env: MockActivityEnvironment, job: EncodeClipsInput) =>
+    env.run(encodeClips, job) as Promise<EncodeClipsOutput>;
   return { dir, queues, encode, input, encodes };
 }
 
-const clip = (line: number, startFrame: number, frames: number): ClipSpec => ({ line, startFrame, endFrame: startFrame + frames });
+const clip = (line: number, startFrame: number, frames: number): ClipSpec => ({
+  line,
+  startFrame,
+  endFrame: startFrame + frames,
+});
 const finalPath = (outDir: string, c: ClipSpec) => layout.clipPath(outDir, 'vid', c);
 
 test('a retry keeps the clips its earlier attempt reported and still on disk with the same size', async () => {

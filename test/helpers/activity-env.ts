@@ -5,7 +5,8 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { Logger } from '../../src/activities/index.js';
 
-export const silentLogger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const drop = () => undefined;
+export const silentLogger: Logger = { debug: drop, info: drop, warn: drop, error: drop };
 
 /** A mock activity context whose failures (expected in these tests) are not printed. */
 export function mockActivityEnv(info?: Partial<Info>): MockActivityEnvironment {

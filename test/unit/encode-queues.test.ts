@@ -91,7 +91,9 @@ test('a failed shared pass is split into single-clip passes that run next, in or
   assert.ok(first);
   passes.splitToFront(first);
   const order: string[] = [];
-  for (let pass = passes.next(); pass; pass = passes.next()) order.push(`${pass.path}:${pass.clips.map((c) => c.startFrame).join(',')}`);
+  for (let pass = passes.next(); pass; pass = passes.next()) {
+    order.push(`${pass.path}:${pass.clips.map((c) => c.startFrame).join(',')}`);
+  }
   assert.deepEqual(order, ['a:0', 'a:10', 'b:100']);
   assert.equal(passes.size, 0);
 });
