@@ -22,26 +22,41 @@ export interface DownloadSettings {
   secrets: string[];
 }
 
-export interface ActivityDeps {
+/** What every worker role has: the shared worker runs verifyClip, recordVideo and the batch's activities. */
+export interface SharedDeps {
   tools: ToolPaths;
-  encoder: EncoderConfig;
+  logger: Logger;
   /** The task queue of this host: where its downloads, encodes and deletions run. */
   hostQueue: string;
-  logger: Logger;
+}
+
+/** What an encode needs, on whichever queue it runs. */
+export interface EncoderDeps extends SharedDeps {
+  encoder: EncoderConfig;
   /** How often long activities heartbeat while their process runs. */
   heartbeatIntervalMs?: number;
   /** Temporary files in the making, for the process to remove on a hard stop. */
   scratch?: ScratchFiles;
+  /** The GPU's NVENC session budget (encodes on a GPU only). */
+  sessions?: Sessions;
+}
+
+/** The host queue's worker: downloads, deletions, and the encodes of 0.1 videos. */
+export interface HostDeps extends EncoderDeps {
+  /** This host's encode queues: a download picks where its encode goes. */
+  encodeQueues: EncodeQueues;
   /** Cookies, proxy, rate limit, sleep interval, extra yt-dlp arguments. */
   downloads?: DownloadSettings;
   /** The worker's temporary-disk budget (--max-temp-gb); unlimited when absent. */
   tempBudget?: TempBudget;
   /** This host's work dir for sources, when it has its own; else the batch's. */
   workDir?: string;
-  /** This host's encode queues: a download picks where its encode goes. */
-  encodeQueues?: EncodeQueues;
-  /** The encode queue this worker serves (encode activities only). */
-  encodeQueue?: string;
-  /** The GPU's NVENC session budget (encode activities on a GPU only). */
-  sessions?: Sessions;
+}
+
+/** The worker of one encode queue (a GPU, or the CPU) of the host. */
+export interface EncodeDeps extends EncoderDeps {
+  /** The encode queue this worker serves. */
+  encodeQueue: string;
+  /** The host's encode queues, shared with its downloads: each encode attempt counts on its queue. */
+  encodeQueues: EncodeQueues;
 }

@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readSnapshotMeta, type SnapshotMeta } from '../activities/batch.js';
+import { readSnapshotMeta, type SnapshotMeta } from '../tools/snapshot-store.js';
 import * as layout from '../core/layout.js';
 import type { Report } from '../core/report.js';
 import { emptyStatusCounts } from '../core/report.js';

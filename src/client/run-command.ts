@@ -4,7 +4,7 @@ import { mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import { checkOutputSettings, readSnapshotMeta } from '../activities/batch.js';
+import { checkOutputSettings, readSnapshotMeta } from '../tools/snapshot-store.js';
 import { SHARED_TASK_QUEUE, STATE_DIR_NAME, WORKFLOW_TYPES } from '../config.js';
 import type { BatchInput } from '../core/batch-input.js';
 import { deriveBatchId } from '../core/hashing.js';

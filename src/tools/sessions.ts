@@ -1,3 +1,6 @@
+import { dirname } from 'node:path';
+import { ACTIVITY_DEFAULTS } from '../config.js';
+
 /**
  * A device's encode-session budget: an ffmpeg writing k clips holds k sessions. Taken
  * all at once (no deadlock between passes), first come first served.
@@ -47,30 +50,88 @@ export class Sessions {
   }
 }
 
+/** A video's key for its encode reservation: its source folder on this host, known to its download and its encode. */
+export const encodeReservationKey = (sourcePath: string): string => dirname(sourcePath);
+
+/** One encode queue of a host and how many encodes it takes at once. */
+export interface EncodeQueue {
+  name: string;
+  capacity: number;
+}
+
+export interface EncodeQueuesOptions {
+  /** How long a pick waits for its encode to start; ACTIVITY_DEFAULTS.hostTimeoutSeconds by default. */
+  reservationMs?: number;
+  now?: () => number;
+}
+
 /**
- * The encode queues of this host and how much work each has been given: a finished
- * download sends its encode to the least loaded one.
+ * The encode queues of this host and how loaded each is: a finished download sends its
+ * encode to the least loaded one (running encodes plus reserved ones, per unit of capacity).
+ *
+ * Why reservations, paired per attempt: the pick (end of the download) and the encode are
+ * separate activities. Counting a pick until the encode's `finally` drifted: each retried
+ * encode attempt's `finally` took one off, and a video abandoned after its download (cancelled,
+ * or moved to another host) never did. Now a pick reserves a place for the video, which ends
+ * when an encode attempt of that video starts (it becomes a running encode, released by that
+ * attempt's own `finally`) or when it expires: the workflow gives the encode the host timeout to
+ * start (its scheduleToStartTimeout), so after that long it never will on this host.
  */
 export class EncodeQueues {
-  private readonly assigned = new Map<string, number>();
+  private readonly running = new Map<string, number>();
+  /** Reservations by video key (the video's source folder on this host). */
+  private readonly reserved = new Map<string, { queue: string; expiresAt: number }>();
+  private readonly reservationMs: number;
+  private readonly now: () => number;
 
-  constructor(private readonly queues: ReadonlyArray<{ name: string; capacity: number }>) {
+  constructor(
+    private readonly queues: readonly EncodeQueue[],
+    options: EncodeQueuesOptions = {},
+  ) {
     if (queues.length === 0) throw new Error('a host needs at least one encode queue');
-    for (const queue of queues) this.assigned.set(queue.name, 0);
+    this.reservationMs = options.reservationMs ?? ACTIVITY_DEFAULTS.hostTimeoutSeconds * 1000;
+    this.now = options.now ?? Date.now;
   }
 
   get names(): string[] {
     return this.queues.map((q) => q.name);
   }
 
-  pick(): string {
-    const load = (q: { name: string; capacity: number }) => (this.assigned.get(q.name) ?? 0) / q.capacity;
-    const chosen = this.queues.reduce((best, q) => (load(q) < load(best) ? q : best));
-    this.assigned.set(chosen.name, (this.assigned.get(chosen.name) ?? 0) + 1);
+  /** Encodes running on a queue plus the reservations for it that have not expired. */
+  load(name: string): number {
+    this.expire();
+    let reservations = 0;
+    for (const r of this.reserved.values()) if (r.queue === name) reservations++;
+    return (this.running.get(name) ?? 0) + reservations;
+  }
+
+  /** Chooses the least loaded queue for a video's encode and reserves a place there. */
+  pick(key: string): string {
+    // A download that ran again after picking: its earlier pick is replaced.
+    this.reserved.delete(key);
+    const share = (q: EncodeQueue) => this.load(q.name) / q.capacity;
+    const chosen = this.queues.reduce((best, q) => (share(q) < share(best) ? q : best));
+    this.reserved.set(key, { queue: chosen.name, expiresAt: this.now() + this.reservationMs });
     return chosen.name;
   }
 
-  done(name: string): void {
-    this.assigned.set(name, Math.max(0, (this.assigned.get(name) ?? 0) - 1));
+  /**
+   * An encode attempt of the video starts on `name`: its reservation, if any, becomes a
+   * running encode. The attempt calls the returned release in its own `finally` (once counts).
+   */
+  start(name: string, key: string): () => void {
+    this.reserved.delete(key);
+    this.running.set(name, (this.running.get(name) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.running.set(name, Math.max(0, (this.running.get(name) ?? 0) - 1));
+    };
+  }
+
+  private expire(): void {
+    const now = this.now();
+    for (const [key, r] of this.reserved) if (r.expiresAt <= now) this.reserved.delete(key);
   }
 }

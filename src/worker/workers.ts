@@ -1,7 +1,14 @@
 import { availableParallelism } from 'node:os';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { DownloadSettings } from '../activities/deps.js';
-import { createEncodeActivities, createHostActivities, createSharedActivities, type ActivityDeps, type Logger } from '../activities/index.js';
+import {
+  createEncodeActivities,
+  createHostActivities,
+  createSharedActivities,
+  type HostDeps,
+  type Logger,
+  type SharedDeps,
+} from '../activities/index.js';
 import { SHARED_TASK_QUEUE, WORKER_DEFAULTS, cpuTaskQueue, gpuTaskQueue, hostTaskQueue } from '../config.js';
 import type { EncodeTopology, EncoderConfig } from '../core/types.js';
 import type { ToolPaths } from '../tools/binaries.js';
@@ -68,18 +75,18 @@ export async function createVstreamWorkers(options: VstreamWorkersOptions): Prom
   const hostQueue = hostTaskQueue(options.hostId);
   const targets = encodeTargets(options.hostId, options.encode);
   const queues = new EncodeQueues(targets.map((t) => ({ name: t.queue, capacity: t.capacity })));
-  const base: Omit<ActivityDeps, 'encoder'> = {
-    tools: options.tools,
-    logger: options.logger,
-    hostQueue,
-    scratch: options.scratch,
+  const first = targets[0] as EncodeTarget;
+  const shared: SharedDeps = { tools: options.tools, logger: options.logger, hostQueue };
+  const longRunning = { heartbeatIntervalMs: options.heartbeatIntervalMs, scratch: options.scratch };
+  const host: HostDeps = {
+    ...shared,
+    ...longRunning,
+    encoder: first.encoder,
+    encodeQueues: queues,
     tempBudget: options.tempBudget,
     downloads: options.downloads,
     workDir: options.workDir,
-    heartbeatIntervalMs: options.heartbeatIntervalMs,
-    encodeQueues: queues,
   };
-  const first = targets[0] as EncodeTarget;
   const shutdownGraceTime = options.shutdownGraceTime ?? WORKER_DEFAULTS.shutdownGraceTime;
   const common = { connection: options.connection, namespace: options.namespace, shutdownGraceTime };
   const workers = [
@@ -87,13 +94,13 @@ export async function createVstreamWorkers(options: VstreamWorkersOptions): Prom
       ...common,
       taskQueue: SHARED_TASK_QUEUE,
       ...workflowSource(),
-      activities: createSharedActivities({ ...base, encoder: first.encoder }),
+      activities: createSharedActivities(shared),
       maxCachedWorkflows: options.maxCachedWorkflows ?? 500,
     }),
     await Worker.create({
       ...common,
       taskQueue: hostQueue,
-      activities: createHostActivities({ ...base, encoder: first.encoder }),
+      activities: createHostActivities(host),
       maxConcurrentActivityTaskExecutions: options.downloadSlots,
     }),
     ...(await Promise.all(
@@ -102,8 +109,10 @@ export async function createVstreamWorkers(options: VstreamWorkersOptions): Prom
           ...common,
           taskQueue: target.queue,
           activities: createEncodeActivities({
-            ...base,
+            ...shared,
+            ...longRunning,
             encoder: target.encoder,
+            encodeQueues: queues,
             encodeQueue: target.queue,
             sessions: target.encoder.kind === 'nvenc' ? new Sessions(target.capacity) : undefined,
           }),

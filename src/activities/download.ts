@@ -1,0 +1,264 @@
+import { chmod, copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { ErrorType, SHARED_BACKOFF_TYPES, classifyYtDlpFailure, type Classified } from '../core/errors.js';
+import * as layout from '../core/layout.js';
+import {
+  chooseDownloadMode,
+  clipsStartingBeforeTheirSection,
+  planSections,
+  sectionCoverage,
+  sectionStartingAt,
+  sectionsShareOfSource,
+  type DownloadMode,
+  type SectionRange,
+} from '../core/sections.js';
+import type { ClipSpec, DownloadedSection, SourceInfo, VideoEntry } from '../core/types.js';
+import { assertVideoId } from '../core/video-id.js';
+import {
+  buildDownloadArgs,
+  buildMetadataArgs,
+  expectedSizeFromInfo,
+  parseDownloadProgress,
+  parseSourceFileName,
+  redactSecrets,
+  type DownloadOptions,
+  type DownloadProgress,
+} from '../core/ytdlp-args.js';
+import { probeSource, type SourceProbe } from '../tools/probe.js';
+import { captureTool, runTool } from '../tools/process.js';
+import { encodeReservationKey } from '../tools/sessions.js';
+import { plannedSourceNames, removeUnplannedSources } from '../tools/source-files.js';
+import type { TempBudget } from '../tools/temp-budget.js';
+import type { HostDeps } from './deps.js';
+import { startHeartbeat } from './heartbeat.js';
+
+export interface DownloadInput {
+  batchId: string;
+  video: VideoEntry;
+  workDir: string;
+  /** yt-dlp format selection from the batch (default: DEFAULT_FORMAT's chain). */
+  format?: string;
+  /** full, sections (only the clips' time ranges) or auto. */
+  downloadMode?: DownloadMode;
+  /** The clips to make and the output fps, for sections. */
+  clips?: ClipSpec[];
+  fps?: number;
+}
+
+const GB = 1024 ** 3;
+
+/** One download attempt and what it has learned so far; the heartbeat reports its progress. */
+interface DownloadJob {
+  input: DownloadInput;
+  dir: string;
+  workDir: string;
+  budgetKey: string;
+  signal: AbortSignal;
+  options: DownloadOptions;
+  metadata: { infoJsonPath: string; info: Record<string, unknown> } | null;
+  durationSeconds: number | null;
+  progress: DownloadProgress | null;
+  waitingForDisk: { usedBytes: number; neededBytes: number } | null;
+}
+
+/** Tool output with the worker's secrets (proxy password, cookie values) replaced. */
+function redactLines(deps: HostDeps, lines: string[]): string[] {
+  const secrets = deps.downloads?.secrets ?? [];
+  return secrets.length === 0 ? lines : lines.map((line) => redactSecrets(line, secrets));
+}
+
+/** Rate limits and bot checks are retried by the batch, after a pause of every download. */
+function ytDlpFailure(failure: Classified): ApplicationFailure {
+  const nonRetryable = !failure.retryable || SHARED_BACKOFF_TYPES.includes(failure.type);
+  return ApplicationFailure.create({ type: failure.type, message: failure.message, nonRetryable });
+}
+
+/** This download's yt-dlp settings, with a private copy of the cookies in its own folder. */
+async function downloadOptions(deps: HostDeps, dir: string): Promise<DownloadOptions> {
+  const settings = deps.downloads;
+  if (!settings) return {};
+  if (!settings.cookiesSource) return settings.options;
+  const cookiesFile = join(dir, 'cookies.txt');
+  await copyFile(settings.cookiesSource, cookiesFile);
+  await chmod(cookiesFile, 0o600);
+  return { ...settings.options, cookiesFile };
+}
+
+/** Content-Length of a direct link, or null. */
+async function contentLength(
+  url: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<number | null> {
+  const response = await fetch(url, { method: 'HEAD', headers, signal, redirect: 'follow' }).catch(() => null);
+  const length = Number(response?.headers.get('content-length'));
+  return response?.ok && length > 0 ? length : null;
+}
+
+/** yt-dlp's metadata of the format to download, saved for the download to reuse. */
+async function fetchMetadata(deps: HostDeps, job: DownloadJob): Promise<NonNullable<DownloadJob['metadata']>> {
+  const args = buildMetadataArgs({ url: job.input.video.url, format: job.input.format, options: job.options });
+  const meta = await captureTool(deps.tools.ytDlp, args, { cancelSignal: job.signal, timeoutMs: 300_000 });
+  if (job.signal.aborted) throw new CancelledFailure('download cancelled');
+  if (!meta.ok) throw ytDlpFailure(classifyYtDlpFailure(redactLines(deps, meta.stderr.split('\n')), meta.exitCode));
+  const infoJsonPath = join(job.dir, 'info.json');
+  await writeFile(infoJsonPath, meta.stdout);
+  return { infoJsonPath, info: JSON.parse(meta.stdout) as Record<string, unknown> };
+}
+
+/**
+ * Refuses a source larger than the whole temp-disk budget, and waits until it fits
+ * beside the sources on disk and the downloads under way.
+ */
+async function admitWithinBudget(budget: TempBudget, job: DownloadJob, sections: SectionRange[] | null): Promise<void> {
+  if (!job.metadata) return;
+  const share = sections ? sectionsShareOfSource(sections, job.durationSeconds) : 1;
+  const expected = expectedSizeFromInfo(job.metadata.info);
+  const direct = expected.directUrl ? await contentLength(expected.directUrl, expected.headers, job.signal) : null;
+  const bytes = Math.ceil((expected.bytes ?? direct ?? 0) * share);
+  if (bytes > budget.limitBytes) {
+    const [source, limit] = [(bytes / GB).toFixed(3), (budget.limitBytes / GB).toFixed(3)];
+    throw ApplicationFailure.create({
+      type: ErrorType.SourceTooLarge,
+      message: `the source is ${source} GB, more than the whole temporary-disk budget of ${limit} GB (--max-temp-gb)`,
+      nonRetryable: true,
+    });
+  }
+  await budget.admit(job.budgetKey, { dir: job.dir, workDir: job.workDir, expected: bytes }, {
+    signal: job.signal,
+    onWait: (usedBytes) => (job.waitingForDisk = { usedBytes, neededBytes: bytes }),
+  });
+  job.waitingForDisk = null;
+}
+
+/** The downloaded file(s) of a video, probed: the whole source or its sections. */
+async function downloadedSource(
+  deps: HostDeps,
+  dir: string,
+  sections: SectionRange[] | null,
+  durationSeconds: number | null,
+): Promise<Omit<SourceInfo, 'encodeQueue'>> {
+  const names = await plannedSourceNames(dir, sections);
+  if (names.length === 0) {
+    const message = `yt-dlp succeeded but left no file in ${dir}`;
+    throw ApplicationFailure.create({ type: ErrorType.Unknown, message });
+  }
+  const probed: Array<{ name: string; path: string; bytes: number; probe: SourceProbe }> = [];
+  for (const name of names) {
+    const path = join(dir, name);
+    const probe = await probeSource(deps.tools.ffprobe, path);
+    if (typeof probe === 'string') {
+      const message = `downloaded file ${name} is not a usable video: ${probe}`;
+      throw ApplicationFailure.create({ type: ErrorType.SourceUnreadable, message, nonRetryable: true });
+    }
+    probed.push({ name, path, bytes: (await stat(path)).size, probe });
+  }
+  const first = probed[0] as (typeof probed)[number];
+  const base = { path: first.path, width: first.probe.width, height: first.probe.height, fps: first.probe.fps };
+  if (!sections) return { ...base, bytes: first.bytes, durationSeconds: first.probe.durationSeconds };
+  const downloaded: DownloadedSection[] = probed.map((p) => {
+    const range = sectionStartingAt(sections, parseSourceFileName(p.name)?.sectionStart ?? -1) as SectionRange;
+    return { path: p.path, start: range.start, end: range.end, fileStartSeconds: p.probe.startSeconds, bytes: p.bytes };
+  });
+  return {
+    ...base,
+    bytes: downloaded.reduce((sum, s) => sum + s.bytes, 0),
+    // Unknown without the metadata: clips past the end are found by their frame counts.
+    durationSeconds,
+    sections: downloaded,
+  };
+}
+
+/** Runs yt-dlp for the whole video (sections null) or the planned sections, and probes what it left. */
+async function downloadFiles(
+  deps: HostDeps,
+  job: DownloadJob,
+  sections: SectionRange[] | null,
+): Promise<Omit<SourceInfo, 'encodeQueue'>> {
+  const { input, dir } = job;
+  await removeUnplannedSources(dir, sections);
+  if (deps.tempBudget) await admitWithinBudget(deps.tempBudget, job, sections);
+  const args = buildDownloadArgs({
+    url: input.video.url,
+    targetDir: dir,
+    infoJsonPath: job.metadata?.infoJsonPath,
+    format: input.format,
+    options: job.options,
+    sections: sections ?? undefined,
+  });
+  const run = await runTool(deps.tools.ytDlp, args, {
+    cancelSignal: job.signal,
+    onStdoutLine: (line) => {
+      job.progress = parseDownloadProgress(line) ?? job.progress;
+    },
+  });
+  if (run.canceled) throw new CancelledFailure('download cancelled');
+  if (!run.ok) {
+    const failure = classifyYtDlpFailure(redactLines(deps, run.stderrTail), run.exitCode);
+    const { type: errorType, retryable } = failure;
+    deps.logger.warn({ videoId: input.video.videoId, errorType, retryable }, failure.message);
+    // A full disk: free what this download wrote before it is tried again.
+    if (failure.type === ErrorType.DiskFull) await rm(dir, { recursive: true, force: true });
+    throw ytDlpFailure(failure);
+  }
+  return downloadedSource(deps, dir, sections, job.durationSeconds);
+}
+
+/** The sections to fetch, or null for the whole video. */
+function chooseSections(input: DownloadInput, durationSeconds: number | null): SectionRange[] | null {
+  const mode = input.downloadMode ?? 'full';
+  const clips = input.clips ?? [];
+  const fps = input.fps ?? 0;
+  const planned = mode !== 'full' && clips.length > 0 && fps > 0 ? planSections(clips, fps, durationSeconds) : null;
+  return planned && chooseDownloadMode(mode, sectionCoverage(planned, durationSeconds)) === 'sections' ? planned : null;
+}
+
+export function createDownloadActivities(deps: HostDeps) {
+  return {
+    /** Downloads the source with yt-dlp into the work dir; heartbeats bytes. */
+    async download(input: DownloadInput): Promise<SourceInfo> {
+      const { video } = input;
+      const workDir = deps.workDir ?? input.workDir;
+      const dir = layout.sourceDir(workDir, input.batchId, assertVideoId(video.videoId));
+      await mkdir(dir, { recursive: true });
+      const job: DownloadJob = {
+        input,
+        dir,
+        workDir,
+        budgetKey: `${input.batchId}/${video.videoId}`,
+        signal: Context.current().cancellationSignal,
+        options: {},
+        metadata: null,
+        durationSeconds: null,
+        progress: null,
+        waitingForDisk: null,
+      };
+      const heartbeat = () => ({ phase: 'download', ...job.progress, waitingForDisk: job.waitingForDisk });
+      const stopHeartbeat = startHeartbeat(heartbeat, deps.heartbeatIntervalMs);
+      try {
+        job.options = await downloadOptions(deps, dir);
+        // The metadata first when it decides something: the size (temp budget), the sections.
+        if (deps.tempBudget || (input.downloadMode ?? 'full') !== 'full') job.metadata = await fetchMetadata(deps, job);
+        const duration = Number(job.metadata?.info.duration);
+        job.durationSeconds = duration > 0 ? duration : null;
+        let source = await downloadFiles(deps, job, chooseSections(input, job.durationSeconds));
+        const clips = input.clips ?? [];
+        const late = source.sections ? clipsStartingBeforeTheirSection(source.sections, clips, input.fps ?? 0) : [];
+        if (late.length > 0) {
+          deps.logger.warn(
+            { videoId: video.videoId, clips: late.length },
+            'a downloaded section starts after its clip (does the server ignore Range requests?): ' +
+              'downloading the whole video instead',
+          );
+          source = await downloadFiles(deps, job, null);
+        }
+        // The encode goes to the least loaded GPU (or the CPU queue) of this host, reserved for this video.
+        return { ...source, encodeQueue: deps.encodeQueues.pick(encodeReservationKey(source.path)) };
+      } finally {
+        stopHeartbeat();
+        deps.tempBudget?.finished(job.budgetKey);
+      }
+    },
+  };
+}

@@ -1,0 +1,246 @@
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { classifyFfmpegFailure } from '../core/errors.js';
+import { PLAN_DEFAULTS, planSourcePasses, type EncodePass } from '../core/encode-plan.js';
+import { buildClipEncodeArgs, buildPassEncodeArgs } from '../core/ffmpeg-args.js';
+import * as layout from '../core/layout.js';
+import type { ClipOutput, ClipSpec, EncodeSettings, LineError, SourceInfo, VideoEntry } from '../core/types.js';
+import { assertVideoId } from '../core/video-id.js';
+import { checkClipFile, validClipOutput } from '../tools/clip-check.js';
+import { describeEncoder } from '../tools/encoder.js';
+import { attemptToken, isNotFound } from '../tools/fs.js';
+import { PassQueue } from '../tools/pass-queue.js';
+import { runTool } from '../tools/process.js';
+import { encodeReservationKey, type EncodeQueues } from '../tools/sessions.js';
+import type { EncoderDeps } from './deps.js';
+import { startHeartbeat } from './heartbeat.js';
+
+export interface EncodeClipsInput {
+  video: VideoEntry;
+  source: SourceInfo;
+  clips: ClipSpec[];
+  outDir: string;
+  settings: EncodeSettings;
+}
+
+export interface EncodeClipsOutput {
+  produced: ClipOutput[];
+  unproducible: LineError[];
+  encoder: string;
+}
+
+/** What encodeClips heartbeats: enough for a retry to skip the clips already made. */
+export interface EncodeProgress {
+  phase: 'encode';
+  clips: number;
+  produced: ClipOutput[];
+  unproducible: number;
+  clip: number;
+  frame: number;
+}
+
+/** The encode queue an encode worker serves, where each attempt counts itself while it runs. */
+export interface EncodeQueueSlot {
+  name: string;
+  queues: EncodeQueues;
+}
+
+/** A clip an earlier attempt reported as made, still on disk with the same size. */
+async function fromEarlierAttempt(earlier: ClipOutput[], finalPath: string): Promise<ClipOutput | null> {
+  const name = basename(finalPath);
+  const made = earlier.find((c) => c.file === name);
+  if (!made) return null;
+  const info = await stat(finalPath).catch(() => null);
+  return info?.size === made.bytes ? made : null;
+}
+
+async function removeStaleTemps(folder: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch (err) {
+    if (isNotFound(err)) return;
+    throw err;
+  }
+  await Promise.all(names.filter(layout.isTempFileName).map((name) => rm(join(folder, name), { force: true })));
+}
+
+type PassOutput = ClipSpec & { finalPath: string; outputPath: string };
+
+/**
+ * One attempt of encodeClips: what it has made and refused, and the temporary files it
+ * has under way (removed at the end, whatever happens). A pass's checks and renames
+ * overlap the next pass's encode.
+ */
+class EncodeAttempt {
+  readonly produced: ClipOutput[] = [];
+  readonly unproducible: LineError[] = [];
+  current = { clip: 0, frame: 0 };
+  private readonly token = attemptToken();
+  private readonly temps = new Set<string>();
+  private finalizing: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly deps: EncoderDeps,
+    private readonly input: EncodeClipsInput,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  progress(): EncodeProgress {
+    const { produced, unproducible, current } = this;
+    return { phase: 'encode', clips: this.input.clips.length, produced, unproducible: unproducible.length, ...current };
+  }
+
+  notProduced(clip: ClipSpec, reason: string): void {
+    this.unproducible.push({ line: clip.line, text: `${clip.startFrame} ${clip.endFrame}`, reason });
+  }
+
+  /** Clips already made (by an earlier attempt, or valid on disk) are kept; the rest still to make. */
+  async keepExisting(earlier: ClipOutput[]): Promise<ClipSpec[]> {
+    const { input } = this;
+    const todo: ClipSpec[] = [];
+    for (const clip of input.clips) {
+      const finalPath = this.finalPath(clip);
+      const existing =
+        (await fromEarlierAttempt(earlier, finalPath)) ??
+        (await validClipOutput(this.deps.tools.ffprobe, finalPath, clip, input.settings));
+      if (existing) this.produced.push(existing);
+      else todo.push(clip);
+    }
+    return todo;
+  }
+
+  async run(passes: PassQueue): Promise<void> {
+    for (let pass = passes.next(); pass; pass = passes.next()) {
+      this.current = { clip: this.input.clips.indexOf(pass.clips[0] as ClipSpec), frame: 0 };
+      const outputs = pass.clips.map((clip) => {
+        const finalPath = this.finalPath(clip);
+        const outputPath = layout.tempClipPath(finalPath, this.token);
+        this.track(outputPath);
+        return { ...clip, finalPath, outputPath };
+      });
+      const run = await this.encode(pass, outputs);
+      await this.finalizing;
+      if (run.canceled) throw new CancelledFailure('encode cancelled');
+      if (run.ok) {
+        this.finalizing = Promise.all(outputs.map((o) => this.finalize(o)));
+        continue;
+      }
+      const failure = classifyFfmpegFailure(run.stderrTail, run.exitCode, run.signal);
+      if (failure.retryable) throw ApplicationFailure.create({ type: failure.type, message: failure.message });
+      await Promise.all(outputs.map((o) => this.discard(o.outputPath)));
+      // A shared pass failed: cut its clips one by one, so one bad clip costs only itself.
+      if (outputs.length > 1) passes.splitToFront(pass);
+      else this.notProduced(pass.clips[0] as ClipSpec, `ffmpeg failed: ${failure.message}`);
+    }
+    await this.finalizing;
+  }
+
+  /** Waits for the last checks, then removes every temporary file still there. */
+  async cleanUp(): Promise<void> {
+    await this.finalizing.catch(() => undefined);
+    await Promise.all([...this.temps].map((path) => this.discard(path)));
+  }
+
+  private finalPath(clip: ClipSpec): string {
+    return layout.clipPath(this.input.outDir, assertVideoId(this.input.video.videoId), clip);
+  }
+
+  private async encode(pass: EncodePass, outputs: PassOutput[]) {
+    const { deps, signal } = this;
+    const { settings } = this.input;
+    const { path: sourcePath, fileStartSeconds: sourceStartSeconds } = pass;
+    const source = { sourcePath, sourceStartSeconds, settings, encoder: deps.encoder };
+    const only = outputs[0] as PassOutput;
+    const args =
+      outputs.length === 1
+        ? buildClipEncodeArgs({ ...source, outputPath: only.outputPath, clip: only })
+        : buildPassEncodeArgs({ ...source, clips: outputs });
+    // An ffmpeg writing k clips holds k NVENC sessions of its GPU.
+    const release = deps.sessions ? await deps.sessions.acquire(outputs.length, signal) : () => undefined;
+    try {
+      return await runTool(deps.tools.ffmpeg, args, {
+        cancelSignal: signal,
+        onStdoutLine: (line) => {
+          if (line.startsWith('frame=')) this.current = { ...this.current, frame: Number(line.slice(6)) || 0 };
+        },
+      });
+    } finally {
+      release();
+    }
+  }
+
+  /** Checks a finished temporary file and renames it into place, or reports the clip. */
+  private async finalize(output: PassOutput): Promise<void> {
+    const { settings } = this.input;
+    const frames = output.endFrame - output.startFrame;
+    const want = { frames, width: settings.width, height: settings.height };
+    const check = await checkClipFile(this.deps.tools.ffprobe, output.outputPath, want);
+    if (check?.ok) {
+      await rename(output.outputPath, output.finalPath);
+      const { startFrame, endFrame } = output;
+      const [file, bytes, encoder] = [basename(output.finalPath), check.bytes, describeEncoder(this.deps.encoder)];
+      this.produced.push({ file, startFrame, endFrame, frames, bytes, encoder });
+      this.untrack(output.outputPath);
+    } else {
+      this.notProduced(output, check?.reason ?? 'encoded file is unreadable');
+      await this.discard(output.outputPath);
+    }
+  }
+
+  private track(path: string): void {
+    this.temps.add(path);
+    this.deps.scratch?.add(path);
+  }
+
+  private untrack(path: string): void {
+    this.temps.delete(path);
+    this.deps.scratch?.delete(path);
+  }
+
+  private async discard(path: string): Promise<void> {
+    await rm(path, { force: true });
+    this.untrack(path);
+  }
+}
+
+/**
+ * encodeClips for a worker. On an encode queue (`slot`), each attempt counts as a running
+ * encode of that queue from its start to its own end: retries and abandoned videos leave
+ * the host's load counts honest (see EncodeQueues).
+ */
+export function createEncodeClips(deps: EncoderDeps, slot?: EncodeQueueSlot) {
+  /**
+   * Encodes each clip to a temporary name unique to this attempt, checks it has
+   * exactly the frames and size asked for, then renames it into place. Clips whose
+   * final file is already valid are kept; clips the source cannot give are reported.
+   */
+  return async function encodeClips(input: EncodeClipsInput): Promise<EncodeClipsOutput> {
+    const { settings, source } = input;
+    const release = slot ? slot.queues.start(slot.name, encodeReservationKey(source.path)) : () => undefined;
+    const context = Context.current();
+    const attempt = new EncodeAttempt(deps, input, context.cancellationSignal);
+    let stopHeartbeat: (() => void) | undefined;
+    try {
+      const folder = layout.videoOutDir(input.outDir, assertVideoId(input.video.videoId));
+      await mkdir(folder, { recursive: true });
+      await removeStaleTemps(folder);
+      // A retry picks up the clips an earlier attempt finished, from its last heartbeat.
+      const earlier = (context.info.heartbeatDetails as EncodeProgress | undefined)?.produced ?? [];
+      stopHeartbeat = startHeartbeat(() => attempt.progress(), deps.heartbeatIntervalMs);
+      const todo = await attempt.keepExisting(earlier);
+      const planOptions = { ...PLAN_DEFAULTS[deps.encoder.kind] };
+      if (deps.sessions) planOptions.maxClipsPerPass = Math.min(planOptions.maxClipsPerPass, deps.sessions.capacity);
+      const plan = planSourcePasses(todo, source, settings.fps, planOptions);
+      for (const { clip, reason } of plan.refused) attempt.notProduced(clip, reason);
+      await attempt.run(new PassQueue(plan.passes));
+    } finally {
+      stopHeartbeat?.();
+      release();
+      await attempt.cleanUp();
+    }
+    const { produced, unproducible } = attempt;
+    return { produced, unproducible, encoder: describeEncoder(deps.encoder) };
+  };
+}

@@ -1,0 +1,98 @@
+import { appendFile, rm, rmdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { settingsHash } from '../core/hashing.js';
+import * as layout from '../core/layout.js';
+import type { ClipOutput, EncodeSettings, LineError, VideoResult, VideoStatus } from '../core/types.js';
+import { assertVideoId } from '../core/video-id.js';
+import { writeJsonAtomic } from '../tools/fs.js';
+import type { HostDeps } from './deps.js';
+
+/** A video's record in its output folder, written last: verifyClip trusts it on later runs. */
+export interface VideoManifest {
+  videoId: string;
+  url: string;
+  status: Extract<VideoStatus, 'succeeded' | 'partial'>;
+  reason: string | null;
+  settingsHash: string;
+  settings: EncodeSettings;
+  clipFileSha256: string;
+  encoder: string;
+  finishedAt: string;
+  clips: ClipOutput[];
+  clipErrors: LineError[];
+}
+
+export interface DeleteSourceInput {
+  batchId: string;
+  videoId: string;
+  workDir: string;
+}
+
+export interface FinishVideoInput extends RecordVideoInput {
+  workDir: string;
+}
+
+export interface RecordVideoInput {
+  batchId: string;
+  outDir: string;
+  result: VideoResult;
+  /** Present when clips were made: the manifest is written, last, for succeeded and partial videos. */
+  manifest: { settings: EncodeSettings; clipFileSha256: string; encoder: string } | null;
+}
+
+async function deleteSourceFolder(input: DeleteSourceInput, hostWorkDir: string | undefined): Promise<void> {
+  const dir = layout.sourceDir(hostWorkDir ?? input.workDir, input.batchId, assertVideoId(input.videoId));
+  await rm(dir, { recursive: true, force: true });
+  await rmdir(dirname(dir)).catch(() => undefined);
+}
+
+/** Manifest (succeeded and partial videos, last), result file, and a line of report.jsonl. */
+async function recordResult(input: RecordVideoInput): Promise<void> {
+  const { result, manifest } = input;
+  if (manifest && (result.status === 'succeeded' || result.status === 'partial')) {
+    const content: VideoManifest = {
+      videoId: result.videoId,
+      url: result.url,
+      status: result.status,
+      reason: result.reason,
+      settingsHash: settingsHash(manifest.settings),
+      settings: manifest.settings,
+      clipFileSha256: manifest.clipFileSha256,
+      encoder: manifest.encoder,
+      finishedAt: new Date().toISOString(),
+      clips: result.clips,
+      clipErrors: result.clipErrors,
+    };
+    await writeJsonAtomic(layout.manifestPath(input.outDir, result.videoId), content);
+  }
+  await writeJsonAtomic(layout.resultPath(input.outDir, input.batchId, result.videoId), result);
+  // One write with O_APPEND: lines from concurrent activities do not interleave.
+  await appendFile(layout.reportLinesPath(input.outDir), `${JSON.stringify(result)}\n`);
+}
+
+/** recordVideo runs on any worker: it writes only to the shared output folder. */
+export function createRecordActivities() {
+  return {
+    /** Records the video's result for the report, and its manifest (written last) when clips were made. */
+    async recordVideo(input: RecordVideoInput): Promise<void> {
+      await recordResult(input);
+    },
+  };
+}
+
+/** The host's last steps for a video: its source folder is on this host's disk. */
+export function createFinishActivities(deps: Pick<HostDeps, 'workDir'>) {
+  return {
+    /** Removes the video's source folder, and the batch's work folder once empty. */
+    async deleteSource(input: DeleteSourceInput): Promise<void> {
+      await deleteSourceFolder(input, deps.workDir);
+    },
+
+    /** The last step on the host: the source goes, then the result and the manifest are written. */
+    async finishVideo(input: FinishVideoInput): Promise<void> {
+      const { batchId, workDir } = input;
+      await deleteSourceFolder({ batchId, videoId: input.result.videoId, workDir }, deps.workDir);
+      await recordResult(input);
+    },
+  };
+}

@@ -1,0 +1,12 @@
+import { Context } from '@temporalio/activity';
+
+/** Keeps an activity's heartbeat going while its process runs, with the latest progress. */
+export function startHeartbeat(details: () => unknown, configuredMs: number | undefined): () => void {
+  const context = Context.current();
+  const timeoutMs = context.info.heartbeatTimeoutMs ?? 30_000;
+  const intervalMs = configuredMs ?? Math.max(200, Math.min(5_000, timeoutMs / 3));
+  const beat = () => context.heartbeat(details());
+  beat();
+  const timer = setInterval(beat, intervalMs);
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,100 @@
+// download in a mock activity context (MockActivityEnvironment), with the real yt-dlp and
+// ffprobe against the local media server: the probed source and its encode queue, a 404,
+// and a cancellation that kills yt-dlp.
+import assert from 'node:assert/strict';
+import { stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { MockActivityEnvironment } from '@temporalio/testing';
+import { createHostActivities, type DownloadInput } from '../../src/activities/index.js';
+import type { SourceInfo } from '../../src/core/types.js';
+import { startMediaServer, type MediaServer } from '../../src/devkit/media-server.js';
+import { generateSample } from '../../src/devkit/sample-videos.js';
+import { resolveMediaTools } from '../../src/tools/binaries.js';
+import { EncodeQueues } from '../../src/tools/sessions.js';
+import { mockActivityEnv, silentLogger } from '../helpers/activity-env.js';
+import { descendants, isAlive, tempDir, waitFor } from '../helpers/e2e.js';
+
+const tools = resolveMediaTools();
+let root: string;
+let fast: MediaServer;
+let slow: MediaServer;
+
+before(async () => {
+  root = await tempDir('download-activity');
+  const sources = join(root, 'sources');
+  const spec = { name: 'v', width: 320, height: 180, fps: 30, seconds: 2, pattern: 'noise' } as const;
+  const path = await generateSample(tools.ffmpeg, sources, spec);
+  fast = await startMediaServer({ root: sources });
+  // About 20 s for the whole file: time to cancel it midway.
+  slow = await startMediaServer({ root: sources, bytesPerSecond: Math.ceil((await stat(path)).size / 20) });
+});
+
+after(async () => {
+  await fast?.close();
+  await slow?.close();
+});
+
+function host() {
+  const queues = new EncodeQueues([
+    { name: 'gpu-0', capacity: 1 },
+    { name: 'gpu-1', capacity: 2 },
+  ]);
+  const { download } = createHostActivities({
+    tools,
+    logger: silentLogger,
+    hostQueue: 'vstream-host-test',
+    encoder: { kind: 'x265', preset: 'ultrafast' },
+    encodeQueues: queues,
+    heartbeatIntervalMs: 100,
+  });
+  const run = (env: MockActivityEnvironment, input: DownloadInput) => env.run(download, input) as Promise<SourceInfo>;
+  return { queues, run };
+}
+
+const input = (url: string, name: string): DownloadInput => ({
+  batchId: `b-${name}`,
+  video: { index: 0, line: 1, url, videoId: name },
+  workDir: join(root, 'work'),
+});
+
+test('a download returns the probed source and reserves the least loaded encode queue', async () => {
+  const { queues, run } = host();
+  const source = await run(mockActivityEnv(), input(fast.url('v.mp4'), 'ok'));
+  assert.equal(dirname(source.path), join(root, 'work', 'b-ok', 'ok'));
+  assert.match(basename(source.path), /\.mp4$/);
+  assert.deepEqual([source.width, source.height, source.fps], [320, 180, 30]);
+  assert.ok(Math.abs((source.durationSeconds ?? 0) - 2) < 0.1, String(source.durationSeconds));
+  assert.equal(source.bytes, (await stat(source.path)).size);
+  assert.equal(source.encodeQueue, 'gpu-0');
+  assert.equal(queues.load('gpu-0'), 1, 'reserved until its encode starts');
+});
+
+test('a 404 is a non-retryable VideoUnavailable', async () => {
+  const { run } = host();
+  await assert.rejects(run(mockActivityEnv(), input(fast.url('missing.mp4'), 'gone')), (err: unknown) => {
+    assert.ok(err instanceof ApplicationFailure, String(err));
+    assert.equal(err.type, 'VideoUnavailable');
+    assert.equal(err.nonRetryable, true);
+    assert.match(err.message, /404/);
+    return true;
+  });
+});
+
+test('cancelling kills yt-dlp and rejects with CancelledFailure', async () => {
+  const { queues, run } = host();
+  const env = mockActivityEnv();
+  let downloading = false;
+  env.on('heartbeat', (details: Record<string, unknown>) => {
+    if (typeof details.downloadedBytes === 'number' && details.downloadedBytes > 0) downloading = true;
+  });
+  const running = run(env, input(slow.url('v.mp4'), 'cancelled'));
+  await waitFor('yt-dlp to be downloading', () => downloading, 30_000);
+  const tools = descendants(process.pid);
+  assert.ok(tools.length > 0);
+  env.cancel();
+  await assert.rejects(running, (err: unknown) => err instanceof CancelledFailure);
+  await waitFor('yt-dlp and its children to exit', () => tools.every((p) => !isAlive(p.pid)), 10_000);
+  assert.deepEqual(queues.names.map((n) => queues.load(n)), [0, 0], 'nothing reserved for a cancelled download');
+});

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { PassQueue } from '../../src/tools/pass-queue.js';
+import { EncodeQueues, encodeReservationKey } from '../../src/tools/sessions.js';
+import type { ClipSpec } from '../../src/core/types.js';
+
+function queues(reservationMs = 1_000) {
+  const clock = { now: 0 };
+  const q = new EncodeQueues(
+    [
+      { name: 'gpu0', capacity: 2 },
+      { name: 'gpu1', capacity: 2 },
+    ],
+    { reservationMs, now: () => clock.now },
+  );
+  return { q, clock };
+}
+
+test('a pick goes to the least loaded queue per unit of capacity, counting reservations', () => {
+  const q = new EncodeQueues([
+    { name: 'small', capacity: 1 },
+    { name: 'big', capacity: 4 },
+  ]);
+  assert.equal(q.pick('v1'), 'small');
+  // small is full (1/1); big takes the next four before it is as loaded; a tie goes to the first.
+  assert.deepEqual([q.pick('v2'), q.pick('v3'), q.pick('v4'), q.pick('v5')], ['big', 'big', 'big', 'big']);
+  assert.equal(q.pick('v6'), 'small');
+  assert.deepEqual([q.load('small'), q.load('big')], [2, 4]);
+});
+
+test('a pick that becomes an encode counts once, and retried attempts do not drift', () => {
+  const { q } = queues();
+  const chosen = q.pick('v1');
+  assert.equal(q.load(chosen), 1);
+  // Three attempts of the same encode, each releasing in its own finally.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const release = q.start(chosen, 'v1');
+    assert.equal(q.load(chosen), 1, 'the reservation became the running encode');
+    release();
+    release(); // a second call changes nothing
+    assert.equal(q.load(chosen), 0);
+  }
+  assert.deepEqual(q.names.map((n) => q.load(n)), [0, 0]);
+});
+
+test('a reservation whose encode never starts (abandoned video) expires', () => {
+  const { q, clock } = queues(1_000);
+  assert.equal(q.pick('v1'), 'gpu0');
+  assert.equal(q.pick('v2'), 'gpu1');
+  clock.now = 999;
+  assert.deepEqual(q.names.map((n) => q.load(n)), [1, 1]);
+  clock.now = 1_000;
+  assert.deepEqual(q.names.map((n) => q.load(n)), [0, 0]);
+  // Starting late (after expiry) still counts the running encode, once.
+  const release = q.start('gpu0', 'v1');
+  assert.equal(q.load('gpu0'), 1);
+  release();
+  assert.equal(q.load('gpu0'), 0);
+});
+
+test('a video picked again (download retried) holds one reservation', () => {
+  const { q } = queues();
+  q.pick('v1');
+  q.pick('v1');
+  assert.deepEqual(q.names.map((n) => q.load(n)), [1, 0]);
+});
+
+test('running encodes steer picks away from their queue', () => {
+  const { q } = queues();
+  const releaseA = q.start('gpu0', 'a');
+  const releaseB = q.start('gpu0', 'b');
+  assert.equal(q.pick('v1'), 'gpu1');
+  assert.equal(q.pick('v2'), 'gpu1');
+  releaseA();
+  releaseB();
+  assert.equal(q.pick('v3'), 'gpu0');
+});
+
+test('a video reserves by its source folder, the same for its download and its encode', () => {
+  assert.equal(encodeReservationKey('/work/b1/vid/vid.mp4'), encodeReservationKey('/work/b1/vid/vid.section-12.mp4'));
+  assert.notEqual(encodeReservationKey('/work/b1/vid/vid.mp4'), encodeReservationKey('/work/b2/vid/vid.mp4'));
+});
+
+test('a failed shared pass is split into single-clip passes that run next, in order', () => {
+  const clip = (startFrame: number): ClipSpec => ({ line: startFrame, startFrame, endFrame: startFrame + 10 });
+  const passes = new PassQueue([
+    { clips: [clip(0), clip(10)], path: 'a', fileStartSeconds: 0 },
+    { clips: [clip(100)], path: 'b', fileStartSeconds: 3 },
+  ]);
+  const first = passes.next();
+  assert.ok(first);
+  passes.splitToFront(first);
+  const order: string[] = [];
+  for (let pass = passes.next(); pass; pass = passes.next()) {
+    order.push(`${pass.path}:${pass.clips.map((c) => c.startFrame).join(',')}`);
+  }
+  assert.deepEqual(order, ['a:0', 'a:10', 'b:100']);
+  assert.equal(passes.size, 0);
+});
