@@ -86,7 +86,7 @@ export async function createVstreamWorkers(options: VstreamWorkersOptions): Prom
     await Worker.create({
       ...common,
       taskQueue: SHARED_TASK_QUEUE,
-      ...workflowSource(),
+      ...workflowSource('prebuilt'),
       activities: createSharedActivities({ ...base, encoder: first.encoder }),
       maxCachedWorkflows: options.maxCachedWorkflows ?? 500,
     }),

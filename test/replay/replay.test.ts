@@ -1,12 +1,14 @@
 // Recorded histories of earlier workflow versions (test/fixtures/histories/, made by
 // record-histories.ts) must replay on today's workflow code without nondeterminism.
+// The workflows are bundled from the compiled sources here, never taken from the
+// prebuilt dist/workflow-bundle.js, which `tsc` alone leaves stale.
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
-import { workflowSource } from '../../src/worker/workflow-source.js';
+import { WORKFLOWS_PATH } from '../../src/worker/workflow-source.js';
 import { FIXTURES } from '../helpers/paths.js';
 
 test('recorded batch and video histories replay on the current workflow code', async () => {
@@ -19,8 +21,11 @@ test('recorded batch and video histories replay on the current workflow code', a
     index.map(async ({ file, workflowId }) => ({ workflowId, history: historyFromJSON(JSON.parse(await readFile(join(dir, file), 'utf8'))) })),
   );
   const failures: string[] = [];
-  for await (const result of Worker.runReplayHistories({ ...workflowSource() }, histories)) {
+  let replayed = 0;
+  for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, histories)) {
+    replayed++;
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
   }
+  assert.equal(replayed, histories.length, 'every history replayed');
   assert.deepEqual(failures, []);
 });
