@@ -36,15 +36,26 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promi
   return startCli(args, env).done;
 }
 
-/** The run's exit within `timeoutMs`; past it, its process group is killed and the test fails with its output. */
-export async function exitWithin(run: StartedCli, timeoutMs: number): Promise<CliRun> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
-  const outcome = await Promise.race([run.done, late]).finally(() => clearTimeout(timer));
-  if (outcome !== 'late') return outcome;
-  process.kill(-(run.child.pid as number), 'SIGKILL');
-  await run.done;
-  throw new Error(`the run did not exit within ${timeoutMs} ms\n${run.output.stdout.slice(-2000)}\n${run.output.stderr.slice(-2000)}`);
+/**
+ * The run's exit within `timeoutMs`; past it, or once its output matches `failOn`, its
+ * process group is killed and the test fails with its output.
+ */
+export async function exitWithin(run: StartedCli, timeoutMs: number, failOn?: RegExp): Promise<CliRun> {
+  const deadline = Date.now() + timeoutMs;
+  let exited: CliRun | null = null;
+  void run.done.then((result) => (exited = result));
+  let why = `did not exit within ${timeoutMs} ms`;
+  while (!exited) {
+    const matched = failOn && `${run.output.stdout}\n${run.output.stderr}`.match(failOn);
+    if (matched) why = `printed ${JSON.stringify(matched[0])}`;
+    if (matched || Date.now() > deadline) {
+      process.kill(-(run.child.pid as number), 'SIGKILL');
+      await run.done;
+      throw new Error(`the run ${why}\n${run.output.stdout.slice(-2000)}\n${run.output.stderr.slice(-2000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return exited;
 }
 
 /** Every file below a folder, relative paths. */
