@@ -16,6 +16,9 @@ export const WORKFLOW_SOURCE_ENV = 'VSTREAM_WORKFLOW_SOURCE';
  * `prebuilt`: the CLI's workers (production), which start fast. `source`: tests, the
  * replay test and the recorder, which must run the workflow code as compiled now.
  */
+/** The prebuilt bundle is missing or stale: a known error, printed as one line. */
+export class WorkflowBundleError extends Error {}
+
 export type WorkflowSourceKind = 'prebuilt' | 'source';
 export type WorkflowSource = { workflowBundle: { codePath: string } } | { workflowsPath: string };
 
@@ -26,11 +29,11 @@ export function workflowSource(kind: WorkflowSourceKind, { env = process.env, bu
   }
   if ((override ?? kind) === 'source') return { workflowsPath: WORKFLOWS_PATH };
   const fix = `run \`npm run build\` (or set ${WORKFLOW_SOURCE_ENV}=source to bundle at start)`;
-  if (!existsSync(bundlePath)) throw new Error(`the prebuilt workflow bundle ${bundlePath} is missing: ${fix}`);
+  if (!existsSync(bundlePath)) throw new WorkflowBundleError(`the prebuilt workflow bundle ${bundlePath} is missing: ${fix}`);
   // tsc alone rewrites dist/src without the bundle: refuse to run older code than was compiled.
   const built = statSync(bundlePath).mtimeMs;
   const compiled = join(dirname(WORKFLOWS_PATH), '..');
   const newer = readdirSync(compiled, { recursive: true, encoding: 'utf8' }).find((name) => name.endsWith('.js') && statSync(join(compiled, name)).mtimeMs > built);
-  if (newer) throw new Error(`the prebuilt workflow bundle ${bundlePath} is older than ${join(compiled, newer)}: ${fix}`);
+  if (newer) throw new WorkflowBundleError(`the prebuilt workflow bundle ${bundlePath} is older than ${join(compiled, newer)}: ${fix}`);
   return { workflowBundle: { codePath: bundlePath } };
 }

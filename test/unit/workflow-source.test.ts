@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { WORKFLOW_SOURCE_ENV, WORKFLOWS_PATH, workflowSource } from '../../src/worker/workflow-source.js';
+import { WORKFLOW_SOURCE_ENV, WorkflowBundleError, WORKFLOWS_PATH, workflowSource } from '../../src/worker/workflow-source.js';
 import { tempDir } from '../helpers/e2e.js';
 
 test('the caller chooses the workflow source, the environment may override it, a file on disk never does', async () => {
   const dir = await tempDir('bundle');
   const bundlePath = join(dir, 'workflow-bundle.js');
   assert.deepEqual(workflowSource('source', { env: {}, bundlePath }), { workflowsPath: WORKFLOWS_PATH });
+  assert.throws(() => workflowSource('prebuilt', { env: {}, bundlePath }), WorkflowBundleError);
   assert.throws(() => workflowSource('prebuilt', { env: {}, bundlePath }), /workflow bundle .* is missing: run `npm run build`/);
   assert.deepEqual(workflowSource('prebuilt', { env: { [WORKFLOW_SOURCE_ENV]: 'source' }, bundlePath }), { workflowsPath: WORKFLOWS_PATH });
   assert.throws(() => workflowSource('source', { env: { [WORKFLOW_SOURCE_ENV]: 'bundle' }, bundlePath }), /must be source or prebuilt/);
