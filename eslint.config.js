@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.tools/', 'demo-out/', 'bench-out/', 'bin/', 'scripts/', 'test/fixtures/', 'eslint.config.js'] },
+  { ignores: ['dist/', 'node_modules/', '.tools/', 'demo-out/', 'bench-out/', '.releases/', 'bin/', 'scripts/', 'test/fixtures/', 'eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -56,7 +56,7 @@ async function run(): Promise<void> {
   const connection = await NativeConnection.connect({ address: process.argv[2] as string });
   const slots = Number(process.env.BENCH_SLOTS ?? 100);
   const workers = await Promise.all([
-    Worker.create({ connection, taskQueue: SHARED_TASK_QUEUE, ...workflowSource(), activities: shared, maxCachedWorkflows: Number(process.env.BENCH_CACHE ?? 500) }),
+    Worker.create({ connection, taskQueue: SHARED_TASK_QUEUE, ...workflowSource('prebuilt'), activities: shared, maxCachedWorkflows: Number(process.env.BENCH_CACHE ?? 500) }),
     Worker.create({ connection, taskQueue: HOST_QUEUE, activities: host, maxConcurrentActivityTaskExecutions: slots }),
   ]);
   console.log('ready');

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { ToolMissingError } from '../tools/binaries.js';
 import { EncoderUnavailableError } from '../tools/encoder.js';
+import { WorkflowBundleError } from '../worker/workflow-source.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { ENCODER_CHOICES, OPTION_DEFAULTS, X265_PRESETS, parseRunOptions, parseWorkerOptions } from './options.js';
 import { cancelCommand, statusCommand } from './batch-commands.js';
@@ -134,7 +135,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`vstream: ${err.message}`);
       return err.exitCode;
     }
-    if (err instanceof ToolMissingError || err instanceof EncoderUnavailableError) {
+    if (err instanceof ToolMissingError || err instanceof EncoderUnavailableError || err instanceof WorkflowBundleError) {
       console.error(`vstream: ${err.message}`);
       return ExitCode.error;
     }

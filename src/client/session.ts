@@ -127,6 +127,8 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       close,
     };
   } catch (err) {
+    // The server stopped by close() is no failure: the error that got us here is the one to show.
+    for (const failed of failures) failed.catch(() => undefined);
     await close();
     throw err;
   }

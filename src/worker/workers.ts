@@ -93,7 +93,7 @@ export async function createVstreamWorkers(options: VstreamWorkersOptions): Prom
     await Worker.create({
       ...common,
       taskQueue: SHARED_TASK_QUEUE,
-      ...workflowSource(),
+      ...workflowSource('prebuilt'),
       activities: createSharedActivities(shared),
       maxCachedWorkflows: options.maxCachedWorkflows ?? 500,
     }),

@@ -22,9 +22,9 @@ export interface StartedCli {
   done: Promise<CliRun>;
 }
 
-/** Starts `node bin/vstream.js ...args` in its own process group (so a test can kill the group). */
-export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): StartedCli {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `node bin/vstream.js ...args` (or another tree's `cli`) in its own process group (so a test can kill the group). */
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, cli = CLI): StartedCli {
+  const child = spawn(process.execPath, [cli, ...args], { cwd: ROOT, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = { stdout: '', stderr: '' };
   child.stdout?.on('data', (d: Buffer) => (output.stdout += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output.stderr += d.toString()));
@@ -34,6 +34,28 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): StartedCl
 
 export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   return startCli(args, env).done;
+}
+
+/**
+ * The run's exit within `timeoutMs`; past it, or once its output matches `failOn`, its
+ * process group is killed and the test fails with its output.
+ */
+export async function exitWithin(run: StartedCli, timeoutMs: number, failOn?: RegExp): Promise<CliRun> {
+  const deadline = Date.now() + timeoutMs;
+  let exited: CliRun | null = null;
+  void run.done.then((result) => (exited = result));
+  let why = `did not exit within ${timeoutMs} ms`;
+  while (!exited) {
+    const matched = failOn && `${run.output.stdout}\n${run.output.stderr}`.match(failOn);
+    if (matched) why = `printed ${JSON.stringify(matched[0])}`;
+    if (matched || Date.now() > deadline) {
+      process.kill(-(run.child.pid as number), 'SIGKILL');
+      await run.done;
+      throw new Error(`the run ${why}\n${run.output.stdout.slice(-2000)}\n${run.output.stderr.slice(-2000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return exited;
 }
 
 /** Every file below a folder, relative paths. */
@@ -99,7 +121,7 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export async function fileIdentity(path: string): Promise<{ ino: number; mtimeMs: number }> {
+export async function fileIdentity(path: string): Promise<{ ino: number; size: number; mtimeMs: number }> {
   const info = await stat(path);
-  return { ino: info.ino, mtimeMs: info.mtimeMs };
+  return { ino: info.ino, size: info.size, mtimeMs: info.mtimeMs };
 }

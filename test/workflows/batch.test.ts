@@ -29,7 +29,7 @@ async function runBatch(behaviour: StubBehaviour, input: Partial<BatchInput> = {
   const shared = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: SHARED_TASK_QUEUE,
-    ...workflowSource(),
+    ...workflowSource('source'),
     activities: stubs.shared,
   });
   const host = await Worker.create({ connection: env.nativeConnection, taskQueue: STUB_HOST_QUEUE, activities: stubs.host });
