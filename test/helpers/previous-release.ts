@@ -33,6 +33,14 @@ export async function previousRelease(): Promise<Release> {
   return release;
 }
 
+/** The lock file without vstream's own version: a release bump alone needs no install. */
+function dependencyLock(text: string): string {
+  const lock = JSON.parse(text) as { version?: string; packages?: Record<string, { version?: string }> };
+  delete lock.version;
+  delete lock.packages?.['']?.version;
+  return JSON.stringify(lock);
+}
+
 const git = (args: string[]) => execa('git', ['-C', ROOT, ...args]);
 
 /** Creates (or reuses) the release's worktree, its node modules and its build. */
@@ -58,7 +66,8 @@ export async function buildRelease(release: Release, log: (line: string) => void
   log(`previous release ${release.version}: worktree of ${release.commit} in ${root}`);
   await git(['worktree', 'add', '--detach', root, release.commit]);
 
-  const sameLock = (await readFile(join(ROOT, 'package-lock.json'), 'utf8')) === (await readFile(join(root, 'package-lock.json'), 'utf8'));
+  const lockOf = async (tree: string) => dependencyLock(await readFile(join(tree, 'package-lock.json'), 'utf8'));
+  const sameLock = (await lockOf(ROOT)) === (await lockOf(root));
   if (sameLock) {
     await symlink(join(ROOT, 'node_modules'), join(root, 'node_modules'), 'dir');
   } else {
