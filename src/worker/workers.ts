@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { DownloadSettings } from '../activities/deps.js';
 import { createEncodeActivities, createHostActivities, createSharedActivities, type ActivityDeps, type Logger } from '../activities/index.js';
@@ -8,6 +9,7 @@ import type { ToolPaths } from '../tools/binaries.js';
 import type { ScratchFiles } from '../tools/scratch.js';
 import { EncodeQueues, Sessions } from '../tools/sessions.js';
 import type { TempBudget } from '../tools/temp-budget.js';
+import { versionedWorker } from './deployment.js';
 import { workflowSource } from './workflow-source.js';
 
 
@@ -35,6 +37,8 @@ export interface VstreamWorkersOptions {
   /** How long running activities may finish after shutdown starts, before they are cancelled. */
   shutdownGraceTime?: string;
   maxCachedWorkflows?: number;
+  /** Every queue of this host is polled as this deployment version; without it, unversioned. */
+  deployment?: WorkerDeploymentVersion;
 }
 
 export interface EncodeTarget {
@@ -81,7 +85,12 @@ export async function createVstreamWorkers(options: VstreamWorkersOptions): Prom
   };
   const first = targets[0] as EncodeTarget;
   const shutdownGraceTime = options.shutdownGraceTime ?? WORKER_DEFAULTS.shutdownGraceTime;
-  const common = { connection: options.connection, namespace: options.namespace, shutdownGraceTime };
+  const common = {
+    connection: options.connection,
+    namespace: options.namespace,
+    shutdownGraceTime,
+    ...(options.deployment ? { workerDeploymentOptions: versionedWorker(options.deployment) } : {}),
+  };
   const workers = [
     await Worker.create({
       ...common,
