@@ -37,7 +37,11 @@ export interface VstreamWorkersOptions {
   /** How long running activities may finish after shutdown starts, before they are cancelled. */
   shutdownGraceTime?: string;
   maxCachedWorkflows?: number;
-  /** Every queue of this host is polled as this deployment version; without it, unversioned. */
+  /**
+   * The shared queue (workflows) is polled as this deployment version; without it, unversioned.
+   * Host and encode queues stay unversioned: a host's activities reach whichever vstream runs
+   * there, so a host replaced in place, or not yet upgraded, finishes the videos it holds.
+   */
   deployment?: WorkerDeploymentVersion;
 }
 
@@ -85,17 +89,13 @@ export async function createVstreamWorkers(options: VstreamWorkersOptions): Prom
   };
   const first = targets[0] as EncodeTarget;
   const shutdownGraceTime = options.shutdownGraceTime ?? WORKER_DEFAULTS.shutdownGraceTime;
-  const common = {
-    connection: options.connection,
-    namespace: options.namespace,
-    shutdownGraceTime,
-    ...(options.deployment ? { workerDeploymentOptions: versionedWorker(options.deployment) } : {}),
-  };
+  const common = { connection: options.connection, namespace: options.namespace, shutdownGraceTime };
   const workers = [
     await Worker.create({
       ...common,
       taskQueue: SHARED_TASK_QUEUE,
       ...workflowSource(),
+      ...(options.deployment ? { workerDeploymentOptions: versionedWorker(options.deployment) } : {}),
       activities: createSharedActivities({ ...base, encoder: first.encoder }),
       maxCachedWorkflows: options.maxCachedWorkflows ?? 500,
     }),

@@ -1,7 +1,8 @@
 // A fleet upgraded one host at a time: old and new workers poll the same queues. Worker
 // Versioning must keep them from taking turns on one workflow. Each test runs a batch on stub
-// activities against a real dev server, with each simulated host a worker pair (shared queue
-// + its own host queue) under its own identity, and reads who did what from the histories.
+// activities against a real dev server, with each simulated host a worker pair as
+// createVstreamWorkers makes them (the shared queue versioned, its own host queue unversioned)
+// under its own identity, and reads who did what from the histories.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { afterEach, beforeEach, describe, test } from 'node:test';
@@ -31,23 +32,23 @@ interface Host {
   stop(): Promise<void>;
 }
 
-/** A host: its own connection, the shared queue (workflows, verifyClip naming this host) and its host queue. */
+/** A host: its own connection, the shared queue (workflows, verifyClip naming this host) and its unversioned host queue. */
 async function startHost(
   env: TestWorkflowEnvironment,
   stubs: Stubs,
   name: string,
   buildId: string | null,
-  hold: (videoId: string) => Promise<void>,
+  hold: (videoId: string, hostQueue: string) => Promise<void>,
 ): Promise<Host> {
   const connection = await NativeConnection.connect({ address: env.address });
   const identity = `${name}-${buildId ?? 'unversioned'}`;
   const hostQueue = `host-${name}`;
-  const versioning = buildId ? { workerDeploymentOptions: versionedWorker({ deploymentName: DEPLOYMENT, buildId }) } : {};
-  const common = { connection, identity, shutdownGraceTime: '10s', ...versioning };
+  const common = { connection, identity, shutdownGraceTime: '10s' };
   const shared = await Worker.create({
     ...common,
     taskQueue: SHARED_TASK_QUEUE,
     ...workflowSource(),
+    ...(buildId ? { workerDeploymentOptions: versionedWorker({ deploymentName: DEPLOYMENT, buildId }) } : {}),
     activities: {
       ...stubs.shared,
       verifyClip: async (input: Parameters<SharedActivities['verifyClip']>[0]) => {
@@ -62,7 +63,7 @@ async function startHost(
     activities: {
       ...stubs.host,
       download: async (input: Parameters<HostActivities['download']>[0]) => {
-        await hold(input.video.videoId);
+        await hold(input.video.videoId, hostQueue);
         return stubs.host.download(input);
       },
     },
@@ -164,19 +165,48 @@ function startBatch(env: TestWorkflowEnvironment, workflowId: string, input: Par
   });
 }
 
-/** A gate: downloads of the held videos wait until it opens, so their next activities come after a promotion. */
-function gate(held: (videoId: string) => boolean) {
-  let open: () => void = () => undefined;
-  const opened = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  const arrived = new Set<string>();
-  const hold = (videoId: string) => {
-    if (!held(videoId)) return Promise.resolve();
-    arrived.add(videoId);
-    return opened;
+/** Held videos' downloads wait until released, so their next activities come after a promotion or a host's restart. */
+function gates(shouldHold: (videoId: string, hostQueue: string) => boolean) {
+  const waiting = new Map<string, { hostQueue: string; resolve: () => void }>();
+  const hold = (videoId: string, hostQueue: string) =>
+    shouldHold(videoId, hostQueue) ? new Promise<void>((resolve) => waiting.set(videoId, { hostQueue, resolve })) : Promise.resolve();
+  const release = (videoIds: string[]) => {
+    for (const id of videoIds) {
+      waiting.get(id)?.resolve();
+      waiting.delete(id);
+    }
   };
-  return { open, hold, arrived };
+  /** The held videos whose downloads wait on this host. */
+  const heldOn = (host: Host) => [...waiting].filter(([, wait]) => wait.hostQueue === host.hostQueue).map(([id]) => id);
+  return { hold, release, waiting, heldOn };
+}
+
+/** Holds the first download on each host. */
+function firstOnEachHost() {
+  const hosts = new Set<string>();
+  return (_videoId: string, hostQueue: string) => !hosts.has(hostQueue) && hosts.add(hostQueue) !== undefined;
+}
+
+async function retry(attempt: () => Promise<void>, times = 10): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (i >= times) throw err;
+      await sleep(500);
+    }
+  }
+}
+
+/** The workflow IDs of a batch and its videos. */
+const batchWorkflowIds = (workflowId: string, stubs: Stubs) => [workflowId, ...stubs.videos.map((v) => `${workflowId}/${v.videoId}`)];
+
+/** Per workflow, no return to an earlier build: e.g. [unversioned, B], never [B, unversioned, B]. */
+function assertNoInterleaving(histories: Histories, order: Array<string | null>): void {
+  for (const [id, turns] of handOvers(histories.completed.map((t) => ({ ...t, identity: String(t.buildId) })))) {
+    const ranks = turns.map((build) => order.indexOf(build === 'null' ? null : build));
+    assert.ok(ranks.every((rank, i) => rank >= 0 && (i === 0 || rank > (ranks[i - 1] as number))), `${id}: ${turns.join(' -> ')}`);
+  }
 }
 
 async function waitFor(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
@@ -189,28 +219,35 @@ async function waitFor(check: () => boolean, what: string, timeoutMs = 30_000): 
 
 describe('worker versioning: a fleet upgraded host by host (stub activities, real server)', () => {
   let env: TestWorkflowEnvironment;
-  const hosts: Host[] = [];
+  const hosts = new Set<Host>();
+  const start = async (...args: Parameters<typeof startHost> extends [unknown, ...infer Rest] ? Rest : never) => {
+    const host = await startHost(env, ...args);
+    hosts.add(host);
+    return host;
+  };
+  const stop = async (host: Host) => {
+    hosts.delete(host);
+    await host.stop();
+  };
   // A server per test: a deployment's first promotion happens once.
   beforeEach(async () => {
     env = await createLocalEnv();
   });
   afterEach(async () => {
-    await Promise.allSettled(hosts.splice(0).map((host) => host.stop()));
+    await Promise.allSettled([...hosts].map((host) => stop(host)));
     await env?.teardown();
   });
 
-  test('from unversioned workers (0.2) to a versioned release: no workflow task goes back to the old host after promotion', async () => {
-    const stubs = createStubs({ videos: VIDEOS, workMs: 1_000 });
-    const workflowId = `versioning-unversioned-${process.pid}`;
-    // v2, v5, v8 hold their downloads on the old host until after the promotion.
-    const held = gate((videoId) => ['v2', 'v5', 'v8'].includes(videoId));
-    const old = await startHost(env, stubs, 'old', null, held.hold);
-    hosts.push(old);
+  test('unversioned hosts (0.2) to a first versioned release, host by host: no workflow task goes back to an old host', async () => {
+    const stubs = createStubs({ videos: VIDEOS, workMs: 500 });
+    const workflowId = `versioning-first-${process.pid}`;
+    // On the old host, v1 waits for the promotion and v2 for the old host's replacement.
+    const held = gates((videoId) => ['v1', 'v2'].includes(videoId));
+    const old = await start(stubs, 'old', null, held.hold);
     const handle = await startBatch(env, workflowId);
     await waitFor(() => stubs.record.results.size >= 1, 'a first video');
 
-    const fresh = await startHost(env, stubs, 'new', 'B', () => Promise.resolve());
-    hosts.push(fresh);
+    const fresh = await start(stubs, 'new', 'B', () => Promise.resolve());
     const newPolling = Date.now();
     await waitFor(() => stubs.record.results.size >= 3, 'videos finished while both poll');
     assert.equal(await currentVersion(env.client), null, 'before promotion the current version is unversioned');
@@ -218,91 +255,88 @@ describe('worker versioning: a fleet upgraded host by host (stub activities, rea
     const promoting = Date.now();
     assert.deepEqual(await promoteIfNeverSet(env.client, { deploymentName: DEPLOYMENT, buildId: 'B' }), { promoted: true });
     const promoted = Date.now();
-    held.open();
     assert.deepEqual(
       await promoteIfNeverSet(env.client, { deploymentName: DEPLOYMENT, buildId: 'C' }, { attempts: 1, delayMs: 0 }),
       { promoted: false, current: 'B' },
       'a later version never promotes itself',
     );
+    held.release(['v1']);
+    await waitFor(() => stubs.record.results.has('v1'), 'v1, held on the old host over the promotion');
+
+    // The old host is replaced in place: it drains (v2's download finishes), B starts on its queue.
+    held.release(['v2']);
+    await stop(old);
+    const replaced = await start(stubs, 'old', 'B', () => Promise.resolve());
 
     const summary = (await handle.result()) as BatchSummary;
     assert.equal(summary.counts.succeeded, VIDEOS);
-    const histories = await readHistories(env.client, [workflowId, ...stubs.videos.map((v) => `${workflowId}/${v.videoId}`)]);
+    const histories = await readHistories(env.client, batchWorkflowIds(workflowId, stubs));
     assert.deepEqual(histories.failed, [], 'no workflow task failed');
 
     // (1) Both polling, before promotion: every workflow task went to the unversioned worker.
     const beforePromotion = histories.completed.filter((t) => t.at >= newPolling && t.at < promoting);
     assert.ok(beforePromotion.length > 0, 'workflow tasks completed while both polled');
     assert.deepEqual([...new Set(beforePromotion.map((t) => t.identity))], [old.identity]);
-    // (2) After promotion only B completes workflow tasks; no workflow went back to the old host.
+    // (2) After promotion only B completes workflow tasks, and no workflow goes back.
     const afterPromotion = histories.completed.filter((t) => t.at > promoted + 1_000);
-    assert.ok(afterPromotion.length > 0);
-    assert.ok(afterPromotion.every((t) => t.identity === fresh.identity && t.buildId === 'B'));
-    for (const [id, turns] of handOvers(histories.completed)) {
-      assert.ok(turns.length <= 2 && (turns.length < 2 || turns[0] === old.identity), `${id}: ${turns.join(' -> ')}`);
-    }
-    assert.ok([...handOvers(histories.completed).values()].some((turns) => turns.length === 2), 'some workflows moved to B mid-way');
-    // (3) Activities a now-versioned workflow schedules on the old host's (unversioned) queue still reach it.
-    const oldQueueAfter = histories.activities.filter((a) => a.queue === old.hostQueue && a.scheduledAt > promoted);
-    assert.ok(oldQueueAfter.length > 0, 'activities scheduled on the old host after promotion');
-    assert.ok(oldQueueAfter.every((a) => a.startedBy === old.identity));
+    assert.ok(afterPromotion.length > 0 && afterPromotion.every((t) => t.buildId === 'B'), 'only B after promotion');
+    assertNoInterleaving(histories, [null, 'B']);
+    const moved = [...handOvers(histories.completed).entries()].filter(([, turns]) => turns.length === 2).map(([id]) => id);
+    assert.ok(moved.includes(workflowId) && moved.includes(`${workflowId}/v1`), `moved to B mid-way: ${moved.join(', ')}`);
+    // (3) What a now-versioned workflow schedules on the old host's queue reaches the old host,
+    // and after its replacement in place, the new worker on that queue.
+    const onOldQueue = (videoId: string) => histories.activities.filter((a) => a.workflowId === `${workflowId}/${videoId}` && a.queue === old.hostQueue);
+    const v1After = onOldQueue('v1').filter((a) => a.scheduledAt > promoted);
+    assert.deepEqual(v1After.map((a) => [a.name, a.startedBy]), [['encodeClips', old.identity], ['finishVideo', old.identity]]);
+    const v2Names = onOldQueue('v2').map((a) => [a.name, a.startedBy]);
+    assert.deepEqual(v2Names, [['download', old.identity], ['encodeClips', replaced.identity], ['finishVideo', replaced.identity]]);
+    assert.ok(
+      histories.activities.every((a) => !(a.name === 'download' && a.scheduledAt > promoted + 1_000 && a.startedBy === old.identity)),
+      'the old host got no new video after promotion',
+    );
     assert.equal(histories.activityTimeouts, 0, 'no video restarted');
+    for (const [videoId, calls] of stubs.record.downloadCalls) assert.equal(calls, 1, `${videoId} downloaded once`);
+    assert.ok(fresh.identity !== replaced.identity);
   });
 
-  test('from version B to C, side by side on each host and promoted with the Temporal CLI: videos stay on their hosts', async () => {
-    const stubs = createStubs({ videos: VIDEOS, workMs: 1_000 });
+  test('version B to C, host by host in place, promoted with the Temporal CLI after the first host', async () => {
+    const stubs = createStubs({ videos: VIDEOS, workMs: 500 });
     const workflowId = `versioning-b-to-c-${process.pid}`;
-    const held = gate((videoId) => ['v0', 'v1', 'v2', 'v3'].includes(videoId));
-    const b1 = await startHost(env, stubs, 'h1', 'B', held.hold);
-    const b2 = await startHost(env, stubs, 'h2', 'B', held.hold);
-    hosts.push(b1, b2);
+    const held = gates(firstOnEachHost());
+    const h1 = await start(stubs, 'h1', 'B', held.hold);
+    const h2 = await start(stubs, 'h2', 'B', held.hold);
     assert.deepEqual(await promoteIfNeverSet(env.client, { deploymentName: DEPLOYMENT, buildId: 'B' }), { promoted: true });
     const handle = await startBatch(env, workflowId, { workers: 4 });
-    await waitFor(() => held.arrived.size >= 4, 'the first four downloads');
+    await waitFor(() => held.heldOn(h1).length > 0 && held.heldOn(h2).length > 0, 'a download held on each host');
 
-    const c1 = await startHost(env, stubs, 'h1', 'C', () => Promise.resolve());
-    hosts.push(c1);
-    // C cannot be made current while a host queue of B (h2's) has no C poller.
-    await sleep(1_000);
-    await assert.rejects(setCurrentVersion(env, 'C'), /missing active task queues/);
-    const c2 = await startHost(env, stubs, 'h2', 'C', () => Promise.resolve());
-    hosts.push(c2);
+    // h1: drains (its held downloads finish) and comes back as C.
+    const h1Videos = held.heldOn(h1);
+    held.release(h1Videos);
+    await stop(h1);
+    await start(stubs, 'h1', 'C', () => Promise.resolve());
     const promoting = Date.now();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await setCurrentVersion(env, 'C');
-        break;
-      } catch (err) {
-        if (attempt >= 10) throw err;
-        await sleep(500);
-      }
-    }
+    // Only the shared queue is in the deployment: C is promoted while h2 still runs B.
+    await retry(() => setCurrentVersion(env, 'C'));
     const promoted = Date.now();
     assert.equal(await currentVersion(env.client), 'C');
-    held.open();
-    // The B workers drain: their held downloads finish, then they stop.
-    await Promise.all([b1.stop(), b2.stop()]);
-    hosts.splice(hosts.indexOf(b1), 1);
-    hosts.splice(hosts.indexOf(b2), 1);
+
+    // h2, still B, finishes the videos it holds, then is replaced.
+    const h2Videos = held.heldOn(h2);
+    held.release(h2Videos);
+    await waitFor(() => h2Videos.every((id) => stubs.record.results.has(id)), "h2's videos, finished by B after the promotion");
+    await stop(h2);
+    await start(stubs, 'h2', 'C', () => Promise.resolve());
 
     const summary = (await handle.result()) as BatchSummary;
     assert.equal(summary.counts.succeeded, VIDEOS);
-    const histories = await readHistories(env.client, [workflowId, ...stubs.videos.map((v) => `${workflowId}/${v.videoId}`)]);
+    const histories = await readHistories(env.client, batchWorkflowIds(workflowId, stubs));
     assert.deepEqual(histories.failed, [], 'no workflow task failed');
-    const before = histories.completed.filter((t) => t.at < promoting);
-    assert.ok(before.every((t) => t.buildId === 'B'), 'C completed no workflow task before promotion');
+    assert.ok(histories.completed.filter((t) => t.at < promoting).every((t) => t.buildId === 'B'), 'C completed no workflow task before promotion');
     const afterPromotion = histories.completed.filter((t) => t.at > promoted + 1_000);
     assert.ok(afterPromotion.length > 0 && afterPromotion.every((t) => t.buildId === 'C'), 'only C after promotion');
-    for (const [id, turns] of handOvers(histories.completed.map((t) => ({ ...t, identity: t.buildId ?? '' })))) {
-      assert.ok(turns.length <= 2 && (turns.length < 2 || turns[0] === 'B'), `${id}: ${turns.join(' -> ')}`);
-    }
-    // The held videos' next activities went to the C worker of the host that holds their source.
-    const movedOn = histories.activities.filter((a) => a.scheduledAt > promoted && a.name !== 'writeReport' && a.queue !== SHARED_TASK_QUEUE);
-    for (const [b, c] of [[b1, c1], [b2, c2]] as const) {
-      const onHost = movedOn.filter((a) => a.queue === b.hostQueue);
-      assert.ok(onHost.every((a) => a.startedBy === c.identity), `${b.hostQueue}: ${onHost.map((a) => a.startedBy).join(', ')}`);
-    }
-    assert.ok(movedOn.some((a) => a.name === 'encodeClips'), 'held videos were encoded after promotion');
+    assertNoInterleaving(histories, ['B', 'C']);
+    const h2After = histories.activities.filter((a) => a.queue === h2.hostQueue && a.scheduledAt > promoted && h2Videos.some((id) => a.workflowId.endsWith(`/${id}`)));
+    assert.ok(h2After.length > 0 && h2After.every((a) => a.startedBy === 'h2-B'), 'the not yet upgraded host finished its videos');
     assert.equal(histories.activityTimeouts, 0, 'no video restarted');
     for (const [videoId, calls] of stubs.record.downloadCalls) assert.equal(calls, 1, `${videoId} downloaded once`);
   });
