@@ -127,7 +127,10 @@ interface SessionContext {
  * host: NVENC on --device-id, or libx265; --workers encodes and downloads at once. The
  * encoders are checked while the server boots.
  */
-async function openRunSession(host: HostOptions, context: SessionContext): Promise<{ session: Session; selection: Promise<TopologySelection> }> {
+async function openRunSession(
+  host: HostOptions,
+  context: SessionContext,
+): Promise<{ session: Session; selection: Promise<TopologySelection> }> {
   const { logger } = context;
   if (!host.temporalAddress) {
     // Only this run writes here (the lock): a temporary file is a killed run's leftover.
@@ -188,7 +191,11 @@ async function startOrAttach(client: Client, input: BatchInput & { batchId: stri
 type Outcome = { kind: 'finished'; summary: BatchSummary } | { kind: 'stopped' } | { kind: 'cancelled' };
 
 /** Watch: progress lines until the batch ends, Ctrl-C asks to stop, or the server or the worker fails. */
-async function watch(handle: WorkflowHandle<typeof batchWorkflow>, ends: { stop: Promise<'stop'>; failure: Promise<never> }, out: Out): Promise<Outcome> {
+async function watch(
+  handle: WorkflowHandle<typeof batchWorkflow>,
+  ends: { stop: Promise<'stop'>; failure: Promise<never> },
+  out: Out,
+): Promise<Outcome> {
   const progress = followProgress(handle, out);
   let outcome: Outcome;
   try {
@@ -254,7 +261,8 @@ export async function runCommand(
     session = opened.session;
     await lock.update({ uiUrl: session.uiUrl ?? undefined, address: session.address });
 
-    const { handle, state } = await startOrAttach(session.client, batchInputFromOptions(options, place.batchId, workDir), settled.hadReport);
+    const input = batchInputFromOptions(options, place.batchId, workDir);
+    const { handle, state } = await startOrAttach(session.client, input, settled.hadReport);
     out(`vstream: ${state} batch ${place.batchId} with ${describeTopology((await opened.selection).topology)}`);
     if (session.uiUrl) out(`Temporal UI: ${session.uiUrl}/namespaces/${options.namespace}/workflows/${encodeURIComponent(place.batchId)}`);
     logger.info({ batchId: place.batchId, address: session.address, workDir }, 'batch attached');

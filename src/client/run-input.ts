@@ -5,7 +5,8 @@ import type { RunOptions } from './options.js';
 
 /** --batch-id, or one derived from the paths and encode settings (the same command finds its batch again). */
 export function runBatchId(options: Pick<RunOptions, 'batchId' | 'urlsFile' | 'clipDir' | 'outDir' | 'settings'>): string {
-  return options.batchId ?? deriveBatchId({ urlsFile: options.urlsFile, clipDir: options.clipDir, outDir: options.outDir, settings: options.settings });
+  const { urlsFile, clipDir, outDir, settings } = options;
+  return options.batchId ?? deriveBatchId({ urlsFile, clipDir, outDir, settings });
 }
 
 export type BatchInputOptions = Pick<

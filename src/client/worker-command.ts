@@ -23,7 +23,8 @@ async function announceVersion(client: Client, version: WorkerDeploymentVersion,
   const prefix = `vstream worker: deployment ${version.deploymentName}`;
   if (promotion.promoted) out(`${prefix}: had no current version; ${version.buildId} (this worker) is now current`);
   else if (promotion.current !== version.buildId) {
-    out(`${prefix}: current version ${promotion.current}; this worker (${version.buildId}) gets workflow tasks once promoted: ${promoteCommand(version)}`);
+    const waits = `this worker (${version.buildId}) gets workflow tasks once promoted: ${promoteCommand(version)}`;
+    out(`${prefix}: current version ${promotion.current}; ${waits}`);
   }
 }
 
@@ -88,7 +89,10 @@ export async function workerCommand(
         .catch((err: unknown) => logger.warn({ err: String(err) }, 'could not clean the work dir')),
     );
   }
-  if (options.deployment) chores.push(announceVersion(client, options.deployment, out).catch((err: unknown) => logger.warn({ err: String(err) }, 'could not read the deployment')));
+  if (options.deployment) {
+    const announced = announceVersion(client, options.deployment, out);
+    chores.push(announced.catch((err: unknown) => logger.warn({ err: String(err) }, 'could not read the deployment')));
+  }
   void Promise.all(chores).finally(() => void client.connection.close());
   try {
     await running;

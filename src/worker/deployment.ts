@@ -46,11 +46,15 @@ export async function promoteIfNeverSet(
   const { deploymentName, buildId } = version;
   for (let attempt = 1; ; attempt++) {
     try {
-      const { workerDeploymentInfo: info, conflictToken } = await client.workflowService.describeWorkerDeployment({ namespace, deploymentName });
+      const described = await client.workflowService.describeWorkerDeployment({ namespace, deploymentName });
+      const { workerDeploymentInfo: info, conflictToken } = described;
       const routing = info?.routingConfig;
-      if (routing?.currentVersionChangedTime) return { promoted: false, current: routing.currentDeploymentVersion?.buildId ?? 'unversioned' };
+      if (routing?.currentVersionChangedTime) {
+        return { promoted: false, current: routing.currentDeploymentVersion?.buildId ?? 'unversioned' };
+      }
       if (info?.versionSummaries?.some((summary) => summary.deploymentVersion?.buildId === buildId)) {
-        await client.workflowService.setWorkerDeploymentCurrentVersion({ namespace, deploymentName, buildId, conflictToken, identity: `vstream worker ${buildId}` });
+        const identity = `vstream worker ${buildId}`;
+        await client.workflowService.setWorkerDeploymentCurrentVersion({ namespace, deploymentName, buildId, conflictToken, identity });
         return { promoted: true };
       }
     } catch (err) {
