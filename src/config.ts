@@ -53,6 +53,8 @@ export const RUN_DEFAULTS = {
 
 export const WORKER_DEFAULTS = {
   namespace: 'default',
+  /** `vstream worker`'s Worker Deployment; its build ID is vstream's version. */
+  deploymentName: 'vstream',
   /** Where `vstream worker` finds Temporal unless told otherwise. */
   temporalAddress: '127.0.0.1:7233',
   /** Downloads at once on one host. */

@@ -80,7 +80,12 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .option('--sessions-per-gpu <n>', 'concurrent NVENC sessions per GPU', OPTION_DEFAULTS.sessionsPerGpu)
       .option('--download-slots <n>', 'downloads at once on this host', OPTION_DEFAULTS.downloadSlots)
       .option('--cpu-slots <n>', 'libx265 encodes at once on a host without NVENC (default: cores / 4)')
-      .option('--work-dir <dir>', "this host's folder for sources (default: the batch's)"),
+      .option('--work-dir <dir>', "this host's folder for sources (default: the batch's)")
+      .addOption(
+        new Option('--deployment-name <name>', 'Worker Deployment this host belongs to').env('VSTREAM_DEPLOYMENT_NAME').default(OPTION_DEFAULTS.deploymentName),
+      )
+      .addOption(new Option('--build-id <id>', "this worker's version in the deployment (default: vstream's version)").env('VSTREAM_BUILD_ID'))
+      .option('--no-versioning', 'poll unversioned (servers without Worker Deployments); see README, upgrading a fleet'),
   ).action(async (raw: Record<string, unknown>) => setExitCode(await workerCommand(parseWorkerOptions(raw), security(raw), buildDownloadSettings(raw))));
 
   for (const [name, description, action] of [

@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
 import { z } from 'zod';
 import { ACTIVITY_DEFAULTS, BATCH_DEFAULTS, DEFAULT_ENCODE_SETTINGS, RUN_DEFAULTS, WORKER_DEFAULTS } from '../config.js';
 import { batchIdProblem } from '../core/hashing.js';
 import type { DownloadMode } from '../core/sections.js';
 import type { EncodeSettings, EncoderChoice } from '../core/types.js';
+import { vstreamVersion } from '../worker/deployment.js';
 import { UsageError } from './exit-codes.js';
 import { LOG_LEVELS } from './logger.js';
 
@@ -146,6 +148,12 @@ const workerSchema = z.object({
   downloadSlots: wholeNumber('--download-slots', 1),
   cpuSlots: wholeNumber('--cpu-slots', 1).optional(),
   workDir: z.string().optional(),
+  versioning: z.boolean().default(true),
+  deploymentName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, { error: '--deployment-name must match [A-Za-z0-9][A-Za-z0-9_-]{0,99}' }),
+  buildId: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/, { error: '--build-id must match [A-Za-z0-9][A-Za-z0-9._+-]{0,127}' })
+    .optional(),
   ...workerFields,
 });
 
@@ -163,18 +171,21 @@ export interface WorkerOptions {
   encoder: EncoderChoice;
   x265Preset: string;
   maxTempGb: number | undefined;
+  /** The Worker Deployment version this host polls as (build ID: vstream's version); null with --no-versioning. */
+  deployment: WorkerDeploymentVersion | null;
 }
 
 export function parseWorkerOptions(raw: Record<string, unknown>): WorkerOptions {
   const parsed = workerSchema.safeParse(raw);
   if (!parsed.success) throw new UsageError(firstIssue(parsed.error));
-  const o = parsed.data;
+  const { versioning, deploymentName, buildId, ...o } = parsed.data;
   return {
     ...o,
     gpus: o.gpus,
     cpuSlots: o.cpuSlots,
     workDir: o.workDir === undefined ? undefined : resolve(o.workDir),
     maxTempGb: o.maxTempGb,
+    deployment: versioning ? { deploymentName, buildId: buildId ?? vstreamVersion() } : null,
   };
 }
 
@@ -190,6 +201,7 @@ export const OPTION_DEFAULTS = {
   encoder: RUN_DEFAULTS.encoder,
   x265Preset: RUN_DEFAULTS.x265Preset,
   namespace: WORKER_DEFAULTS.namespace,
+  deploymentName: WORKER_DEFAULTS.deploymentName,
   temporalAddress: WORKER_DEFAULTS.temporalAddress,
   downloadSlots: String(WORKER_DEFAULTS.downloadSlots),
   sessionsPerGpu: String(WORKER_DEFAULTS.sessionsPerGpu),

@@ -2,23 +2,23 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { checkOutputSettings, readSnapshotMeta } from '../tools/snapshot-store.js';
 import { SHARED_TASK_QUEUE, STATE_DIR_NAME, WORKFLOW_TYPES } from '../config.js';
 import type { BatchInput } from '../core/batch-input.js';
-import { deriveBatchId } from '../core/hashing.js';
 import * as layout from '../core/layout.js';
 import { exitCodeForCounts, summaryLine, type Report } from '../core/report.js';
 import type { BatchSummary, ReportCounts } from '../core/types.js';
 import { resolveMediaTools } from '../tools/binaries.js';
-import { describeTopology, selectTopology } from '../tools/encoder.js';
+import { describeTopology, selectTopology, type TopologySelection } from '../tools/encoder.js';
 import { readJsonIfExists } from '../tools/fs.js';
 import { ScratchFiles } from '../tools/scratch.js';
 import { TempBudget } from '../tools/temp-budget.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import { installRuntime } from '../worker/runtime.js';
 import type { DownloadSettings } from '../activities/deps.js';
+import type { Logger } from 'pino';
 import type { ConnectionSecurity } from './connection-options.js';
 import { ytDlpAgeWarning } from './download-settings.js';
 import { CliError, ExitCode, UsageError } from './exit-codes.js';
@@ -26,6 +26,7 @@ import { acquireRunLock } from './lock.js';
 import { createLogger } from './logger.js';
 import type { RunOptions } from './options.js';
 import { followProgress } from './progress.js';
+import { batchInputFromOptions, runBatchId } from './run-input.js';
 import { openSession, type Session } from './session.js';
 import { Stopper } from './stopper.js';
 
@@ -58,10 +59,177 @@ async function sweepTemporaryClips(outDir: string): Promise<number> {
   return removed;
 }
 
-export function printSummary(out: (line: string) => void, counts: ReportCounts, outDir: string, reportPath: string): void {
+function printSummary(out: (line: string) => void, counts: ReportCounts, outDir: string, reportPath: string): void {
   out(`done: ${summaryLine(counts)}`);
   out(`clips: ${outDir}/<videoId>/`);
   out(`report: ${reportPath}`);
+}
+
+type Out = (line: string) => void;
+
+/** Where a run's batch lives. */
+interface BatchPlace {
+  outDir: string;
+  batchId: string;
+  workDir: string;
+}
+
+/** Check inputs: the URL list and the clip folder exist; the output and work folders are made. Returns the work folder. */
+async function checkInputs(options: Pick<RunOptions, 'urlsFile' | 'clipDir' | 'outDir' | 'workDir'>): Promise<string> {
+  await requireInput(options.urlsFile, '--urls-file', 'file');
+  await requireInput(options.clipDir, '--input-clip-dir', 'dir');
+  await mkdir(options.outDir, { recursive: true });
+  const workDir = options.workDir ?? layout.defaultWorkDir(options.outDir);
+  await mkdir(workDir, { recursive: true });
+  return workDir;
+}
+
+type Settled = { exitCode: number } | { hadReport: boolean };
+
+/**
+ * Settle from a stored report: the output folder must have been made with these settings,
+ * and a batch that finished answers from its report, without a server.
+ */
+async function settleFromStoredReport(
+  place: BatchPlace,
+  request: Pick<RunOptions, 'urlsFile' | 'retryFailed' | 'settings'>,
+  out: Out,
+): Promise<Settled> {
+  const mismatch = await checkOutputSettings(place.outDir, request.settings);
+  if (mismatch) throw new UsageError(mismatch);
+  const reportPath = layout.batchReportPath(place.outDir, place.batchId);
+  const storedReport = await readJsonIfExists<Report>(reportPath);
+  // A cancelled batch is not finished: running it again continues it.
+  if (!storedReport || request.retryFailed || storedReport.counts.cancelled > 0) return { hadReport: storedReport !== null };
+  out(`vstream: batch ${place.batchId} already finished at ${storedReport.finishedAt}; nothing to do (--retry-failed runs failed and partial videos again)`);
+  const meta = await readSnapshotMeta(place.outDir, place.batchId);
+  if (meta && meta.urlsSha256 !== (await fileSha256(request.urlsFile))) {
+    out(`vstream: note: ${request.urlsFile} changed since the batch's snapshot of ${meta.createdAt}; the batch keeps its snapshot (use --batch-id to start another batch)`);
+  }
+  printSummary(out, storedReport.counts, place.outDir, reportPath);
+  return { exitCode: exitCodeForCounts(storedReport.counts) };
+}
+
+type HostOptions = Pick<
+  RunOptions,
+  'outDir' | 'temporalAddress' | 'namespace' | 'encoder' | 'deviceId' | 'workers' | 'x265Preset' | 'graceSeconds' | 'maxTempGb'
+>;
+
+interface SessionContext {
+  logger: Logger;
+  scratch: ScratchFiles;
+  security: ConnectionSecurity;
+  downloads: DownloadSettings | undefined;
+}
+
+/**
+ * Open a session: the embedded server (or the given one) and this process's worker. One
+ * host: NVENC on --device-id, or libx265; --workers encodes and downloads at once. The
+ * encoders are checked while the server boots.
+ */
+async function openRunSession(
+  host: HostOptions,
+  context: SessionContext,
+): Promise<{ session: Session; selection: Promise<TopologySelection> }> {
+  const { logger } = context;
+  if (!host.temporalAddress) {
+    // Only this run writes here (the lock): a temporary file is a killed run's leftover.
+    // With a shared server, other hosts' workers may be writing: their activities clean up.
+    const removed = await sweepTemporaryClips(host.outDir);
+    if (removed > 0) logger.info({ removed }, 'removed temporary clip files left by an earlier run');
+  }
+  const tools = resolveMediaTools();
+  installRuntime(logger);
+  void ytDlpAgeWarning(tools.ytDlp).then((warning) => warning && logger.warn({}, warning));
+  const selection = selectTopology(host.encoder, {
+    ffmpeg: tools.ffmpeg,
+    gpus: [host.deviceId],
+    sessionsPerGpu: host.workers,
+    cpuSlots: host.workers,
+    x265Preset: host.x265Preset,
+  });
+  selection.then((s) => s.warnings.forEach((w) => logger.warn({}, w))).catch(() => undefined);
+  const session = await openSession({
+    outDir: host.outDir,
+    temporalAddress: host.temporalAddress,
+    namespace: host.namespace,
+    logger,
+    security: context.security,
+    worker: {
+      tools,
+      topology: selection.then((s) => s.topology),
+      downloadSlots: host.workers,
+      graceSeconds: host.graceSeconds,
+      scratch: context.scratch,
+      tempBudget: host.maxTempGb ? new TempBudget(host.maxTempGb * 1024 ** 3) : undefined,
+      downloads: context.downloads,
+    },
+  });
+  return { session, selection };
+}
+
+/**
+ * Start or attach: the workflow ID is the batch ID, so a batch still running is attached
+ * to, and one that ended (cancelled, or run again with --retry-failed) is continued.
+ */
+async function startOrAttach(client: Client, input: BatchInput & { batchId: string }, hadReport: boolean) {
+  const existing = await client.workflow
+    .getHandle(input.batchId)
+    .describe()
+    .catch(() => null);
+  const state = existing?.status.name === 'RUNNING' ? 'resuming' : hadReport ? 'continuing' : 'starting';
+  const handle = await client.workflow.start<typeof batchWorkflow>(WORKFLOW_TYPES.batch, {
+    taskQueue: SHARED_TASK_QUEUE,
+    workflowId: input.batchId,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+  });
+  return { handle, state };
+}
+
+type Outcome = { kind: 'finished'; summary: BatchSummary } | { kind: 'stopped' } | { kind: 'cancelled' };
+
+/** Watch: progress lines until the batch ends, Ctrl-C asks to stop, or the server or the worker fails. */
+async function watch(
+  handle: WorkflowHandle<typeof batchWorkflow>,
+  ends: { stop: Promise<'stop'>; failure: Promise<never> },
+  out: Out,
+): Promise<Outcome> {
+  const progress = followProgress(handle, out);
+  let outcome: Outcome;
+  try {
+    outcome = await Promise.race([
+      handle.result().then((summary: BatchSummary) => ({ kind: 'finished' as const, summary })),
+      ends.stop.then(() => ({ kind: 'stopped' as const })),
+      ends.failure,
+    ]);
+  } catch (err) {
+    await progress.stop(false);
+    if (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure) return { kind: 'cancelled' };
+    if (err instanceof WorkflowFailedError) throw new CliError(`batch ${handle.workflowId} failed: ${err.cause?.message ?? err.message}`);
+    throw err;
+  }
+  await progress.stop(outcome.kind === 'finished');
+  return outcome;
+}
+
+/** Summarize: what the batch made, where its report is, and the exit code of how it ended. */
+async function summarize(outcome: Outcome, place: BatchPlace, out: Out): Promise<number> {
+  switch (outcome.kind) {
+    case 'finished':
+      printSummary(out, outcome.summary.counts, place.outDir, outcome.summary.reportPath);
+      return exitCodeForCounts(outcome.summary.counts);
+    case 'stopped':
+      out('vstream: stopped; running the same command again resumes');
+      return ExitCode.interrupted;
+    case 'cancelled': {
+      const report = await readJsonIfExists<Report>(layout.batchReportPath(place.outDir, place.batchId));
+      out(`vstream: batch ${place.batchId} was cancelled; running the same command again continues it`);
+      if (report) printSummary(out, report.counts, place.outDir, layout.latestReportPath(place.outDir));
+      return ExitCode.cancelled;
+    }
+  }
 }
 
 /**
@@ -72,15 +240,10 @@ export async function runCommand(
   options: RunOptions,
   security: ConnectionSecurity = {},
   downloads?: DownloadSettings,
-  out: (line: string) => void = console.log,
+  out: Out = console.log,
 ): Promise<number> {
-  await requireInput(options.urlsFile, '--urls-file', 'file');
-  await requireInput(options.clipDir, '--input-clip-dir', 'dir');
-  await mkdir(options.outDir, { recursive: true });
-  const workDir = options.workDir ?? layout.defaultWorkDir(options.outDir);
-  await mkdir(workDir, { recursive: true });
-
-  const batchId = options.batchId ?? deriveBatchId({ urlsFile: options.urlsFile, clipDir: options.clipDir, outDir: options.outDir, settings: options.settings });
+  const workDir = await checkInputs(options);
+  const place: BatchPlace = { outDir: options.outDir, batchId: runBatchId(options), workDir };
   const lock = await acquireRunLock(layout.lockPath(options.outDir), `output folder ${options.outDir}`);
   const logger = createLogger(options.logLevel, layout.logPath(options.outDir));
   const scratch = new ScratchFiles();
@@ -91,123 +254,29 @@ export async function runCommand(
   );
   let session: Session | null = null;
   try {
-    const mismatch = await checkOutputSettings(options.outDir, options.settings);
-    if (mismatch) throw new UsageError(mismatch);
+    const settled = await settleFromStoredReport(place, options, out);
+    if ('exitCode' in settled) return settled.exitCode;
 
-    const storedReport = await readJsonIfExists<Report>(layout.batchReportPath(options.outDir, batchId));
-    // A cancelled batch is not finished: running it again continues it.
-    if (storedReport && !options.retryFailed && !(storedReport.counts.cancelled > 0)) {
-      out(`vstream: batch ${batchId} already finished at ${storedReport.finishedAt}; nothing to do (--retry-failed runs failed and partial videos again)`);
-      const meta = await readSnapshotMeta(options.outDir, batchId);
-      if (meta && meta.urlsSha256 !== (await fileSha256(options.urlsFile))) {
-        out(`vstream: note: ${options.urlsFile} changed since the batch's snapshot of ${meta.createdAt}; the batch keeps its snapshot (use --batch-id to start another batch)`);
-      }
-      printSummary(out, storedReport.counts, options.outDir, layout.batchReportPath(options.outDir, batchId));
-      return exitCodeForCounts(storedReport.counts);
-    }
-
-    if (!options.temporalAddress) {
-      // Only this run writes here (the lock): a temporary file is a killed run's leftover.
-      // With a shared server, other hosts' workers may be writing: their activities clean up.
-      const removed = await sweepTemporaryClips(options.outDir);
-      if (removed > 0) logger.info({ removed }, 'removed temporary clip files left by an earlier run');
-    }
-
-    const tools = resolveMediaTools();
-    installRuntime(logger);
-    void ytDlpAgeWarning(tools.ytDlp).then((warning) => warning && logger.warn({}, warning));
-    // One host: NVENC on --device-id, or libx265; --workers encodes and downloads at once.
-    const selection = selectTopology(options.encoder, {
-      ffmpeg: tools.ffmpeg,
-      gpus: [options.deviceId],
-      sessionsPerGpu: options.workers,
-      cpuSlots: options.workers,
-      x265Preset: options.x265Preset,
-    });
-    selection.then((s) => s.warnings.forEach((w) => logger.warn({}, w))).catch(() => undefined);
-    session = await openSession({
-      outDir: options.outDir,
-      temporalAddress: options.temporalAddress,
-      namespace: options.namespace,
-      logger,
-      security,
-      worker: {
-        tools,
-        topology: selection.then((s) => s.topology),
-        downloadSlots: options.workers,
-        graceSeconds: options.graceSeconds,
-        scratch,
-        tempBudget: options.maxTempGb ? new TempBudget(options.maxTempGb * 1024 ** 3) : undefined,
-        downloads,
-      },
-    });
+    const opened = await openRunSession(options, { logger, scratch, security, downloads });
+    session = opened.session;
     await lock.update({ uiUrl: session.uiUrl ?? undefined, address: session.address });
 
-    const input: BatchInput = {
-      batchId,
-      urlsFile: options.urlsFile,
-      clipDir: options.clipDir,
-      outDir: options.outDir,
-      workDir,
-      settings: options.settings,
-      workers: options.workers,
-      startDelaySeconds: options.startDelaySeconds,
-      retryFailed: options.retryFailed,
-      heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds,
-      ...(options.format ? { format: options.format } : {}),
-      backoffSeconds: options.backoffSeconds,
-      maxPauses: options.maxPauses,
-      downloadRetry: { maximumAttempts: options.downloadAttempts, initialIntervalSeconds: options.downloadRetryIntervalSeconds },
-      downloadMode: options.downloadMode,
-    };
-    const { client } = session;
-    const existing = await client.workflow
-      .getHandle(batchId)
-      .describe()
-      .catch(() => null);
-    const state = existing?.status.name === 'RUNNING' ? 'resuming' : storedReport ? 'continuing' : 'starting';
-    const handle = await client.workflow.start<typeof batchWorkflow>(WORKFLOW_TYPES.batch, {
-      taskQueue: SHARED_TASK_QUEUE,
-      workflowId: batchId,
-      args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-    });
+    const input = batchInputFromOptions(options, place.batchId, workDir);
+    const { handle, state } = await startOrAttach(session.client, input, settled.hadReport);
+    out(`vstream: ${state} batch ${place.batchId} with ${describeTopology((await opened.selection).topology)}`);
+    if (session.uiUrl) out(`Temporal UI: ${session.uiUrl}/namespaces/${options.namespace}/workflows/${encodeURIComponent(place.batchId)}`);
+    logger.info({ batchId: place.batchId, address: session.address, workDir }, 'batch attached');
 
-    out(`vstream: ${state} batch ${batchId} with ${describeTopology((await selection).topology)}`);
-    if (session.uiUrl) out(`Temporal UI: ${session.uiUrl}/namespaces/${options.namespace}/workflows/${encodeURIComponent(batchId)}`);
-    logger.info({ batchId, address: session.address, workDir }, 'batch attached');
-
-    const progress = followProgress(handle, out);
-    let outcome: { summary: BatchSummary } | 'stop';
-    try {
-      outcome = await Promise.race([handle.result().then((summary: BatchSummary) => ({ summary })), stopper.requested, session.failure]);
-    } catch (err) {
-      await progress.stop(false);
-      if (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure) {
-        const report = await readJsonIfExists<Report>(layout.batchReportPath(options.outDir, batchId));
-        out(`vstream: batch ${batchId} was cancelled; running the same command again continues it`);
-        if (report) printSummary(out, report.counts, options.outDir, layout.latestReportPath(options.outDir));
-        return ExitCode.cancelled;
-      }
-      if (err instanceof WorkflowFailedError) throw new CliError(`batch ${batchId} failed: ${err.cause?.message ?? err.message}`);
-      throw err;
-    }
-    if (outcome === 'stop') {
-      await progress.stop(false);
-      await session.close();
-      out('vstream: stopped; running the same command again resumes');
-      return ExitCode.interrupted;
-    }
-    await progress.stop(true);
-    printSummary(out, outcome.summary.counts, options.outDir, outcome.summary.reportPath);
-    return exitCodeForCounts(outcome.summary.counts);
+    const outcome = await watch(handle, { stop: stopper.requested, failure: session.failure }, out);
+    // Stopped: running activities get their grace time before the line that says so.
+    if (outcome.kind === 'stopped') await session.close();
+    return await summarize(outcome, place, out);
   } finally {
     stopper.dispose();
     await session?.close();
     await lock.release();
     // The batch's work folder holds nothing once its videos are done.
-    await rmdir(layout.batchWorkDir(workDir, batchId)).catch(() => undefined);
+    await rmdir(layout.batchWorkDir(workDir, place.batchId)).catch(() => undefined);
     if (!options.workDir) await rmdir(workDir).catch(() => undefined);
   }
 }

@@ -1,9 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import { describeTopology, listGpus, selectTopology } from '../tools/encoder.js';
 import { resolveMediaTools } from '../tools/binaries.js';
 import { ScratchFiles } from '../tools/scratch.js';
 import { TempBudget } from '../tools/temp-budget.js';
+import { promoteCommand, promoteIfNeverSet } from '../worker/deployment.js';
 import { cleanLeftovers } from '../worker/leftovers.js';
 import { installRuntime } from '../worker/runtime.js';
 import { createVstreamWorkers, defaultCpuSlots } from '../worker/workers.js';
@@ -14,6 +16,17 @@ import { ExitCode } from './exit-codes.js';
 import { createLogger } from './logger.js';
 import type { WorkerOptions } from './options.js';
 import { Stopper } from './stopper.js';
+
+/** A fresh deployment gets this worker's version as current; otherwise says how to promote it. */
+async function announceVersion(client: Client, version: WorkerDeploymentVersion, out: (line: string) => void): Promise<void> {
+  const promotion = await promoteIfNeverSet(client, version);
+  const prefix = `vstream worker: deployment ${version.deploymentName}`;
+  if (promotion.promoted) out(`${prefix}: had no current version; ${version.buildId} (this worker) is now current`);
+  else if (promotion.current !== version.buildId) {
+    const waits = `this worker (${version.buildId}) gets workflow tasks once promoted: ${promoteCommand(version)}`;
+    out(`${prefix}: current version ${promotion.current}; ${waits}`);
+  }
+}
 
 /**
  * `vstream worker`: one long-lived process per host against a Temporal server: the
@@ -54,24 +67,33 @@ export async function workerCommand(
     scratch,
     tempBudget: options.maxTempGb ? new TempBudget(options.maxTempGb * 1024 ** 3) : undefined,
     downloads,
+    deployment: options.deployment ?? undefined,
   });
   const stopper = new Stopper(out, scratch, 'vstream worker: draining: no new tasks, running ones may finish (signal again to stop at once)');
   void stopper.requested.then(() => workers.shutdown());
   out(
     `vstream worker: host ${options.hostId}: ${describeTopology(selection.topology)}, ${options.downloadSlots} downloads at once; ` +
-      `queues ${[workers.hostQueue, ...workers.encodeTargets.map((t) => t.queue)].join(', ')}; server ${options.temporalAddress}`,
+      `queues ${[workers.hostQueue, ...workers.encodeTargets.map((t) => t.queue)].join(', ')}; server ${options.temporalAddress}` +
+      (options.deployment ? `; deployment ${options.deployment.deploymentName}, version ${options.deployment.buildId}` : '; unversioned'),
   );
   const running = workers.run();
+  const client = new Client({ connection: await Connection.connect({ address: options.temporalAddress, ...security }), namespace: options.namespace });
+  const chores: Promise<void>[] = [];
   if (options.workDir) {
     // Back after a stop: sources of videos that ended or moved to another host meanwhile go.
-    const client = new Client({ connection: await Connection.connect({ address: options.temporalAddress, ...security }), namespace: options.namespace });
-    void cleanLeftovers(options.workDir, client, workers.hostQueue)
-      .then((removed) => {
-        if (removed.length > 0) out(`vstream worker: removed the sources of ${removed.length} videos no longer on this host`);
-      })
-      .catch((err: unknown) => logger.warn({ err: String(err) }, 'could not clean the work dir'))
-      .finally(() => void client.connection.close());
+    chores.push(
+      cleanLeftovers(options.workDir, client, workers.hostQueue)
+        .then((removed) => {
+          if (removed.length > 0) out(`vstream worker: removed the sources of ${removed.length} videos no longer on this host`);
+        })
+        .catch((err: unknown) => logger.warn({ err: String(err) }, 'could not clean the work dir')),
+    );
   }
+  if (options.deployment) {
+    const announced = announceVersion(client, options.deployment, out);
+    chores.push(announced.catch((err: unknown) => logger.warn({ err: String(err) }, 'could not read the deployment')));
+  }
+  void Promise.all(chores).finally(() => void client.connection.close());
   try {
     await running;
   } finally {

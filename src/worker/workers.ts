@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { DownloadSettings } from '../activities/deps.js';
 import {
@@ -15,6 +16,7 @@ import type { ToolPaths } from '../tools/binaries.js';
 import type { ScratchFiles } from '../tools/scratch.js';
 import { EncodeQueues, Sessions } from '../tools/sessions.js';
 import type { TempBudget } from '../tools/temp-budget.js';
+import { versionedWorker } from './deployment.js';
 import { workflowSource } from './workflow-source.js';
 
 
@@ -42,6 +44,12 @@ export interface VstreamWorkersOptions {
   /** How long running activities may finish after shutdown starts, before they are cancelled. */
   shutdownGraceTime?: string;
   maxCachedWorkflows?: number;
+  /**
+   * The shared queue (workflows) is polled as this deployment version; without it, unversioned.
+   * Host and encode queues stay unversioned: a host's activities reach whichever vstream runs
+   * there, so a host replaced in place, or not yet upgraded, finishes the videos it holds.
+   */
+  deployment?: WorkerDeploymentVersion;
 }
 
 export interface EncodeTarget {
@@ -94,6 +102,7 @@ export async function createVstreamWorkers(options: VstreamWorkersOptions): Prom
       ...common,
       taskQueue: SHARED_TASK_QUEUE,
       ...workflowSource('prebuilt'),
+      ...(options.deployment ? { workerDeploymentOptions: versionedWorker(options.deployment) } : {}),
       activities: createSharedActivities(shared),
       maxCachedWorkflows: options.maxCachedWorkflows ?? 500,
     }),

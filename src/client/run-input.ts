@@ -1,0 +1,49 @@
+// What `vstream run` hands the batch workflow, from its options: pure, so it is unit-tested.
+import type { BatchInput } from '../core/batch-input.js';
+import { deriveBatchId } from '../core/hashing.js';
+import type { RunOptions } from './options.js';
+
+/** --batch-id, or one derived from the paths and encode settings (the same command finds its batch again). */
+export function runBatchId(options: Pick<RunOptions, 'batchId' | 'urlsFile' | 'clipDir' | 'outDir' | 'settings'>): string {
+  const { urlsFile, clipDir, outDir, settings } = options;
+  return options.batchId ?? deriveBatchId({ urlsFile, clipDir, outDir, settings });
+}
+
+export type BatchInputOptions = Pick<
+  RunOptions,
+  | 'urlsFile'
+  | 'clipDir'
+  | 'outDir'
+  | 'settings'
+  | 'workers'
+  | 'startDelaySeconds'
+  | 'retryFailed'
+  | 'heartbeatTimeoutSeconds'
+  | 'format'
+  | 'backoffSeconds'
+  | 'maxPauses'
+  | 'downloadAttempts'
+  | 'downloadRetryIntervalSeconds'
+  | 'downloadMode'
+>;
+
+/** The batch workflow's input for a run; `format` is left out unless given (the workflow's default applies). */
+export function batchInputFromOptions(options: BatchInputOptions, batchId: string, workDir: string): BatchInput & { batchId: string } {
+  return {
+    batchId,
+    urlsFile: options.urlsFile,
+    clipDir: options.clipDir,
+    outDir: options.outDir,
+    workDir,
+    settings: options.settings,
+    workers: options.workers,
+    startDelaySeconds: options.startDelaySeconds,
+    retryFailed: options.retryFailed,
+    heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds,
+    ...(options.format ? { format: options.format } : {}),
+    backoffSeconds: options.backoffSeconds,
+    maxPauses: options.maxPauses,
+    downloadRetry: { maximumAttempts: options.downloadAttempts, initialIntervalSeconds: options.downloadRetryIntervalSeconds },
+    downloadMode: options.downloadMode,
+  };
+}
