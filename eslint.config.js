@@ -5,7 +5,20 @@ import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.tools/', 'demo-out/', 'bench-out/', '.releases/', 'bin/', 'scripts/', 'test/fixtures/', 'eslint.config.js'] },
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      '.tools/',
+      'demo-out/',
+      'bench-out/',
+      '.releases/',
+      'bin/',
+      'scripts/',
+      'test/fixtures/',
+      'eslint.config.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -13,7 +26,11 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'before', 'after'] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'before', 'after'] },
+          ],
+        },
       ],
       '@typescript-eslint/no-misused-promises': 'error',
       'no-constant-condition': ['error', { checkLoops: false }],
@@ -26,12 +43,23 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)].map((name) => ({ name, message: 'workflow code must stay deterministic: no Node built-ins' })),
+          paths: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)].map((name) => ({
+            name,
+            message: 'workflow code must stay deterministic: no Node built-ins',
+          })),
           patterns: [
             {
               group: ['**/config.js'],
-              importNames: ['POLICY_DEFAULTS', 'RUN_DEFAULTS', 'BATCH_DEFAULTS', 'ACTIVITY_DEFAULTS', 'WORKER_DEFAULTS', 'DEFAULT_ENCODE_SETTINGS'],
-              message: 'workflows take defaults from their recorded policy (src/workflows/policy.ts), never from config.ts',
+              importNames: [
+                'POLICY_DEFAULTS',
+                'RUN_DEFAULTS',
+                'BATCH_DEFAULTS',
+                'ACTIVITY_DEFAULTS',
+                'WORKER_DEFAULTS',
+                'DEFAULT_ENCODE_SETTINGS',
+              ],
+              message:
+                'workflows take defaults from their recorded policy (src/workflows/policy.ts), never from config.ts',
             },
           ],
         },
@@ -44,7 +72,12 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)].map((name) => ({ name, message: 'workflow code must stay deterministic: no Node built-ins' })) },
+        {
+          paths: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)].map((name) => ({
+            name,
+            message: 'workflow code must stay deterministic: no Node built-ins',
+          })),
+        },
       ],
     },
   },

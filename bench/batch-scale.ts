@@ -16,7 +16,9 @@ import { startDevServer } from '../src/server/dev-server.js';
 import { resolveTool } from '../src/tools/binaries.js';
 import { PROJECT_ROOT } from '../src/tools/project.js';
 
-const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, workers: { type: 'string', default: '50' } } });
+const { values } = parseArgs({
+  options: { sizes: { type: 'string', default: '1000,10000' }, workers: { type: 'string', default: '50' } },
+});
 const SIZES = (values.sizes as string).split(',').map(Number);
 const WINDOW = Number(values.workers);
 
@@ -39,22 +41,40 @@ async function measure(videos: number): Promise<Row> {
   const dir = join(PROJECT_ROOT, 'bench-out', 'scale', String(videos));
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  const server = await startDevServer({ temporalBin: resolveTool('temporal'), dbFile: join(dir, 'temporal.db'), logFile: join(dir, 'server.log') });
+  const server = await startDevServer({
+    temporalBin: resolveTool('temporal'),
+    dbFile: join(dir, 'temporal.db'),
+    logFile: join(dir, 'server.log'),
+  });
   const worker = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'bench', 'stub-worker.js'), server.address], {
     env: { ...process.env, BENCH_VIDEOS: String(videos), BENCH_SLOTS: String(WINDOW * 2) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await new Promise<void>((resolve) => worker.stdout?.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()));
+  await new Promise<void>((resolve) =>
+    worker.stdout?.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()),
+  );
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
   try {
     const batchId = `scale-${videos}`;
-    const input: BatchInput = { urlsFile: '/u', clipDir: '/c', outDir: '/o', workDir: '/w', workers: WINDOW, startDelaySeconds: 0 };
+    const input: BatchInput = {
+      urlsFile: '/u',
+      clipDir: '/c',
+      outDir: '/o',
+      workDir: '/w',
+      workers: WINDOW,
+      startDelaySeconds: 0,
+    };
     const started = Date.now();
-    const handle = await client.workflow.start(WORKFLOW_TYPES.batch, { taskQueue: SHARED_TASK_QUEUE, workflowId: batchId, args: [input] });
+    const handle = await client.workflow.start(WORKFLOW_TYPES.batch, {
+      taskQueue: SHARED_TASK_QUEUE,
+      workflowId: batchId,
+      args: [input],
+    });
     const summary = (await handle.result()) as BatchSummary;
     const seconds = (Date.now() - started) / 1000;
-    if (summary.counts.succeeded !== videos) throw new Error(`only ${summary.counts.succeeded} of ${videos} videos succeeded`);
+    if (summary.counts.succeeded !== videos)
+      throw new Error(`only ${summary.counts.succeeded} of ${videos} videos succeeded`);
     let maxHistory = 0;
     let maxHistoryWorkflow = '';
     let batchRuns = 0;
@@ -65,7 +85,15 @@ async function measure(videos: number): Promise<Row> {
         maxHistoryWorkflow = execution.workflowId === batchId ? 'batch run' : 'video';
       }
     }
-    return { videos, seconds, perSecond: videos / seconds, maxHistory, maxHistoryWorkflow, batchRuns, peakRssMb: peakRssMb(worker.pid as number) };
+    return {
+      videos,
+      seconds,
+      perSecond: videos / seconds,
+      maxHistory,
+      maxHistoryWorkflow,
+      batchRuns,
+      peakRssMb: peakRssMb(worker.pid as number),
+    };
   } finally {
     worker.kill('SIGTERM');
     await new Promise((resolve) => worker.on('exit', resolve));
@@ -91,7 +119,9 @@ async function main(): Promise<void> {
   const first = rows[0];
   const last = rows.at(-1);
   if (first && last && rows.length > 1) {
-    console.log(`\npeak RSS ${last.videos} / ${first.videos} videos: ${(last.peakRssMb / first.peakRssMb).toFixed(2)}x`);
+    console.log(
+      `\npeak RSS ${last.videos} / ${first.videos} videos: ${(last.peakRssMb / first.peakRssMb).toFixed(2)}x`,
+    );
   }
   console.log('targets: >= 10 videos/s, no run above 10,240 events, RSS < 600 MB and flat with list length');
 }

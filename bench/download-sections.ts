@@ -54,10 +54,35 @@ async function prepareSource(): Promise<string> {
   const path = join(sources, `long-${SECONDS}s.mp4`);
   if (await stat(path).catch(() => null)) return path;
   console.log(`bench: generating a ${CHUNK_SECONDS} s 1080p30 chunk, then a ${SECONDS} s source from it`);
-  const chunk = await generateSample(tools.ffmpeg, sources, { name: 'chunk', width: 1920, height: 1080, fps: 30, seconds: CHUNK_SECONDS, pattern: 'noise' });
+  const chunk = await generateSample(tools.ffmpeg, sources, {
+    name: 'chunk',
+    width: 1920,
+    height: 1080,
+    fps: 30,
+    seconds: CHUNK_SECONDS,
+    pattern: 'noise',
+  });
   const list = join(sources, 'concat.txt');
   await writeFile(list, Array.from({ length: Math.ceil(SECONDS / CHUNK_SECONDS) }, () => `file '${chunk}'\n`).join(''));
-  await execa(tools.ffmpeg, ['-nostdin', '-v', 'error', '-y', '-f', 'concat', '-safe', '0', '-i', list, '-t', String(SECONDS), '-c', 'copy', '-movflags', '+faststart', path]);
+  await execa(tools.ffmpeg, [
+    '-nostdin',
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'concat',
+    '-safe',
+    '0',
+    '-i',
+    list,
+    '-t',
+    String(SECONDS),
+    '-c',
+    'copy',
+    '-movflags',
+    '+faststart',
+    path,
+  ]);
   return path;
 }
 
@@ -91,27 +116,85 @@ async function downloadOnly(url: string, clips: ClipSpec[], mode: Mode, workDir:
   if (!run.ok) throw new Error(`yt-dlp failed: ${run.stderrTail.join('\n')}`);
 }
 
-async function vstreamRun(urlsFile: string, clipDir: string, mode: Mode, outDir: string, workDir: string): Promise<void> {
+async function vstreamRun(
+  urlsFile: string,
+  clipDir: string,
+  mode: Mode,
+  outDir: string,
+  workDir: string,
+): Promise<void> {
   await rm(outDir, { recursive: true, force: true });
   await rm(workDir, { recursive: true, force: true });
-  const args = ['bin/vstream.js', 'run', '-u', urlsFile, '-c', clipDir, '-o', outDir, '--work-dir', workDir, '-d', '0', '--encoder', 'x265', '--x265-preset', values.preset as string, '--download-mode', mode];
-  const code = await new Promise<number | null>((resolve) => spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: 'ignore' }).on('exit', resolve));
+  const args = [
+    'bin/vstream.js',
+    'run',
+    '-u',
+    urlsFile,
+    '-c',
+    clipDir,
+    '-o',
+    outDir,
+    '--work-dir',
+    workDir,
+    '-d',
+    '0',
+    '--encoder',
+    'x265',
+    '--x265-preset',
+    values.preset as string,
+    '--download-mode',
+    mode,
+  ];
+  const code = await new Promise<number | null>((resolve) =>
+    spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: 'ignore' }).on('exit', resolve),
+  );
   if (code !== 0) throw new Error(`vstream run --download-mode ${mode} exited ${code}`);
 }
 
 async function clipDigests(dir: string): Promise<Map<string, string>> {
   const digests = new Map<string, string>();
   for (const name of (await readdir(dir)).filter((n) => n.endsWith('.hevc'))) {
-    digests.set(name, createHash('sha256').update(await readFile(join(dir, name))).digest('hex'));
+    digests.set(
+      name,
+      createHash('sha256')
+        .update(await readFile(join(dir, name)))
+        .digest('hex'),
+    );
   }
   return digests;
 }
 
 /** MD5 of every frame of a clip as the encode gets it (decoded, at the output rate), from a file starting at `fileStart`. */
 async function clipFrameDigests(path: string, fileStart: number, clip: ClipSpec): Promise<string[]> {
-  const args = ['-nostdin', '-v', 'error', ...clipInputArgs({ kind: 'x265', preset: values.preset as string }, clip.startFrame, FPS, path, undefined, fileStart)];
-  const { stdout } = await execa(tools.ffmpeg, [...args, '-map', '0:v:0', '-vf', `fps=${FPS}`, '-frames:v', String(clip.endFrame - clip.startFrame), '-f', 'framemd5', '-']);
-  return stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',').at(-1)?.trim() ?? '');
+  const args = [
+    '-nostdin',
+    '-v',
+    'error',
+    ...clipInputArgs(
+      { kind: 'x265', preset: values.preset as string },
+      clip.startFrame,
+      FPS,
+      path,
+      undefined,
+      fileStart,
+    ),
+  ];
+  const { stdout } = await execa(tools.ffmpeg, [
+    ...args,
+    '-map',
+    '0:v:0',
+    '-vf',
+    `fps=${FPS}`,
+    '-frames:v',
+    String(clip.endFrame - clip.startFrame),
+    '-f',
+    'framemd5',
+    '-',
+  ]);
+  return stdout
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split(',').at(-1)?.trim() ?? '');
 }
 
 /** Whether each clip's frames decoded from the downloaded sections are bit-identical to those from the whole source. */
@@ -142,7 +225,19 @@ async function compareDecodedFrames(source: string, sectionDir: string, clips: C
 /** Lowest per-frame PSNR (dB) between two clips, the first shifted by `shift` frames. */
 async function minPsnr(a: string, b: string, shift: number): Promise<number> {
   const first = shift > 0 ? `[0:v]trim=start_frame=${shift},setpts=PTS-STARTPTS[a];[a]` : '[0:v]';
-  const { stderr } = await execa(tools.ffmpeg, ['-nostdin', '-hide_banner', '-i', a, '-i', b, '-lavfi', `${first}[1:v]psnr`, '-f', 'null', '-']);
+  const { stderr } = await execa(tools.ffmpeg, [
+    '-nostdin',
+    '-hide_banner',
+    '-i',
+    a,
+    '-i',
+    b,
+    '-lavfi',
+    `${first}[1:v]psnr`,
+    '-f',
+    'null',
+    '-',
+  ]);
   const min = /PSNR .* min:(\S+)/.exec(stderr)?.[1];
   if (!min) throw new Error(`no PSNR for ${a} and ${b}`);
   return min === 'inf' ? Infinity : Number(min);
@@ -202,10 +297,19 @@ async function main(): Promise<void> {
     let framesVerdict = '';
     for (let round = 1; round <= ROUNDS; round++) {
       for (const mode of MODES) {
-        download[mode].push(await measured(server, () => downloadOnly(server.url(`${name}.mp4`), clips, mode, join(DIR, 'work-download'))));
-        if (mode === 'sections' && round === 1) framesVerdict = await compareDecodedFrames(source, join(DIR, 'work-download'), clips);
+        download[mode].push(
+          await measured(server, () =>
+            downloadOnly(server.url(`${name}.mp4`), clips, mode, join(DIR, 'work-download')),
+          ),
+        );
+        if (mode === 'sections' && round === 1)
+          framesVerdict = await compareDecodedFrames(source, join(DIR, 'work-download'), clips);
         if (!values['no-run']) {
-          run[mode].push(await measured(server, () => vstreamRun(urlsFile, clipDir, mode, join(DIR, `out-${name}-${mode}`), join(DIR, `work-${mode}`))));
+          run[mode].push(
+            await measured(server, () =>
+              vstreamRun(urlsFile, clipDir, mode, join(DIR, `out-${name}-${mode}`), join(DIR, `work-${mode}`)),
+            ),
+          );
         }
       }
     }
@@ -215,16 +319,27 @@ async function main(): Promise<void> {
       const fullBytes = median(download.full.map((m) => m.bytes));
       rows.push(
         `${String(coverage * 100).padStart(3)}%  ${mode.padEnd(8)}  ${mib(median(d.map((m) => m.bytes))).padStart(8)} MiB  ${(median(d.map((m) => m.bytes)) / fullBytes).toFixed(3).padStart(6)}x` +
-          `  ${median(d.map((m) => m.seconds)).toFixed(2).padStart(7)} s` +
-          (r.length ? `  ${mib(median(r.map((m) => m.bytes))).padStart(8)} MiB  ${median(r.map((m) => m.seconds)).toFixed(2).padStart(7)} s` : ''),
+          `  ${median(d.map((m) => m.seconds))
+            .toFixed(2)
+            .padStart(7)} s` +
+          (r.length
+            ? `  ${mib(median(r.map((m) => m.bytes))).padStart(8)} MiB  ${median(r.map((m) => m.seconds))
+                .toFixed(2)
+                .padStart(7)} s`
+            : ''),
       );
     }
     const ratio = median(download.sections.map((m) => m.bytes)) / median(download.full.map((m) => m.bytes));
-    verdicts.push(`${coverage * 100}% coverage: sections plan ${planned.length} ranges, ${((sectionCoverage(planned, SECONDS) ?? 0) * 100).toFixed(1)}% of the duration; bytes ${ratio.toFixed(3)}x of full`);
+    verdicts.push(
+      `${coverage * 100}% coverage: sections plan ${planned.length} ranges, ${((sectionCoverage(planned, SECONDS) ?? 0) * 100).toFixed(1)}% of the duration; bytes ${ratio.toFixed(3)}x of full`,
+    );
     verdicts.push(`${coverage * 100}% coverage: ${framesVerdict}`);
-    if (coverage === 0.1) verdicts.push(`target at 10%: sections <= 0.25x the bytes of full: ${ratio <= 0.25 ? 'met' : 'MISSED'}`);
+    if (coverage === 0.1)
+      verdicts.push(`target at 10%: sections <= 0.25x the bytes of full: ${ratio <= 0.25 ? 'met' : 'MISSED'}`);
     if (!values['no-run']) {
-      verdicts.push(`${coverage * 100}% coverage: ${await compareOutputs(join(DIR, `out-${name}-full`, name), join(DIR, `out-${name}-sections`, name))}`);
+      verdicts.push(
+        `${coverage * 100}% coverage: ${await compareOutputs(join(DIR, `out-${name}-full`, name), join(DIR, `out-${name}-sections`, name))}`,
+      );
     }
   }
   await server.close();

@@ -16,7 +16,11 @@ import { resolveTool } from '../src/tools/binaries.js';
 import { PROJECT_ROOT } from '../src/tools/project.js';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '150' }, 'clip-frames': { type: 'string', default: '60' }, preset: { type: 'string', default: 'ultrafast' } },
+  options: {
+    seconds: { type: 'string', default: '150' },
+    'clip-frames': { type: 'string', default: '60' },
+    preset: { type: 'string', default: 'ultrafast' },
+  },
 });
 const SECONDS = Number(values.seconds);
 const CLIP_FRAMES = Number(values['clip-frames']);
@@ -28,7 +32,8 @@ const DIR = join(PROJECT_ROOT, 'bench-out', 'planner');
 /** Wall and CPU (user + system of the process tree) seconds of one command. */
 async function measure(args: string[]): Promise<{ wall: number; cpu: number }> {
   // Python's getrusage(RUSAGE_CHILDREN) sees ffmpeg's threads once it has exited.
-  const script = 'import resource,subprocess,sys,time\nt=time.time()\nr=subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\nu=resource.getrusage(resource.RUSAGE_CHILDREN)\nprint(time.time()-t, u.ru_utime+u.ru_stime, r.returncode)';
+  const script =
+    'import resource,subprocess,sys,time\nt=time.time()\nr=subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\nu=resource.getrusage(resource.RUSAGE_CHILDREN)\nprint(time.time()-t, u.ru_utime+u.ru_stime, r.returncode)';
   const { stdout } = await execa('python3', ['-c', script, ffmpeg, ...args]);
   const [wall, cpu, code] = stdout.trim().split(' ').map(Number);
   if (code !== 0) throw new Error(`ffmpeg exited ${code}: ${args.join(' ')}`);
@@ -43,7 +48,13 @@ async function runPasses(source: string, passes: ClipSpec[][], out: string): Pro
     const outputs = pass.map((c) => ({ ...c, outputPath: join(out, `${c.startFrame}_${c.endFrame}.hevc`) }));
     const args =
       outputs.length === 1
-        ? buildClipEncodeArgs({ sourcePath: source, outputPath: (outputs[0] as { outputPath: string }).outputPath, clip: outputs[0] as ClipSpec, settings, encoder })
+        ? buildClipEncodeArgs({
+            sourcePath: source,
+            outputPath: (outputs[0] as { outputPath: string }).outputPath,
+            clip: outputs[0] as ClipSpec,
+            settings,
+            encoder,
+          })
         : buildPassEncodeArgs({ sourcePath: source, clips: outputs, settings, encoder });
     const m = await measure(args);
     total.wall += m.wall;
@@ -66,19 +77,38 @@ async function main(): Promise<void> {
   await mkdir(DIR, { recursive: true });
   if (!(await import('node:fs')).existsSync(source)) {
     console.log(`bench: generating a ${SECONDS} s 1080p30 source (6 Mbit/s)`);
-    await generateSample(ffmpeg, DIR, { name: `source-${SECONDS}s`, width: 1920, height: 1080, fps: 30, seconds: SECONDS, pattern: 'noise' });
+    await generateSample(ffmpeg, DIR, {
+      name: `source-${SECONDS}s`,
+      width: 1920,
+      height: 1080,
+      fps: 30,
+      seconds: SECONDS,
+      pattern: 'noise',
+    });
   }
-  console.log(`bench: libx265 ${encoder.kind === 'x265' ? encoder.preset : ''}, clips of ${CLIP_FRAMES} frames, ${SECONDS} s source, planner ${JSON.stringify(PLAN_DEFAULTS.x265)}`);
-  const header = 'clips  layout   per-clip wall/cpu (s)   one-pass wall/cpu (s)   planner pick         planner wall (s)   vs best';
+  console.log(
+    `bench: libx265 ${encoder.kind === 'x265' ? encoder.preset : ''}, clips of ${CLIP_FRAMES} frames, ${SECONDS} s source, planner ${JSON.stringify(PLAN_DEFAULTS.x265)}`,
+  );
+  const header =
+    'clips  layout   per-clip wall/cpu (s)   one-pass wall/cpu (s)   planner pick         planner wall (s)   vs best';
   const rows: string[] = [];
   let worst = 0;
   for (const count of [1, 5, 20]) {
     for (const layout of ['dense', 'sparse'] as const) {
       const clips = clipsFor(count, layout);
-      const perClip = await runPasses(source, clips.map((c) => [c]), join(DIR, 'out-per-clip'));
+      const perClip = await runPasses(
+        source,
+        clips.map((c) => [c]),
+        join(DIR, 'out-per-clip'),
+      );
       const onePass = await runPasses(source, [clips], join(DIR, 'out-one-pass'));
       const plan = planEncodes(clips, PLAN_DEFAULTS.x265);
-      const picked = plan.mode === 'per-clip' ? perClip : plan.mode === 'one-pass' && plan.passes.length === 1 ? onePass : await runPasses(source, plan.passes, join(DIR, 'out-planner'));
+      const picked =
+        plan.mode === 'per-clip'
+          ? perClip
+          : plan.mode === 'one-pass' && plan.passes.length === 1
+            ? onePass
+            : await runPasses(source, plan.passes, join(DIR, 'out-planner'));
       const best = Math.min(perClip.wall, onePass.wall);
       const ratio = picked.wall / best;
       worst = Math.max(worst, ratio);

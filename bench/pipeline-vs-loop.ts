@@ -54,7 +54,14 @@ async function prepareSources(): Promise<{ sources: string; clips: string; names
   for (const name of names) {
     if (!existing.has(`${name}-${SECONDS}s.mp4`)) {
       console.log(`bench: generating ${name} (1080p30, ${SECONDS} s, 6 Mbit/s)`);
-      await generateSample(tools.ffmpeg, sources, { name: `${name}-${SECONDS}s`, width: 1920, height: 1080, fps: 30, seconds: SECONDS, pattern: 'noise' });
+      await generateSample(tools.ffmpeg, sources, {
+        name: `${name}-${SECONDS}s`,
+        width: 1920,
+        height: 1080,
+        fps: 30,
+        seconds: SECONDS,
+        pattern: 'noise',
+      });
     }
     await writeFile(join(clips, `${name}-${SECONDS}s.txt`), CLIPS);
   }
@@ -74,7 +81,16 @@ async function plainLoop(urls: string[], clipDir: string, outDir: string, workDi
     await mkdir(join(outDir, videoId), { recursive: true });
     for (const clip of clips) {
       const outputPath = join(outDir, videoId, clipFileName(videoId, clip));
-      const encode = await runTool(tools.ffmpeg, buildClipEncodeArgs({ sourcePath: source, outputPath, clip, settings: { ...DEFAULT_ENCODE_SETTINGS }, encoder: { kind: 'x265', preset: PRESET } }));
+      const encode = await runTool(
+        tools.ffmpeg,
+        buildClipEncodeArgs({
+          sourcePath: source,
+          outputPath,
+          clip,
+          settings: { ...DEFAULT_ENCODE_SETTINGS },
+          encoder: { kind: 'x265', preset: PRESET },
+        }),
+      );
       if (!encode.ok) throw new Error(`ffmpeg failed: ${encode.stderrTail.join('\n')}`);
     }
     await rm(target, { recursive: true, force: true });
@@ -82,8 +98,27 @@ async function plainLoop(urls: string[], clipDir: string, outDir: string, workDi
 }
 
 async function vstreamRun(urlsFile: string, clipDir: string, outDir: string, workers: number): Promise<void> {
-  const args = ['bin/vstream.js', 'run', '-u', urlsFile, '-c', clipDir, '-o', outDir, '-w', String(workers), '-d', '0', '--encoder', 'x265', '--x265-preset', PRESET];
-  const code = await new Promise<number | null>((resolve) => spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: 'ignore' }).on('exit', resolve));
+  const args = [
+    'bin/vstream.js',
+    'run',
+    '-u',
+    urlsFile,
+    '-c',
+    clipDir,
+    '-o',
+    outDir,
+    '-w',
+    String(workers),
+    '-d',
+    '0',
+    '--encoder',
+    'x265',
+    '--x265-preset',
+    PRESET,
+  ];
+  const code = await new Promise<number | null>((resolve) =>
+    spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: 'ignore' }).on('exit', resolve),
+  );
   if (code !== 0) throw new Error(`vstream run exited ${code}`);
 }
 
@@ -128,9 +163,15 @@ async function main(): Promise<void> {
   const w1 = median(times.w1);
   const w2 = median(times.w2);
   console.log('\nmedian wall time (s)   plain loop   vstream -w 1   vstream -w 2');
-  console.log(`                       ${loop.toFixed(2).padStart(10)}   ${w1.toFixed(2).padStart(12)}   ${w2.toFixed(2).padStart(12)}`);
-  console.log(`ratio to the plain loop:      1.00   ${(w1 / loop).toFixed(3).padStart(12)}   ${(w2 / loop).toFixed(3).padStart(12)}`);
-  console.log(`targets: -w 1 <= 1.10 (${w1 / loop <= 1.1 ? 'met' : 'MISSED'}), -w 2 < 1.00 (${w2 / loop < 1 ? 'met' : 'MISSED'})`);
+  console.log(
+    `                       ${loop.toFixed(2).padStart(10)}   ${w1.toFixed(2).padStart(12)}   ${w2.toFixed(2).padStart(12)}`,
+  );
+  console.log(
+    `ratio to the plain loop:      1.00   ${(w1 / loop).toFixed(3).padStart(12)}   ${(w2 / loop).toFixed(3).padStart(12)}`,
+  );
+  console.log(
+    `targets: -w 1 <= 1.10 (${w1 / loop <= 1.1 ? 'met' : 'MISSED'}), -w 2 < 1.00 (${w2 / loop < 1 ? 'met' : 'MISSED'})`,
+  );
 }
 
 main().catch((err) => {

@@ -26,12 +26,28 @@ const shared: SharedActivities = {
   },
   async verifyClip() {
     if (process.env.BENCH_SKIP) return { kind: 'skipped', reason: 'bench', clipErrors: [] };
-    return { kind: 'work', hostQueue: HOST_QUEUE, clipErrors: [], existing: [], pending: [{ line: 1, startFrame: 0, endFrame: 30 }], clipFileSha256: 'x' };
+    return {
+      kind: 'work',
+      hostQueue: HOST_QUEUE,
+      clipErrors: [],
+      existing: [],
+      pending: [{ line: 1, startFrame: 0, endFrame: 30 }],
+      clipFileSha256: 'x',
+    };
   },
   async recordVideo() {},
   async writeReport({ batchId, startedAt }) {
     const videos = Number(process.env.BENCH_VIDEOS);
-    const counts = { videos, succeeded: videos, partial: 0, skipped: 0, failed: 0, cancelled: 0, clips: videos, rejectedLines: 0 };
+    const counts = {
+      videos,
+      succeeded: videos,
+      partial: 0,
+      skipped: 0,
+      failed: 0,
+      cancelled: 0,
+      clips: videos,
+      rejectedLines: 0,
+    };
     return { batchId, startedAt, finishedAt: new Date().toISOString(), counts, reportPath: '' };
   },
 };
@@ -42,7 +58,13 @@ const host: HostActivities = {
   },
   async encodeClips({ video, clips }) {
     return {
-      produced: clips.map((c) => ({ file: `${video.videoId}.hevc`, startFrame: c.startFrame, endFrame: c.endFrame, frames: c.endFrame - c.startFrame, bytes: 1 })),
+      produced: clips.map((c) => ({
+        file: `${video.videoId}.hevc`,
+        startFrame: c.startFrame,
+        endFrame: c.endFrame,
+        frames: c.endFrame - c.startFrame,
+        bytes: 1,
+      })),
       unproducible: [],
       encoder: 'stub',
     };
@@ -56,7 +78,13 @@ async function run(): Promise<void> {
   const connection = await NativeConnection.connect({ address: process.argv[2] as string });
   const slots = Number(process.env.BENCH_SLOTS ?? 100);
   const workers = await Promise.all([
-    Worker.create({ connection, taskQueue: SHARED_TASK_QUEUE, ...workflowSource('prebuilt'), activities: shared, maxCachedWorkflows: Number(process.env.BENCH_CACHE ?? 500) }),
+    Worker.create({
+      connection,
+      taskQueue: SHARED_TASK_QUEUE,
+      ...workflowSource('prebuilt'),
+      activities: shared,
+      maxCachedWorkflows: Number(process.env.BENCH_CACHE ?? 500),
+    }),
     Worker.create({ connection, taskQueue: HOST_QUEUE, activities: host, maxConcurrentActivityTaskExecutions: slots }),
   ]);
   console.log('ready');

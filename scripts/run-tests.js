@@ -20,5 +20,8 @@ function findTests(dir) {
 const files = findTests(join(root, 'dist', 'test'))
   .filter((file) => only.length === 0 || only.some((part) => relative(root, file).includes(part)))
   .sort();
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], { stdio: 'inherit', cwd: root });
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], {
+  stdio: 'inherit',
+  cwd: root,
+});
 process.exit(result.status ?? 1);

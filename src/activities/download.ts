@@ -125,10 +125,14 @@ async function admitWithinBudget(budget: TempBudget, job: DownloadJob, sections:
       nonRetryable: true,
     });
   }
-  await budget.admit(job.budgetKey, { dir: job.dir, workDir: job.workDir, expected: bytes }, {
-    signal: job.signal,
-    onWait: (usedBytes) => (job.waitingForDisk = { usedBytes, neededBytes: bytes }),
-  });
+  await budget.admit(
+    job.budgetKey,
+    { dir: job.dir, workDir: job.workDir, expected: bytes },
+    {
+      signal: job.signal,
+      onWait: (usedBytes) => (job.waitingForDisk = { usedBytes, neededBytes: bytes }),
+    },
+  );
   job.waitingForDisk = null;
 }
 

@@ -28,8 +28,10 @@ export interface BatchCommandOptions {
 type Out = (line: string) => void;
 
 function requireTarget(options: BatchCommandOptions): void {
-  if (!options.outDir && !options.temporalAddress) throw new UsageError('give -o/--output-dir (embedded server) or --temporal-address');
-  if (!options.outDir && !options.batchId) throw new UsageError('give the batch ID (with --temporal-address there is no output folder to find it in)');
+  if (!options.outDir && !options.temporalAddress)
+    throw new UsageError('give -o/--output-dir (embedded server) or --temporal-address');
+  if (!options.outDir && !options.batchId)
+    throw new UsageError('give the batch ID (with --temporal-address there is no output folder to find it in)');
 }
 
 /**
@@ -37,23 +39,42 @@ function requireTarget(options: BatchCommandOptions): void {
  * holds the output folder, or (none running) the embedded server started here, with
  * a worker when the batch's workflows must make progress (cancellation).
  */
-async function connect(options: BatchCommandOptions, hostWorker: boolean): Promise<{ session: Session; release: () => Promise<void>; live: boolean }> {
+async function connect(
+  options: BatchCommandOptions,
+  hostWorker: boolean,
+): Promise<{ session: Session; release: () => Promise<void>; live: boolean }> {
   const logger = createLogger('warn');
   if (options.temporalAddress) {
-    const session = await openSession({ outDir: options.outDir ?? '.', temporalAddress: options.temporalAddress, namespace: options.namespace, logger, security: options.security });
+    const session = await openSession({
+      outDir: options.outDir ?? '.',
+      temporalAddress: options.temporalAddress,
+      namespace: options.namespace,
+      logger,
+      security: options.security,
+    });
     return { session, release: async () => undefined, live: true };
   }
   const outDir = options.outDir as string;
   const holder = await readLiveHolder(layout.lockPath(outDir));
   if (holder?.address) {
-    return { session: await openSession({ outDir, temporalAddress: holder.address, namespace: options.namespace, logger }), release: async () => undefined, live: true };
+    return {
+      session: await openSession({ outDir, temporalAddress: holder.address, namespace: options.namespace, logger }),
+      release: async () => undefined,
+      live: true,
+    };
   }
   const lock = await acquireRunLock(layout.lockPath(outDir), `output folder ${outDir}`);
   try {
     installRuntime(logger);
     const tools = hostWorker ? resolveMediaTools() : null;
     const worker = tools
-      ? { tools, topology: Promise.resolve<EncodeTopology>({ kind: 'cpu', slots: 1, preset: 'ultrafast' }), downloadSlots: 2, graceSeconds: 5, scratch: new ScratchFiles() }
+      ? {
+          tools,
+          topology: Promise.resolve<EncodeTopology>({ kind: 'cpu', slots: 1, preset: 'ultrafast' }),
+          downloadSlots: 2,
+          graceSeconds: 5,
+          scratch: new ScratchFiles(),
+        }
       : undefined;
     const session = await openSession({ outDir, namespace: options.namespace, logger, worker });
     await lock.update({ address: session.address, uiUrl: session.uiUrl ?? undefined });
@@ -79,7 +100,8 @@ export async function cancelCommand(raw: BatchCommandOptions, out: Out = console
   const batchId = outDir ? await resolveBatchId(outDir, raw.batchId) : (raw.batchId as string);
   const { session, release } = await connect({ ...raw, outDir }, true);
   try {
-    if (!(await isRunning(session.client, batchId))) throw new CliError(`batch ${batchId} is not running: nothing to cancel`);
+    if (!(await isRunning(session.client, batchId)))
+      throw new CliError(`batch ${batchId} is not running: nothing to cancel`);
     const handle = session.client.workflow.getHandle(batchId);
     await handle.cancel();
     out(`vstream: cancelling batch ${batchId}: its downloads and encodes are being stopped`);
@@ -89,7 +111,9 @@ export async function cancelCommand(raw: BatchCommandOptions, out: Out = console
       if (!(err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure)) throw err;
     }
     const report = outDir ? await readJsonIfExists<Report>(layout.batchReportPath(outDir, batchId)) : undefined;
-    out(`vstream: batch ${batchId} cancelled${report ? `: ${summaryLine(report.counts)}` : ''}; running the same command again continues it`);
+    out(
+      `vstream: batch ${batchId} cancelled${report ? `: ${summaryLine(report.counts)}` : ''}; running the same command again continues it`,
+    );
     return ExitCode.ok;
   } finally {
     await session.close();
@@ -108,10 +132,14 @@ export async function statusCommand(raw: BatchCommandOptions, out: Out = console
     try {
       const handle = session.client.workflow.getHandle(batchId);
       const description = await handle.describe().catch(() => null);
-      if (!description) throw new CliError(`batch ${batchId} is not known to the Temporal server at ${session.address}`);
+      if (!description)
+        throw new CliError(`batch ${batchId} is not known to the Temporal server at ${session.address}`);
       const progress = await handle.query(progressQuery).catch(() => null);
       out(`batch ${batchId}: ${description.status.name.toLowerCase()}${progress ? `, ${progress.phase}` : ''}`);
-      if (progress) out(`  ${describeProgress(progress)}${progress.rejectedLines > 0 ? `; ${progress.rejectedLines} URL lines rejected` : ''}`);
+      if (progress)
+        out(
+          `  ${describeProgress(progress)}${progress.rejectedLines > 0 ? `; ${progress.rejectedLines} URL lines rejected` : ''}`,
+        );
       const uiUrl = outDir ? (await readLiveHolder(layout.lockPath(outDir)))?.uiUrl : undefined;
       if (uiUrl) out(`  Temporal UI: ${uiUrl}/namespaces/${raw.namespace}/workflows/${encodeURIComponent(batchId)}`);
       return ExitCode.ok;
@@ -130,6 +158,8 @@ export async function statusCommand(raw: BatchCommandOptions, out: Out = console
     return ExitCode.ok;
   }
   out(`batch ${batchId}: not running (stopped before it finished); running its command again resumes it`);
-  out(`  ${countOf(disk.recorded)} of ${disk.meta.videos} videos recorded: ${disk.recorded.succeeded} succeeded, ${disk.recorded.partial} partial, ${disk.recorded.skipped} skipped, ${disk.recorded.failed} failed, ${disk.recorded.cancelled} cancelled`);
+  out(
+    `  ${countOf(disk.recorded)} of ${disk.meta.videos} videos recorded: ${disk.recorded.succeeded} succeeded, ${disk.recorded.partial} partial, ${disk.recorded.skipped} skipped, ${disk.recorded.failed} failed, ${disk.recorded.cancelled} cancelled`,
+  );
   return ExitCode.ok;
 }

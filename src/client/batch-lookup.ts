@@ -14,7 +14,10 @@ export async function resolveBatchId(outDir: string, given: string | undefined):
   const root = join(layout.stateDir(outDir), 'batches');
   const names = await readdir(root).catch(() => [] as string[]);
   const dated = await Promise.all(
-    names.map(async (name) => ({ name, mtime: (await stat(join(root, name, 'snapshot.json')).catch(() => null))?.mtimeMs ?? -1 })),
+    names.map(async (name) => ({
+      name,
+      mtime: (await stat(join(root, name, 'snapshot.json')).catch(() => null))?.mtimeMs ?? -1,
+    })),
   );
   const latest = dated.filter((d) => d.mtime >= 0).sort((a, b) => b.mtime - a.mtime)[0];
   if (!latest) throw new UsageError(`--output-dir: no vstream batch in ${outDir}`);

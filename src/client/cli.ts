@@ -26,8 +26,16 @@ const security = (raw: SecurityOptions) => connectionSecurity(securityFromEnv(ra
 
 function addWorkerOptions(command: Command): Command {
   return command
-    .option('--encoder <kind>', `encoder: ${ENCODER_CHOICES.join(', ')} (auto: NVENC when a real encode works, else libx265)`, OPTION_DEFAULTS.encoder)
-    .addOption(new Option('--x265-preset <preset>', 'libx265 preset of the CPU encoder').choices(X265_PRESETS).default(OPTION_DEFAULTS.x265Preset))
+    .option(
+      '--encoder <kind>',
+      `encoder: ${ENCODER_CHOICES.join(', ')} (auto: NVENC when a real encode works, else libx265)`,
+      OPTION_DEFAULTS.encoder,
+    )
+    .addOption(
+      new Option('--x265-preset <preset>', 'libx265 preset of the CPU encoder')
+        .choices(X265_PRESETS)
+        .default(OPTION_DEFAULTS.x265Preset),
+    )
     .option('--namespace <name>', 'Temporal namespace', OPTION_DEFAULTS.namespace)
     .option('--log-level <level>', 'trace, debug, info, warn, error', OPTION_DEFAULTS.logLevel)
     .option('--max-temp-gb <GB>', 'temporary disk for sources: a download waits until it fits (default: no limit)')
@@ -35,7 +43,10 @@ function addWorkerOptions(command: Command): Command {
     .option('--proxy <url>', 'proxy for yt-dlp, e.g. http://user:password@host:port (stays on this host)')
     .option('--limit-rate <rate>', "yt-dlp's download rate limit, e.g. 4M")
     .option('--sleep-interval <seconds>', 'yt-dlp sleeps this long before each download')
-    .option('--yt-dlp-arg <arg>', 'one more yt-dlp argument (repeatable)', (value: string, all: string[] = []) => [...all, value]);
+    .option('--yt-dlp-arg <arg>', 'one more yt-dlp argument (repeatable)', (value: string, all: string[] = []) => [
+      ...all,
+      value,
+    ]);
 }
 
 export function buildProgram(setExitCode: (code: number) => void): Command {
@@ -52,7 +63,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .requiredOption('-c, --input-clip-dir <dir>', 'folder of <videoId>.txt clip files')
       .requiredOption('-o, --output-dir <dir>', 'where <videoId>/<videoId>_<start>_<end>.hevc go')
       .option('-w, --workers <n>', 'videos in flight at once', OPTION_DEFAULTS.workers)
-      .option('-d, --start-delay <seconds>', 'stagger of the first videos, as the original processes', OPTION_DEFAULTS.startDelay)
+      .option(
+        '-d, --start-delay <seconds>',
+        'stagger of the first videos, as the original processes',
+        OPTION_DEFAULTS.startDelay,
+      )
       .option('--width <px>', 'output width', OPTION_DEFAULTS.width)
       .option('--height <px>', 'output height', OPTION_DEFAULTS.height)
       .option('--fps <n>', 'output frame rate (clip frame indices are at this rate)', OPTION_DEFAULTS.fps)
@@ -60,16 +75,49 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .option('--temporal-address <host:port>', 'use this Temporal server instead of an embedded one')
       .option('--batch-id <id>', 'batch ID (default: derived from the paths and encode settings)')
       .option('--retry-failed', 'run the failed and partial videos of a finished batch again')
-      .option('--heartbeat-timeout <seconds>', 'how soon a lost download or encode is retried', OPTION_DEFAULTS.heartbeatTimeout)
-      .option('--grace-time <seconds>', 'on Ctrl-C, how long running downloads and encodes may finish', OPTION_DEFAULTS.graceTime)
+      .option(
+        '--heartbeat-timeout <seconds>',
+        'how soon a lost download or encode is retried',
+        OPTION_DEFAULTS.heartbeatTimeout,
+      )
+      .option(
+        '--grace-time <seconds>',
+        'on Ctrl-C, how long running downloads and encodes may finish',
+        OPTION_DEFAULTS.graceTime,
+      )
       .option('--device-id <n>', 'GPU for NVENC', OPTION_DEFAULTS.deviceId)
-      .option('--format <selector>', "yt-dlp format selection (default: 299, then H.264, then VP9 up to 1080p, never AV1)")
-      .option('--backoff <seconds>', 'first pause of all downloads after a rate limit or bot check; doubles each time', OPTION_DEFAULTS.backoff)
-      .option('--max-pauses <n>', 'pauses without a successful download before the remaining videos fail', OPTION_DEFAULTS.maxPauses)
-      .option('--download-attempts <n>', 'tries of a download that fails on the network', OPTION_DEFAULTS.downloadAttempts)
-      .option('--download-retry-interval <seconds>', 'first wait before a download is tried again (doubles)', OPTION_DEFAULTS.downloadRetryInterval)
-      .option('--download-mode <mode>', 'full, sections (only the clip ranges), or auto (sections when clips cover little)', OPTION_DEFAULTS.downloadMode),
-  ).action(async (raw: Record<string, unknown>) => setExitCode(await runCommand(parseRunOptions(raw), security(raw), buildDownloadSettings(raw))));
+      .option(
+        '--format <selector>',
+        'yt-dlp format selection (default: 299, then H.264, then VP9 up to 1080p, never AV1)',
+      )
+      .option(
+        '--backoff <seconds>',
+        'first pause of all downloads after a rate limit or bot check; doubles each time',
+        OPTION_DEFAULTS.backoff,
+      )
+      .option(
+        '--max-pauses <n>',
+        'pauses without a successful download before the remaining videos fail',
+        OPTION_DEFAULTS.maxPauses,
+      )
+      .option(
+        '--download-attempts <n>',
+        'tries of a download that fails on the network',
+        OPTION_DEFAULTS.downloadAttempts,
+      )
+      .option(
+        '--download-retry-interval <seconds>',
+        'first wait before a download is tried again (doubles)',
+        OPTION_DEFAULTS.downloadRetryInterval,
+      )
+      .option(
+        '--download-mode <mode>',
+        'full, sections (only the clip ranges), or auto (sections when clips cover little)',
+        OPTION_DEFAULTS.downloadMode,
+      ),
+  ).action(async (raw: Record<string, unknown>) =>
+    setExitCode(await runCommand(parseRunOptions(raw), security(raw), buildDownloadSettings(raw))),
+  );
 
   addWorkerOptions(
     addConnectionOptions(program.command('worker'))
@@ -82,14 +130,29 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .option('--cpu-slots <n>', 'libx265 encodes at once on a host without NVENC (default: cores / 4)')
       .option('--work-dir <dir>', "this host's folder for sources (default: the batch's)")
       .addOption(
-        new Option('--deployment-name <name>', 'Worker Deployment this host belongs to').env('VSTREAM_DEPLOYMENT_NAME').default(OPTION_DEFAULTS.deploymentName),
+        new Option('--deployment-name <name>', 'Worker Deployment this host belongs to')
+          .env('VSTREAM_DEPLOYMENT_NAME')
+          .default(OPTION_DEFAULTS.deploymentName),
       )
-      .addOption(new Option('--build-id <id>', "this worker's version in the deployment (default: vstream's version)").env('VSTREAM_BUILD_ID'))
-      .option('--no-versioning', 'poll unversioned (servers without Worker Deployments); see README, upgrading a fleet'),
-  ).action(async (raw: Record<string, unknown>) => setExitCode(await workerCommand(parseWorkerOptions(raw), security(raw), buildDownloadSettings(raw))));
+      .addOption(
+        new Option('--build-id <id>', "this worker's version in the deployment (default: vstream's version)").env(
+          'VSTREAM_BUILD_ID',
+        ),
+      )
+      .option(
+        '--no-versioning',
+        'poll unversioned (servers without Worker Deployments); see README, upgrading a fleet',
+      ),
+  ).action(async (raw: Record<string, unknown>) =>
+    setExitCode(await workerCommand(parseWorkerOptions(raw), security(raw), buildDownloadSettings(raw))),
+  );
 
   for (const [name, description, action] of [
-    ['cancel', 'cancel a batch for good: its downloads and encodes stop, unfinished videos are reported cancelled', cancelCommand],
+    [
+      'cancel',
+      'cancel a batch for good: its downloads and encodes stop, unfinished videos are reported cancelled',
+      cancelCommand,
+    ],
     ['status', 'print the progress of a running or finished batch', statusCommand],
   ] as const) {
     addConnectionOptions(program.command(name))
@@ -98,8 +161,20 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .option('-o, --output-dir <dir>', 'the output folder of the batch (embedded server)')
       .option('--temporal-address <host:port>', 'the Temporal server of the batch')
       .option('--namespace <name>', 'Temporal namespace', OPTION_DEFAULTS.namespace)
-      .action(async (batchId: string | undefined, raw: { outputDir?: string; temporalAddress?: string; namespace: string } & SecurityOptions) =>
-        setExitCode(await action({ batchId, outDir: raw.outputDir, temporalAddress: raw.temporalAddress, namespace: raw.namespace, security: security(raw) })),
+      .action(
+        async (
+          batchId: string | undefined,
+          raw: { outputDir?: string; temporalAddress?: string; namespace: string } & SecurityOptions,
+        ) =>
+          setExitCode(
+            await action({
+              batchId,
+              outDir: raw.outputDir,
+              temporalAddress: raw.temporalAddress,
+              namespace: raw.namespace,
+              security: security(raw),
+            }),
+          ),
       );
   }
 
@@ -109,7 +184,12 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--temporal-address <host:port>', 'check this server answers (default: check the CLI for the embedded one)')
     .option('--min-free-gb <GB>', 'free space the work dir needs', '10')
     .action(async (raw: { workDir: string; temporalAddress?: string; minFreeGb: string } & SecurityOptions) =>
-      setExitCode(await doctorCommand({ workDir: raw.workDir, temporalAddress: raw.temporalAddress, minFreeGb: Number(raw.minFreeGb) }, security(raw))),
+      setExitCode(
+        await doctorCommand(
+          { workDir: raw.workDir, temporalAddress: raw.temporalAddress, minFreeGb: Number(raw.minFreeGb) },
+          security(raw),
+        ),
+      ),
     );
 
   program
@@ -117,7 +197,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description("browse a run's history in the Temporal UI (embedded server on its SQLite file)")
     .requiredOption('-o, --output-dir <dir>', 'the output folder of a run')
     .option('--namespace <name>', 'Temporal namespace', OPTION_DEFAULTS.namespace)
-    .action(async (raw: { outputDir: string; namespace: string }) => setExitCode(await uiCommand(raw.outputDir, raw.namespace)));
+    .action(async (raw: { outputDir: string; namespace: string }) =>
+      setExitCode(await uiCommand(raw.outputDir, raw.namespace)),
+    );
 
   return program;
 }
@@ -140,7 +222,11 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`vstream: ${err.message}`);
       return err.exitCode;
     }
-    if (err instanceof ToolMissingError || err instanceof EncoderUnavailableError || err instanceof WorkflowBundleError) {
+    if (
+      err instanceof ToolMissingError ||
+      err instanceof EncoderUnavailableError ||
+      err instanceof WorkflowBundleError
+    ) {
       console.error(`vstream: ${err.message}`);
       return ExitCode.error;
     }
@@ -148,5 +234,3 @@ export async function main(argv: string[]): Promise<number> {
     return ExitCode.error;
   }
 }
-
-

@@ -36,14 +36,20 @@ function read(path: string, flag: string): Buffer {
 }
 
 export function connectionSecurity(options: SecurityOptions): ConnectionSecurity {
-  if (Boolean(options.tlsCert) !== Boolean(options.tlsKey)) throw new UsageError('--tls-cert and --tls-key go together (mTLS)');
+  if (Boolean(options.tlsCert) !== Boolean(options.tlsKey))
+    throw new UsageError('--tls-cert and --tls-key go together (mTLS)');
   const hasTls = Boolean(options.tlsCert || options.tlsCa);
   const tls: TLSConfig | undefined = hasTls
     ? {
-        ...(options.tlsCert && options.tlsKey ? { clientCertPair: { crt: read(options.tlsCert, '--tls-cert'), key: read(options.tlsKey, '--tls-key') } } : {}),
+        ...(options.tlsCert && options.tlsKey
+          ? { clientCertPair: { crt: read(options.tlsCert, '--tls-cert'), key: read(options.tlsKey, '--tls-key') } }
+          : {}),
         ...(options.tlsCa ? { serverRootCACertificate: read(options.tlsCa, '--tls-ca') } : {}),
       }
     : undefined;
   // An API key travels over TLS only (Temporal Cloud).
-  return { ...(tls ? { tls } : options.apiKey ? { tls: true } : {}), ...(options.apiKey ? { apiKey: options.apiKey } : {}) };
+  return {
+    ...(tls ? { tls } : options.apiKey ? { tls: true } : {}),
+    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+  };
 }

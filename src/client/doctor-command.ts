@@ -1,7 +1,14 @@
 import { mkdir, statfs } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { doctorExitCode, formatCheck, toolVersion, YT_DLP_MAX_AGE_DAYS, ytDlpAgeDays, type CheckResult } from '../core/doctor.js';
+import {
+  doctorExitCode,
+  formatCheck,
+  toolVersion,
+  YT_DLP_MAX_AGE_DAYS,
+  ytDlpAgeDays,
+  type CheckResult,
+} from '../core/doctor.js';
 import { resolveTool, type ToolName } from '../tools/binaries.js';
 import { listGpus, nvencProblem } from '../tools/encoder.js';
 import { captureTool } from '../tools/process.js';
@@ -13,7 +20,10 @@ export interface DoctorOptions {
   minFreeGb: number;
 }
 
-async function toolCheck(name: ToolName, versionArgs: string[]): Promise<{ check: CheckResult; path: string | null; output: string }> {
+async function toolCheck(
+  name: ToolName,
+  versionArgs: string[],
+): Promise<{ check: CheckResult; path: string | null; output: string }> {
   let path: string;
   try {
     path = resolveTool(name);
@@ -22,15 +32,28 @@ async function toolCheck(name: ToolName, versionArgs: string[]): Promise<{ check
   }
   const run = await captureTool(path, versionArgs, { timeoutMs: 30_000 });
   const output = `${run.stdout}\n${run.stderr}`.trim();
-  if (!run.ok) return { check: { level: 'fail', name, detail: `${path} does not run: ${output.split('\n').at(-1)}` }, path, output };
-  return { check: { level: 'ok', name, detail: `${toolVersion(output.split('\n')[0] ?? '')} (${path})` }, path, output };
+  if (!run.ok)
+    return {
+      check: { level: 'fail', name, detail: `${path} does not run: ${output.split('\n').at(-1)}` },
+      path,
+      output,
+    };
+  return {
+    check: { level: 'ok', name, detail: `${toolVersion(output.split('\n')[0] ?? '')} (${path})` },
+    path,
+    output,
+  };
 }
 
 /**
  * `vstream doctor`: what this host has for vstream, one line per check; exits 1 when
  * something required is missing (a tool, an encoder, the server asked for, disk).
  */
-export async function doctorCommand(options: DoctorOptions, security: ConnectionSecurity, out: (line: string) => void = console.log): Promise<number> {
+export async function doctorCommand(
+  options: DoctorOptions,
+  security: ConnectionSecurity,
+  out: (line: string) => void = console.log,
+): Promise<number> {
   const checks: CheckResult[] = [];
   const report = (check: CheckResult) => {
     checks.push(check);
@@ -47,8 +70,16 @@ export async function doctorCommand(options: DoctorOptions, security: Connection
     const encoders = await captureTool(ffmpeg.path, ['-hide_banner', '-encoders'], { timeoutMs: 30_000 });
     const has = (name: string) => encoders.stdout.split('\n').some((line) => line.trim().split(/\s+/)[1] === name);
     libx265 = has('libx265');
-    report({ level: libx265 ? 'ok' : 'warn', name: 'libx265', detail: libx265 ? 'available (CPU encoder)' : 'missing: this host cannot encode on the CPU' });
-    report({ level: has('hevc_nvenc') ? 'ok' : 'warn', name: 'hevc_nvenc', detail: has('hevc_nvenc') ? 'compiled into ffmpeg' : 'not compiled into ffmpeg' });
+    report({
+      level: libx265 ? 'ok' : 'warn',
+      name: 'libx265',
+      detail: libx265 ? 'available (CPU encoder)' : 'missing: this host cannot encode on the CPU',
+    });
+    report({
+      level: has('hevc_nvenc') ? 'ok' : 'warn',
+      name: 'hevc_nvenc',
+      detail: has('hevc_nvenc') ? 'compiled into ffmpeg' : 'not compiled into ffmpeg',
+    });
   }
 
   const gpus = await listGpus();
@@ -57,30 +88,55 @@ export async function doctorCommand(options: DoctorOptions, security: Connection
   for (const gpu of gpus) {
     const problem = ffmpeg.path ? await nvencProblem(ffmpeg.path, gpu) : 'no ffmpeg';
     if (!problem) nvencWorks++;
-    report({ level: problem ? 'warn' : 'ok', name: `GPU ${gpu} NVENC`, detail: problem ? `a 1-frame encode failed: ${problem}` : 'a 1-frame encode works' });
+    report({
+      level: problem ? 'warn' : 'ok',
+      name: `GPU ${gpu} NVENC`,
+      detail: problem ? `a 1-frame encode failed: ${problem}` : 'a 1-frame encode works',
+    });
   }
-  if (ffmpeg.path && !libx265 && nvencWorks === 0) report({ level: 'fail', name: 'encoder', detail: 'neither NVENC nor libx265 works here' });
+  if (ffmpeg.path && !libx265 && nvencWorks === 0)
+    report({ level: 'fail', name: 'encoder', detail: 'neither NVENC nor libx265 works here' });
 
   const ytDlp = await toolCheck('yt-dlp', ['--version']);
   if (ytDlp.check.level === 'ok') {
     const version = ytDlp.output.split('\n')[0] ?? '';
     const age = ytDlpAgeDays(version, new Date());
     const old = age !== null && age > YT_DLP_MAX_AGE_DAYS;
-    report({ level: old ? 'warn' : 'ok', name: 'yt-dlp', detail: `${version} (${age === null ? 'age unknown' : `${age} days old`}${old ? `: older than ${YT_DLP_MAX_AGE_DAYS} days, YouTube downloads may fail; run npm run setup` : ''}) (${ytDlp.path})` });
+    report({
+      level: old ? 'warn' : 'ok',
+      name: 'yt-dlp',
+      detail: `${version} (${age === null ? 'age unknown' : `${age} days old`}${old ? `: older than ${YT_DLP_MAX_AGE_DAYS} days, YouTube downloads may fail; run npm run setup` : ''}) (${ytDlp.path})`,
+    });
   } else report(ytDlp.check);
 
   if (options.temporalAddress) {
     try {
-      const connection = await Connection.connect({ address: options.temporalAddress, connectTimeout: 5_000, ...security });
+      const connection = await Connection.connect({
+        address: options.temporalAddress,
+        connectTimeout: 5_000,
+        ...security,
+      });
       const info = await connection.workflowService.getSystemInfo({});
       await connection.close();
-      report({ level: 'ok', name: 'Temporal server', detail: `${options.temporalAddress} answers (server ${info.serverVersion || 'version unknown'})` });
+      report({
+        level: 'ok',
+        name: 'Temporal server',
+        detail: `${options.temporalAddress} answers (server ${info.serverVersion || 'version unknown'})`,
+      });
     } catch (err) {
-      report({ level: 'fail', name: 'Temporal server', detail: `${options.temporalAddress} does not answer: ${(err as Error).message}` });
+      report({
+        level: 'fail',
+        name: 'Temporal server',
+        detail: `${options.temporalAddress} does not answer: ${(err as Error).message}`,
+      });
     }
   } else {
     const cli = await toolCheck('temporal', ['--version']);
-    report(cli.check.level === 'ok' ? { ...cli.check, detail: `${cli.output.split('\n')[0]} (${cli.path}): runs the embedded server` } : cli.check);
+    report(
+      cli.check.level === 'ok'
+        ? { ...cli.check, detail: `${cli.output.split('\n')[0]} (${cli.path}): runs the embedded server` }
+        : cli.check,
+    );
   }
 
   const workDir = resolve(options.workDir);

@@ -19,11 +19,13 @@ export interface DownloadFlags {
 export function buildDownloadSettings(flags: DownloadFlags): DownloadSettings | undefined {
   const options: DownloadOptions = {};
   if (flags.proxy) {
-    if (!/^(https?|socks5h?|socks4a?):\/\//.test(flags.proxy)) throw new UsageError('--proxy must be a URL such as http://user:password@host:port or socks5://host:port');
+    if (!/^(https?|socks5h?|socks4a?):\/\//.test(flags.proxy))
+      throw new UsageError('--proxy must be a URL such as http://user:password@host:port or socks5://host:port');
     options.proxy = flags.proxy;
   }
   if (flags.limitRate) {
-    if (!/^\d+(\.\d+)?[KMG]?$/i.test(flags.limitRate)) throw new UsageError('--limit-rate must be a rate such as 500K or 4M (bytes per second)');
+    if (!/^\d+(\.\d+)?[KMG]?$/i.test(flags.limitRate))
+      throw new UsageError('--limit-rate must be a rate such as 500K or 4M (bytes per second)');
     options.limitRate = flags.limitRate;
   }
   if (flags.sleepInterval) {

@@ -86,7 +86,9 @@ export async function acquireRunLock(path: string, what: string): Promise<RunLoc
       .catch(() => null);
     if (current && (current.host !== holder.host || isAlive(current))) {
       const ui = current.uiUrl ? `; its Temporal UI is at ${current.uiUrl}` : '';
-      throw new CliError(`${what} is in use by another vstream run (pid ${current.pid} on ${current.host}, since ${current.startedAt})${ui}`);
+      throw new CliError(
+        `${what} is in use by another vstream run (pid ${current.pid} on ${current.host}, since ${current.startedAt})${ui}`,
+      );
     }
     await rm(path, { force: true });
   }

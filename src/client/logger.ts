@@ -3,7 +3,14 @@ import pino, { type Level, type Logger } from 'pino';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 
-const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+const LEVEL_NAMES: Record<number, string> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warn',
+  50: 'error',
+  60: 'fatal',
+};
 const HIDDEN_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'msg']);
 
 /** Turns pino's JSON lines into one readable line each, for the terminal. */
@@ -17,7 +24,9 @@ function humanLines(out: NodeJS.WritableStream): Writable {
           const fields = Object.entries(entry)
             .filter(([k]) => !HIDDEN_FIELDS.has(k))
             .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
-          out.write(`vstream ${LEVEL_NAMES[entry.level as number] ?? 'log'}: ${String(entry.msg ?? '')}${fields.length ? ` (${fields.join(' ')})` : ''}\n`);
+          out.write(
+            `vstream ${LEVEL_NAMES[entry.level as number] ?? 'log'}: ${String(entry.msg ?? '')}${fields.length ? ` (${fields.join(' ')})` : ''}\n`,
+          );
         } catch {
           out.write(`${text}\n`);
         }

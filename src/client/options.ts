@@ -1,7 +1,13 @@
 import { resolve } from 'node:path';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 import { z } from 'zod';
-import { ACTIVITY_DEFAULTS, BATCH_DEFAULTS, DEFAULT_ENCODE_SETTINGS, RUN_DEFAULTS, WORKER_DEFAULTS } from '../config.js';
+import {
+  ACTIVITY_DEFAULTS,
+  BATCH_DEFAULTS,
+  DEFAULT_ENCODE_SETTINGS,
+  RUN_DEFAULTS,
+  WORKER_DEFAULTS,
+} from '../config.js';
 import { batchIdProblem } from '../core/hashing.js';
 import type { DownloadMode } from '../core/sections.js';
 import type { EncodeSettings, EncoderChoice } from '../core/types.js';
@@ -9,7 +15,17 @@ import { vstreamVersion } from '../worker/deployment.js';
 import { UsageError } from './exit-codes.js';
 import { LOG_LEVELS } from './logger.js';
 
-export const X265_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const;
+export const X265_PRESETS = [
+  'ultrafast',
+  'superfast',
+  'veryfast',
+  'faster',
+  'fast',
+  'medium',
+  'slow',
+  'slower',
+  'veryslow',
+] as const;
 export const ENCODER_CHOICES = ['auto', 'nvenc', 'x265'] as const;
 
 const wholeNumber = (flag: string, min: number) =>
@@ -45,7 +61,9 @@ const runSchema = z.object({
   inputClipDir: z.string(),
   outputDir: z.string(),
   workers: wholeNumber('--workers', 1).max(500, { error: '--workers must be at most 500' }),
-  startDelay: z.coerce.number({ error: '--start-delay must be a number' }).min(0, { error: '--start-delay must not be negative' }),
+  startDelay: z.coerce
+    .number({ error: '--start-delay must be a number' })
+    .min(0, { error: '--start-delay must not be negative' }),
   width: wholeNumber('--width', 2),
   height: wholeNumber('--height', 2),
   fps: wholeNumber('--fps', 1),
@@ -54,17 +72,23 @@ const runSchema = z.object({
   batchId: z
     .string()
     .optional()
-    .refine((id) => id === undefined || batchIdProblem(id) === null, { error: '--batch-id must match [A-Za-z0-9][A-Za-z0-9._-]{0,127}' }),
+    .refine((id) => id === undefined || batchIdProblem(id) === null, {
+      error: '--batch-id must match [A-Za-z0-9][A-Za-z0-9._-]{0,127}',
+    }),
   retryFailed: z.boolean().default(false),
   heartbeatTimeout: wholeNumber('--heartbeat-timeout', 1),
   graceTime: wholeNumber('--grace-time', 0),
   deviceId: wholeNumber('--device-id', 0),
   format: z.string().min(1, { error: '--format must not be empty' }).optional(),
-  backoff: z.coerce.number({ error: '--backoff must be a number of seconds' }).positive({ error: '--backoff must be more than 0' }),
+  backoff: z.coerce
+    .number({ error: '--backoff must be a number of seconds' })
+    .positive({ error: '--backoff must be more than 0' }),
   maxPauses: wholeNumber('--max-pauses', 0),
   downloadAttempts: wholeNumber('--download-attempts', 1),
   downloadMode: oneOf('--download-mode', ['full', 'sections', 'auto'] as const),
-  downloadRetryInterval: z.coerce.number({ error: '--download-retry-interval must be a number of seconds' }).positive({ error: '--download-retry-interval must be more than 0' }),
+  downloadRetryInterval: z.coerce
+    .number({ error: '--download-retry-interval must be a number of seconds' })
+    .positive({ error: '--download-retry-interval must be more than 0' }),
   ...workerFields,
 });
 
@@ -106,7 +130,8 @@ export function parseRunOptions(raw: Record<string, unknown>): RunOptions {
   if (!parsed.success) throw new UsageError(firstIssue(parsed.error));
   const o = parsed.data;
   const settings: EncodeSettings = { ...DEFAULT_ENCODE_SETTINGS, width: o.width, height: o.height, fps: o.fps };
-  if (settings.width % 2 !== 0 || settings.height % 2 !== 0) throw new UsageError('--width and --height must be even (4:2:0 video)');
+  if (settings.width % 2 !== 0 || settings.height % 2 !== 0)
+    throw new UsageError('--width and --height must be even (4:2:0 video)');
   return {
     urlsFile: resolve(o.urlsFile),
     clipDir: resolve(o.inputClipDir),
@@ -149,7 +174,9 @@ const workerSchema = z.object({
   cpuSlots: wholeNumber('--cpu-slots', 1).optional(),
   workDir: z.string().optional(),
   versioning: z.boolean().default(true),
-  deploymentName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, { error: '--deployment-name must match [A-Za-z0-9][A-Za-z0-9_-]{0,99}' }),
+  deploymentName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, {
+    error: '--deployment-name must match [A-Za-z0-9][A-Za-z0-9_-]{0,99}',
+  }),
   buildId: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/, { error: '--build-id must match [A-Za-z0-9][A-Za-z0-9._+-]{0,127}' })

@@ -22,7 +22,9 @@ export function describeProgress(progress: BatchProgress): string {
     counts.partial > 0 ? `${counts.partial} partial` : null,
     counts.cancelled > 0 ? `${counts.cancelled} cancelled` : null,
   ].filter(Boolean);
-  const paused = progress.paused ? `; downloads paused until ${new Date(progress.paused.until).toLocaleTimeString()} (${progress.paused.errorType})` : '';
+  const paused = progress.paused
+    ? `; downloads paused until ${new Date(progress.paused.until).toLocaleTimeString()} (${progress.paused.errorType})`
+    : '';
   return (
     `${progress.done}/${progress.total} done, ${progress.inFlight.length} in flight, ${plural(progress.clips, 'clip')}` +
     (extra.length > 0 ? `, ${extra.join(', ')}` : '') +

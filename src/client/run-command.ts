@@ -100,11 +100,16 @@ async function settleFromStoredReport(
   const reportPath = layout.batchReportPath(place.outDir, place.batchId);
   const storedReport = await readJsonIfExists<Report>(reportPath);
   // A cancelled batch is not finished: running it again continues it.
-  if (!storedReport || request.retryFailed || storedReport.counts.cancelled > 0) return { hadReport: storedReport !== null };
-  out(`vstream: batch ${place.batchId} already finished at ${storedReport.finishedAt}; nothing to do (--retry-failed runs failed and partial videos again)`);
+  if (!storedReport || request.retryFailed || storedReport.counts.cancelled > 0)
+    return { hadReport: storedReport !== null };
+  out(
+    `vstream: batch ${place.batchId} already finished at ${storedReport.finishedAt}; nothing to do (--retry-failed runs failed and partial videos again)`,
+  );
   const meta = await readSnapshotMeta(place.outDir, place.batchId);
   if (meta && meta.urlsSha256 !== (await fileSha256(request.urlsFile))) {
-    out(`vstream: note: ${request.urlsFile} changed since the batch's snapshot of ${meta.createdAt}; the batch keeps its snapshot (use --batch-id to start another batch)`);
+    out(
+      `vstream: note: ${request.urlsFile} changed since the batch's snapshot of ${meta.createdAt}; the batch keeps its snapshot (use --batch-id to start another batch)`,
+    );
   }
   printSummary(out, storedReport.counts, place.outDir, reportPath);
   return { exitCode: exitCodeForCounts(storedReport.counts) };
@@ -112,7 +117,15 @@ async function settleFromStoredReport(
 
 type HostOptions = Pick<
   RunOptions,
-  'outDir' | 'temporalAddress' | 'namespace' | 'encoder' | 'deviceId' | 'workers' | 'x265Preset' | 'graceSeconds' | 'maxTempGb'
+  | 'outDir'
+  | 'temporalAddress'
+  | 'namespace'
+  | 'encoder'
+  | 'deviceId'
+  | 'workers'
+  | 'x265Preset'
+  | 'graceSeconds'
+  | 'maxTempGb'
 >;
 
 interface SessionContext {
@@ -207,7 +220,8 @@ async function watch(
   } catch (err) {
     await progress.stop(false);
     if (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure) return { kind: 'cancelled' };
-    if (err instanceof WorkflowFailedError) throw new CliError(`batch ${handle.workflowId} failed: ${err.cause?.message ?? err.message}`);
+    if (err instanceof WorkflowFailedError)
+      throw new CliError(`batch ${handle.workflowId} failed: ${err.cause?.message ?? err.message}`);
     throw err;
   }
   await progress.stop(outcome.kind === 'finished');
@@ -264,7 +278,10 @@ export async function runCommand(
     const input = batchInputFromOptions(options, place.batchId, workDir);
     const { handle, state } = await startOrAttach(session.client, input, settled.hadReport);
     out(`vstream: ${state} batch ${place.batchId} with ${describeTopology((await opened.selection).topology)}`);
-    if (session.uiUrl) out(`Temporal UI: ${session.uiUrl}/namespaces/${options.namespace}/workflows/${encodeURIComponent(place.batchId)}`);
+    if (session.uiUrl)
+      out(
+        `Temporal UI: ${session.uiUrl}/namespaces/${options.namespace}/workflows/${encodeURIComponent(place.batchId)}`,
+      );
     logger.info({ batchId: place.batchId, address: session.address, workDir }, 'batch attached');
 
     const outcome = await watch(handle, { stop: stopper.requested, failure: session.failure }, out);

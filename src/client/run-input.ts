@@ -4,7 +4,9 @@ import { deriveBatchId } from '../core/hashing.js';
 import type { RunOptions } from './options.js';
 
 /** --batch-id, or one derived from the paths and encode settings (the same command finds its batch again). */
-export function runBatchId(options: Pick<RunOptions, 'batchId' | 'urlsFile' | 'clipDir' | 'outDir' | 'settings'>): string {
+export function runBatchId(
+  options: Pick<RunOptions, 'batchId' | 'urlsFile' | 'clipDir' | 'outDir' | 'settings'>,
+): string {
   const { urlsFile, clipDir, outDir, settings } = options;
   return options.batchId ?? deriveBatchId({ urlsFile, clipDir, outDir, settings });
 }
@@ -28,7 +30,11 @@ export type BatchInputOptions = Pick<
 >;
 
 /** The batch workflow's input for a run; `format` is left out unless given (the workflow's default applies). */
-export function batchInputFromOptions(options: BatchInputOptions, batchId: string, workDir: string): BatchInput & { batchId: string } {
+export function batchInputFromOptions(
+  options: BatchInputOptions,
+  batchId: string,
+  workDir: string,
+): BatchInput & { batchId: string } {
   return {
     batchId,
     urlsFile: options.urlsFile,
@@ -43,7 +49,10 @@ export function batchInputFromOptions(options: BatchInputOptions, batchId: strin
     ...(options.format ? { format: options.format } : {}),
     backoffSeconds: options.backoffSeconds,
     maxPauses: options.maxPauses,
-    downloadRetry: { maximumAttempts: options.downloadAttempts, initialIntervalSeconds: options.downloadRetryIntervalSeconds },
+    downloadRetry: {
+      maximumAttempts: options.downloadAttempts,
+      initialIntervalSeconds: options.downloadRetryIntervalSeconds,
+    },
     downloadMode: options.downloadMode,
   };
 }

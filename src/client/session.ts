@@ -74,7 +74,9 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       cleanups.unshift(() => devServer.stop(SERVER_STOP_GRACE_MS));
       failures.push(
         devServer.exited.then(() => {
-          throw new CliError(`the embedded Temporal server stopped unexpectedly (see ${devServer.logFile}); run the same command again to resume`);
+          throw new CliError(
+            `the embedded Temporal server stopped unexpectedly (see ${devServer.logFile}); run the same command again to resume`,
+          );
         }),
       );
       await server.ready;
@@ -116,7 +118,11 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     // batch's result, when the server died) would throw on a closed channel. The command
     // exits right after, which ends the connection.
     const connection = await Connection.connect({ address, ...(server ? {} : options.security) });
-    const failure = Promise.race(failures.map((f) => f.catch((err: unknown) => (closing ? new Promise<never>(() => undefined) : Promise.reject(err)))));
+    const failure = Promise.race(
+      failures.map((f) =>
+        f.catch((err: unknown) => (closing ? new Promise<never>(() => undefined) : Promise.reject(err))),
+      ),
+    );
     // Nobody may be listening yet: an unhandled rejection must not end the process.
     failure.catch(() => undefined);
     return {

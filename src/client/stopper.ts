@@ -28,7 +28,9 @@ export class Stopper {
     if (this.signalled) {
       const killed = killRunningTools();
       const removed = this.scratch?.removeAll() ?? 0;
-      this.out(`vstream: stopped at once (${killed} processes killed, ${removed} temporary files removed); running the same command again resumes`);
+      this.out(
+        `vstream: stopped at once (${killed} processes killed, ${removed} temporary files removed); running the same command again resumes`,
+      );
       process.exit(ExitCode.interrupted);
     }
     this.signalled = true;

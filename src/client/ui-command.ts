@@ -8,10 +8,15 @@ import { ExitCode, UsageError } from './exit-codes.js';
 import { acquireRunLock } from './lock.js';
 
 /** `vstream ui -o DIR`: serves the Temporal UI over a finished run's history until Ctrl-C. */
-export async function uiCommand(outputDir: string, namespace: string, out: (line: string) => void = console.log): Promise<number> {
+export async function uiCommand(
+  outputDir: string,
+  namespace: string,
+  out: (line: string) => void = console.log,
+): Promise<number> {
   const outDir = resolve(outputDir);
   const dbFile = layout.temporalDbPath(outDir);
-  if (!(await stat(dbFile).catch(() => null))) throw new UsageError(`--output-dir: no vstream history in ${outDir} (${dbFile} is missing)`);
+  if (!(await stat(dbFile).catch(() => null)))
+    throw new UsageError(`--output-dir: no vstream history in ${outDir} (${dbFile} is missing)`);
   const lock = await acquireRunLock(layout.lockPath(outDir), `output folder ${outDir}`);
   try {
     const server = await startDevServer({

@@ -18,7 +18,11 @@ import type { WorkerOptions } from './options.js';
 import { Stopper } from './stopper.js';
 
 /** A fresh deployment gets this worker's version as current; otherwise says how to promote it. */
-async function announceVersion(client: Client, version: WorkerDeploymentVersion, out: (line: string) => void): Promise<void> {
+async function announceVersion(
+  client: Client,
+  version: WorkerDeploymentVersion,
+  out: (line: string) => void,
+): Promise<void> {
   const promotion = await promoteIfNeverSet(client, version);
   const prefix = `vstream worker: deployment ${version.deploymentName}`;
   if (promotion.promoted) out(`${prefix}: had no current version; ${version.buildId} (this worker) is now current`);
@@ -69,22 +73,32 @@ export async function workerCommand(
     downloads,
     deployment: options.deployment ?? undefined,
   });
-  const stopper = new Stopper(out, scratch, 'vstream worker: draining: no new tasks, running ones may finish (signal again to stop at once)');
+  const stopper = new Stopper(
+    out,
+    scratch,
+    'vstream worker: draining: no new tasks, running ones may finish (signal again to stop at once)',
+  );
   void stopper.requested.then(() => workers.shutdown());
   out(
     `vstream worker: host ${options.hostId}: ${describeTopology(selection.topology)}, ${options.downloadSlots} downloads at once; ` +
       `queues ${[workers.hostQueue, ...workers.encodeTargets.map((t) => t.queue)].join(', ')}; server ${options.temporalAddress}` +
-      (options.deployment ? `; deployment ${options.deployment.deploymentName}, version ${options.deployment.buildId}` : '; unversioned'),
+      (options.deployment
+        ? `; deployment ${options.deployment.deploymentName}, version ${options.deployment.buildId}`
+        : '; unversioned'),
   );
   const running = workers.run();
-  const client = new Client({ connection: await Connection.connect({ address: options.temporalAddress, ...security }), namespace: options.namespace });
+  const client = new Client({
+    connection: await Connection.connect({ address: options.temporalAddress, ...security }),
+    namespace: options.namespace,
+  });
   const chores: Promise<void>[] = [];
   if (options.workDir) {
     // Back after a stop: sources of videos that ended or moved to another host meanwhile go.
     chores.push(
       cleanLeftovers(options.workDir, client, workers.hostQueue)
         .then((removed) => {
-          if (removed.length > 0) out(`vstream worker: removed the sources of ${removed.length} videos no longer on this host`);
+          if (removed.length > 0)
+            out(`vstream worker: removed the sources of ${removed.length} videos no longer on this host`);
         })
         .catch((err: unknown) => logger.warn({ err: String(err) }, 'could not clean the work dir')),
     );

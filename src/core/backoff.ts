@@ -16,9 +16,7 @@ export interface BackoffLimits {
 }
 
 export type BackoffDecision =
-  | { kind: 'none' }
-  | { kind: 'pause'; paused: DownloadsPaused }
-  | { kind: 'abandon'; abandoned: DownloadsAbandoned };
+  { kind: 'none' } | { kind: 'pause'; paused: DownloadsPaused } | { kind: 'abandon'; abandoned: DownloadsAbandoned };
 
 /** The pause running at `now`, if any. */
 export function pauseInEffect(state: BackoffState, now: number): DownloadsPaused | null {

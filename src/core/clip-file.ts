@@ -35,7 +35,8 @@ export function parseClipFile(text: string): ParsedClipFile {
     }
     const startFrame = Number(startText);
     const endFrame = Number(endText);
-    if (endFrame > MAX_FRAME_INDEX) return fail(`end ${endFrame} is above ${MAX_FRAME_INDEX}, the largest 7-digit frame index`);
+    if (endFrame > MAX_FRAME_INDEX)
+      return fail(`end ${endFrame} is above ${MAX_FRAME_INDEX}, the largest 7-digit frame index`);
     if (endFrame <= startFrame) return fail(`end (${endFrame}) must be greater than start (${startFrame})`);
 
     const key = `${startFrame}-${endFrame}`;

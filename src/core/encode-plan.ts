@@ -38,7 +38,10 @@ export function planEncodes(clips: ClipSpec[], options: PlanOptions): EncodePlan
   let current: ClipSpec[] = [];
   let currentEnd = -Infinity;
   for (const clip of ordered) {
-    const fits = current.length > 0 && current.length < options.maxClipsPerPass && clip.startFrame - currentEnd <= options.mergeGapFrames;
+    const fits =
+      current.length > 0 &&
+      current.length < options.maxClipsPerPass &&
+      clip.startFrame - currentEnd <= options.mergeGapFrames;
     if (!fits) {
       if (current.length > 0) passes.push(current);
       current = [];
@@ -48,7 +51,8 @@ export function planEncodes(clips: ClipSpec[], options: PlanOptions): EncodePlan
     currentEnd = Math.max(currentEnd, clip.endFrame);
   }
   if (current.length > 0) passes.push(current);
-  const mode: PlanMode = passes.length === 1 && clips.length > 1 ? 'one-pass' : passes.every((p) => p.length === 1) ? 'per-clip' : 'mixed';
+  const mode: PlanMode =
+    passes.length === 1 && clips.length > 1 ? 'one-pass' : passes.every((p) => p.length === 1) ? 'per-clip' : 'mixed';
   return { passes, mode };
 }
 

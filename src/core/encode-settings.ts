@@ -26,9 +26,11 @@ export function describeSettingsDifference(requested: EncodeSettings, existing: 
 export function settingsProblems(settings: EncodeSettings): string[] {
   const problems: string[] = [];
   const positiveInt = (k: keyof EncodeSettings) => {
-    if (!Number.isInteger(settings[k]) || settings[k] <= 0) problems.push(`${SETTING_FLAGS[k]} must be a positive integer`);
+    if (!Number.isInteger(settings[k]) || settings[k] <= 0)
+      problems.push(`${SETTING_FLAGS[k]} must be a positive integer`);
   };
   (Object.keys(SETTING_FLAGS) as (keyof EncodeSettings)[]).forEach(positiveInt);
-  if (settings.width % 2 !== 0 || settings.height % 2 !== 0) problems.push('--width and --height must be even (4:2:0 video)');
+  if (settings.width % 2 !== 0 || settings.height % 2 !== 0)
+    problems.push('--width and --height must be even (4:2:0 video)');
   return problems;
 }

@@ -60,7 +60,10 @@ interface Rule {
 // Order matters: the first rule that matches any stderr line wins.
 const YT_DLP_RULES: Rule[] = [
   { type: ErrorType.BotCheck, pattern: /Sign in to confirm you[’']re not a bot/i },
-  { type: ErrorType.RateLimited, pattern: /HTTP Error 429|rate[- ]limit|This content isn.t available, try again later/i },
+  {
+    type: ErrorType.RateLimited,
+    pattern: /HTTP Error 429|rate[- ]limit|This content isn.t available, try again later/i,
+  },
   {
     type: ErrorType.VideoUnavailable,
     pattern:
@@ -107,12 +110,23 @@ export function classifyYtDlpFailure(rawLines: string[], exitCode: number | unde
 }
 
 /** Classifies a failed ffmpeg run for one clip. */
-export function classifyFfmpegFailure(stderrLines: string[], exitCode: number | undefined, signal: string | undefined): Classified {
-  const message = lastMeaningfulLine(stderrLines) || (signal ? `ffmpeg killed by ${signal}` : `ffmpeg exited with code ${exitCode ?? 'unknown'}`);
-  if (stderrLines.some((l) => /No space left on device/i.test(l))) return { type: ErrorType.DiskFull, retryable: true, message };
+export function classifyFfmpegFailure(
+  stderrLines: string[],
+  exitCode: number | undefined,
+  signal: string | undefined,
+): Classified {
+  const message =
+    lastMeaningfulLine(stderrLines) ||
+    (signal ? `ffmpeg killed by ${signal}` : `ffmpeg exited with code ${exitCode ?? 'unknown'}`);
+  if (stderrLines.some((l) => /No space left on device/i.test(l)))
+    return { type: ErrorType.DiskFull, retryable: true, message };
   // Killed by a signal: the host or the worker stopped it, not the input.
   if (signal) return { type: ErrorType.EncodeFailed, retryable: true, message };
-  if (stderrLines.some((l) => /Cannot load|No NVENC capable devices|OpenEncodeSessionEx failed|CUDA_ERROR|Unknown encoder/i.test(l))) {
+  if (
+    stderrLines.some((l) =>
+      /Cannot load|No NVENC capable devices|OpenEncodeSessionEx failed|CUDA_ERROR|Unknown encoder/i.test(l),
+    )
+  ) {
     // A busy or lost GPU (session limit, driver reset) can recover: retry the activity.
     return { type: ErrorType.EncoderUnavailable, retryable: true, message };
   }

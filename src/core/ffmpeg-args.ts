@@ -22,7 +22,9 @@ function formatMicros(micros: number): string {
  * relative to the file's first timestamp (a section keeps the source's timestamps).
  */
 export function clipSeekSeconds(startFrame: number, fps: number, fileStartSeconds = 0): string {
-  return formatMicros(Math.max(0, Math.floor((startFrame * 1_000_000) / fps) - Math.round(fileStartSeconds * 1_000_000)));
+  return formatMicros(
+    Math.max(0, Math.floor((startFrame * 1_000_000) / fps) - Math.round(fileStartSeconds * 1_000_000)),
+  );
 }
 
 export interface ClipEncodeJob {
@@ -37,17 +39,32 @@ export interface ClipEncodeJob {
 
 function rateControl(settings: EncodeSettings): string[] {
   return [
-    '-b:v', `${settings.maxrateKbps}k`,
-    '-maxrate', `${settings.maxrateKbps}k`,
-    '-bufsize', `${settings.bufsizeKbits}k`,
-    '-g', String(settings.gop),
+    '-b:v',
+    `${settings.maxrateKbps}k`,
+    '-maxrate',
+    `${settings.maxrateKbps}k`,
+    '-bufsize',
+    `${settings.bufsizeKbits}k`,
+    '-g',
+    String(settings.gop),
   ];
 }
 
 /** Decoding, on the GPU for NVENC (frames stay in CUDA memory), from `seek` on. */
-export function clipInputArgs(encoder: EncoderConfig, seekFrame: number, fps: number, sourcePath: string, durationSeconds?: string, sourceStartSeconds = 0): string[] {
-  const hw = encoder.kind === 'nvenc' ? ['-hwaccel', 'cuda', '-hwaccel_output_format', 'cuda', '-hwaccel_device', String(encoder.deviceId)] : [];
-  const seek = seekFrame > 0 || sourceStartSeconds > 0 ? ['-ss', clipSeekSeconds(seekFrame, fps, sourceStartSeconds)] : [];
+export function clipInputArgs(
+  encoder: EncoderConfig,
+  seekFrame: number,
+  fps: number,
+  sourcePath: string,
+  durationSeconds?: string,
+  sourceStartSeconds = 0,
+): string[] {
+  const hw =
+    encoder.kind === 'nvenc'
+      ? ['-hwaccel', 'cuda', '-hwaccel_output_format', 'cuda', '-hwaccel_device', String(encoder.deviceId)]
+      : [];
+  const seek =
+    seekFrame > 0 || sourceStartSeconds > 0 ? ['-ss', clipSeekSeconds(seekFrame, fps, sourceStartSeconds)] : [];
   const duration = durationSeconds ? ['-t', durationSeconds] : [];
   return [...hw, '-itsoffset', TIMESTAMP_NUDGE_SECONDS, ...seek, ...duration, '-i', sourcePath];
 }
@@ -63,7 +80,21 @@ function scaleFilter(encoder: EncoderConfig, settings: EncodeSettings): string {
 function encoderArgs(encoder: EncoderConfig, settings: EncodeSettings): string[] {
   // -gpu would be ignored for CUDA frames: the device comes from -hwaccel_device.
   return encoder.kind === 'nvenc'
-    ? ['-c:v', 'hevc_nvenc', '-preset', 'p7', '-tune', 'hq', '-rc', 'vbr', ...rateControl(settings), '-spatial_aq', '1', '-temporal_aq', '1']
+    ? [
+        '-c:v',
+        'hevc_nvenc',
+        '-preset',
+        'p7',
+        '-tune',
+        'hq',
+        '-rc',
+        'vbr',
+        ...rateControl(settings),
+        '-spatial_aq',
+        '1',
+        '-temporal_aq',
+        '1',
+      ]
     : ['-c:v', 'libx265', '-preset', encoder.preset, ...rateControl(settings), '-x265-params', 'log-level=error'];
 }
 
@@ -80,8 +111,13 @@ export function buildClipEncodeArgs(job: ClipEncodeJob): string[] {
   return [
     ...FFMPEG_COMMON,
     ...clipInputArgs(encoder, clip.startFrame, settings.fps, job.sourcePath, undefined, job.sourceStartSeconds),
-    '-map', '0:v:0', '-an', '-sn', '-dn',
-    '-vf', `fps=${settings.fps},${scaleFilter(encoder, settings)}`,
+    '-map',
+    '0:v:0',
+    '-an',
+    '-sn',
+    '-dn',
+    '-vf',
+    `fps=${settings.fps},${scaleFilter(encoder, settings)}`,
     ...encoderArgs(encoder, settings),
     ...outputArgs(clip.endFrame - clip.startFrame, job.outputPath),
   ];
@@ -111,39 +147,79 @@ export function buildPassEncodeArgs(job: PassEncodeJob): string[] {
   const graph = [
     `[0:v:0]fps=${settings.fps},split=${clips.length}${branches}`,
     ...clips.map(
-      (c, i) => `[b${i}]trim=start_frame=${c.startFrame - first}:end_frame=${c.endFrame - first},setpts=PTS-STARTPTS,${scaleFilter(encoder, settings)}[o${i}]`,
+      (c, i) =>
+        `[b${i}]trim=start_frame=${c.startFrame - first}:end_frame=${c.endFrame - first},setpts=PTS-STARTPTS,${scaleFilter(encoder, settings)}[o${i}]`,
     ),
   ].join(';');
   return [
     ...FFMPEG_COMMON,
     ...clipInputArgs(encoder, first, settings.fps, job.sourcePath, span, job.sourceStartSeconds),
-    '-filter_complex', graph,
-    ...clips.flatMap((c, i) => ['-map', `[o${i}]`, ...encoderArgs(encoder, settings), ...outputArgs(c.endFrame - c.startFrame, c.outputPath)]),
+    '-filter_complex',
+    graph,
+    ...clips.flatMap((c, i) => [
+      '-map',
+      `[o${i}]`,
+      ...encoderArgs(encoder, settings),
+      ...outputArgs(c.endFrame - c.startFrame, c.outputPath),
+    ]),
   ];
 }
 
 /** A real one-frame NVENC encode through a CUDA device: what `--encoder auto` trusts. */
 export function buildNvencProbeArgs(deviceId: number): string[] {
   return [
-    '-nostdin', '-hide_banner', '-loglevel', 'error',
-    '-init_hw_device', `cuda=vs:${deviceId}`, '-filter_hw_device', 'vs',
-    '-f', 'lavfi', '-i', 'color=black:s=256x144:r=30:d=0.1',
-    '-vf', 'format=nv12,hwupload', '-frames:v', '1',
-    '-c:v', 'hevc_nvenc', '-f', 'null', '-',
+    '-nostdin',
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-init_hw_device',
+    `cuda=vs:${deviceId}`,
+    '-filter_hw_device',
+    'vs',
+    '-f',
+    'lavfi',
+    '-i',
+    'color=black:s=256x144:r=30:d=0.1',
+    '-vf',
+    'format=nv12,hwupload',
+    '-frames:v',
+    '1',
+    '-c:v',
+    'hevc_nvenc',
+    '-f',
+    'null',
+    '-',
   ];
 }
 
 export function buildSourceProbeArgs(path: string): string[] {
   return [
-    '-v', 'error', '-select_streams', 'v:0',
-    '-show_entries', 'stream=codec_name,width,height,avg_frame_rate,r_frame_rate,duration,start_time:format=duration,start_time',
-    '-of', 'json', path,
+    '-v',
+    'error',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'stream=codec_name,width,height,avg_frame_rate,r_frame_rate,duration,start_time:format=duration,start_time',
+    '-of',
+    'json',
+    path,
   ];
 }
 
 /** A raw .hevc has no duration: count its packets (one per frame) instead. */
 export function buildClipProbeArgs(path: string): string[] {
-  return ['-v', 'error', '-count_packets', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_packets,width,height', '-of', 'json', path];
+  return [
+    '-v',
+    'error',
+    '-count_packets',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'stream=nb_read_packets,width,height',
+    '-of',
+    'json',
+    path,
+  ];
 }
 
 /** "30000/1001" → 29.97; undefined when unknown. */

@@ -26,7 +26,9 @@ export function resolveBatchPolicy(input: BatchInput, defaults: PolicyDefaults):
       download: {
         ...defaults.activities.download,
         ...(retry?.maximumAttempts !== undefined ? { maximumAttempts: retry.maximumAttempts } : {}),
-        ...(retry?.initialIntervalSeconds !== undefined ? { initialIntervalSeconds: retry.initialIntervalSeconds } : {}),
+        ...(retry?.initialIntervalSeconds !== undefined
+          ? { initialIntervalSeconds: retry.initialIntervalSeconds }
+          : {}),
       },
       encode: { ...defaults.activities.encode },
       quick: { ...defaults.activities.quick },
@@ -36,5 +38,8 @@ export function resolveBatchPolicy(input: BatchInput, defaults: PolicyDefaults):
 
 /** A video started without a policy (before 0.3): its batch's values rebuilt from its input. */
 export function videoPolicyFromInput(input: VideoInput, defaults: PolicyDefaults): VideoPolicy {
-  return resolveBatchPolicy({ urlsFile: '', clipDir: '', outDir: '', workDir: '', downloadRetry: input.downloadRetry }, defaults).video;
+  return resolveBatchPolicy(
+    { urlsFile: '', clipDir: '', outDir: '', workDir: '', downloadRetry: input.downloadRetry },
+    defaults,
+  ).video;
 }

@@ -44,7 +44,13 @@ export class ReportTally {
   }
 
   counts(rejectedLines: number): ReportCounts {
-    return { videos: this.videos, ...this.statuses, clips: this.clips, rejectedLines, byErrorType: { ...this.byErrorType } };
+    return {
+      videos: this.videos,
+      ...this.statuses,
+      clips: this.clips,
+      rejectedLines,
+      byErrorType: { ...this.byErrorType },
+    };
   }
 }
 
@@ -65,9 +71,19 @@ export function buildReport(input: ReportInput): Report {
 }
 
 /** A video that never reported: cancelled with its batch, never started once downloads were given up, or lost. */
-export function unrecordedResult(video: VideoEntry, batchCancelled: boolean, abandoned?: { errorType: string; message: string }): VideoResult {
+export function unrecordedResult(
+  video: VideoEntry,
+  batchCancelled: boolean,
+  abandoned?: { errorType: string; message: string },
+): VideoResult {
   const base = { videoId: video.videoId, line: video.line, url: video.url, clipErrors: [], clips: [] };
-  if (batchCancelled) return { ...base, status: 'cancelled', reason: 'the batch was cancelled before this video finished', errorType: null };
+  if (batchCancelled)
+    return {
+      ...base,
+      status: 'cancelled',
+      reason: 'the batch was cancelled before this video finished',
+      errorType: null,
+    };
   if (abandoned) return { ...base, status: 'failed', reason: abandoned.message, errorType: abandoned.errorType };
   return { ...base, status: 'failed', reason: 'no result was recorded for this video', errorType: 'Unknown' };
 }

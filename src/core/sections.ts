@@ -27,7 +27,12 @@ export const SECTION_DEFAULTS = {
 };
 
 /** Time ranges to fetch for the clips (frame indices at the output fps), merged when close. */
-export function planSections(clips: ClipRange[], fps: number, durationSeconds: number | null, options = SECTION_DEFAULTS): SectionRange[] {
+export function planSections(
+  clips: ClipRange[],
+  fps: number,
+  durationSeconds: number | null,
+  options = SECTION_DEFAULTS,
+): SectionRange[] {
   const ranges = [...clips]
     .sort((a, b) => a.startFrame - b.startFrame)
     .map((c) => ({
@@ -71,7 +76,11 @@ export function sectionCoverage(sections: SectionRange[], durationSeconds: numbe
 }
 
 /** auto: sections when they cover a small part of a video of known length; else the whole video. */
-export function chooseDownloadMode(mode: DownloadMode, coverage: number | null, options = SECTION_DEFAULTS): 'full' | 'sections' {
+export function chooseDownloadMode(
+  mode: DownloadMode,
+  coverage: number | null,
+  options = SECTION_DEFAULTS,
+): 'full' | 'sections' {
   if (mode !== 'auto') return mode;
   return coverage !== null && coverage < options.autoCoverage ? 'sections' : 'full';
 }

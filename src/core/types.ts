@@ -14,15 +14,12 @@ export type EncoderKind = 'nvenc' | 'x265';
 export type EncoderChoice = 'auto' | EncoderKind;
 
 /** The encoder a worker uses; recorded with every clip it makes. */
-export type EncoderConfig =
-  | { kind: 'x265'; preset: string }
-  | { kind: 'nvenc'; deviceId: number };
+export type EncoderConfig = { kind: 'x265'; preset: string } | { kind: 'nvenc'; deviceId: number };
 
 /** cancelled: the batch was cancelled before the video finished; running the batch again continues it. */
 /** Where a host encodes: NVENC on some GPUs (a queue and a session budget each), or libx265 on the CPU. */
 export type EncodeTopology =
-  | { kind: 'gpu'; devices: number[]; sessionsPerGpu: number }
-  | { kind: 'cpu'; slots: number; preset: string };
+  { kind: 'gpu'; devices: number[]; sessionsPerGpu: number } | { kind: 'cpu'; slots: number; preset: string };
 
 export type VideoStatus = 'succeeded' | 'partial' | 'skipped' | 'failed' | 'cancelled';
 export const VIDEO_STATUSES: readonly VideoStatus[] = ['succeeded', 'partial', 'skipped', 'failed', 'cancelled'];

@@ -13,9 +13,7 @@ const YOUTUBE_HOSTS = new Set([
 ]);
 const YOUTUBE_PATH_PREFIXES = ['shorts', 'embed', 'live', 'v', 'e'];
 
-export type VideoIdResult =
-  | { ok: true; videoId: string; url: string }
-  | { ok: false; reason: string };
+export type VideoIdResult = { ok: true; videoId: string; url: string } | { ok: false; reason: string };
 
 export function videoIdProblem(videoId: string): string | null {
   if (!VIDEO_ID_PATTERN.test(videoId)) {

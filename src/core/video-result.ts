@@ -11,7 +11,16 @@ const byRange = (a: { startFrame: number; endFrame: number }, b: { startFrame: n
   a.startFrame - b.startFrame || a.endFrame - b.endFrame;
 
 export function skippedResult(video: VideoEntry, reason: string, clipErrors: LineError[]): VideoResult {
-  return { videoId: video.videoId, line: video.line, url: video.url, status: 'skipped', reason, errorType: null, clipErrors, clips: [] };
+  return {
+    videoId: video.videoId,
+    line: video.line,
+    url: video.url,
+    status: 'skipped',
+    reason,
+    errorType: null,
+    clipErrors,
+    clips: [],
+  };
 }
 
 /** Cancelled with its batch: keeps the clips already made; running the batch again continues it. */
@@ -65,11 +74,19 @@ export function buildVideoResult(outcome: VideoOutcome): VideoResult {
   if (failure) return result('failed', failure.message, failure.type);
   if (clipErrors.length === 0) return result('succeeded', null, null);
   if (clips.length === 0) {
-    return result('failed', `no clip could be produced: ${outcome.unproducible[0]?.reason ?? 'no usable clip line'}`, ErrorType.NoClipProducible);
+    return result(
+      'failed',
+      `no clip could be produced: ${outcome.unproducible[0]?.reason ?? 'no usable clip line'}`,
+      ErrorType.NoClipProducible,
+    );
   }
   const parts = [
     outcome.clipErrors.length > 0 ? `${outcome.clipErrors.length} malformed` : null,
     outcome.unproducible.length > 0 ? `${outcome.unproducible.length} not producible from the source` : null,
   ].filter((p): p is string => p !== null);
-  return result('partial', `${clipErrors.length} of ${clipErrors.length + clips.length} clip lines not produced (${parts.join(', ')})`, null);
+  return result(
+    'partial',
+    `${clipErrors.length} of ${clipErrors.length + clips.length} clip lines not produced (${parts.join(', ')})`,
+    null,
+  );
 }

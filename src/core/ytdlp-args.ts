@@ -63,7 +63,11 @@ export function sectionOutputTemplate(targetDir: string): string {
  */
 function sectionArgs(sections: SectionRange[] | undefined): string[] {
   if (!sections) return [];
-  return [...sections.flatMap((s) => ['--download-sections', `*${s.start}-${s.end}`]), '--downloader-args', 'ffmpeg_o:-copyts'];
+  return [
+    ...sections.flatMap((s) => ['--download-sections', `*${s.start}-${s.end}`]),
+    '--downloader-args',
+    'ffmpeg_o:-copyts',
+  ];
 }
 
 export interface SourceFileName {
@@ -100,10 +104,14 @@ export function buildDownloadArgs(input: DownloadArgsInput): string[] {
     '--progress',
     '--progress-template',
     `download:${PROGRESS_PREFIX} %(progress.downloaded_bytes)s %(progress.total_bytes)s %(progress.total_bytes_estimate)s`,
-    '--retries', '3',
-    '--socket-timeout', '30',
-    '-f', input.format ?? DEFAULT_FORMAT,
-    '-o', input.sections ? sectionOutputTemplate(input.targetDir) : sourceOutputTemplate(input.targetDir),
+    '--retries',
+    '3',
+    '--socket-timeout',
+    '30',
+    '-f',
+    input.format ?? DEFAULT_FORMAT,
+    '-o',
+    input.sections ? sectionOutputTemplate(input.targetDir) : sourceOutputTemplate(input.targetDir),
     ...sectionArgs(input.sections),
     ...settingArgs(input.options),
     // The URL comes after `--`, so one that starts with '-' is never read as an option.
@@ -114,15 +122,29 @@ export function buildDownloadArgs(input: DownloadArgsInput): string[] {
 /** The metadata of the format that would be downloaded, as JSON on stdout. */
 export function buildMetadataArgs(input: { url: string; format?: string; options?: DownloadOptions }): string[] {
   return [
-    '--ignore-config', '--no-playlist', '--dump-single-json', '--socket-timeout', '30',
-    '-f', input.format ?? DEFAULT_FORMAT,
+    '--ignore-config',
+    '--no-playlist',
+    '--dump-single-json',
+    '--socket-timeout',
+    '30',
+    '-f',
+    input.format ?? DEFAULT_FORMAT,
     ...settingArgs(input.options),
-    '--', input.url,
+    '--',
+    input.url,
   ];
 }
 
 /** yt-dlp flags whose value is a credential. */
-const CREDENTIAL_FLAGS = ['--password', '--username', '--video-password', '--ap-password', '--ap-username', '--twofactor', '--netrc-cmd'];
+const CREDENTIAL_FLAGS = [
+  '--password',
+  '--username',
+  '--video-password',
+  '--ap-password',
+  '--ap-username',
+  '--twofactor',
+  '--netrc-cmd',
+];
 
 /**
  * The strings that must never leave the worker: the proxy URL and its password, the
@@ -173,11 +195,15 @@ const sizeOf = (format: Record<string, unknown>): number | null => {
 
 /** The expected download size from yt-dlp's metadata: the selected format, or the sum of merged ones. */
 export function expectedSizeFromInfo(info: Record<string, unknown>): ExpectedSize {
-  const requested = Array.isArray(info.requested_formats) ? (info.requested_formats as Record<string, unknown>[]) : null;
+  const requested = Array.isArray(info.requested_formats)
+    ? (info.requested_formats as Record<string, unknown>[])
+    : null;
   const sizes = requested ? requested.map(sizeOf) : [sizeOf(info)];
   const bytes = sizes.every((s): s is number => s !== null) ? sizes.reduce((a, b) => a + b, 0) : null;
   const directUrl = !requested && typeof info.url === 'string' && /^https?:/.test(info.url) ? info.url : null;
-  const headers = (typeof info.http_headers === 'object' && info.http_headers !== null ? info.http_headers : {}) as Record<string, string>;
+  const headers = (
+    typeof info.http_headers === 'object' && info.http_headers !== null ? info.http_headers : {}
+  ) as Record<string, string>;
   return { bytes, directUrl, headers };
 }
 

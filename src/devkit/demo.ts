@@ -12,9 +12,25 @@ import { generateSample, type SampleSpec } from './sample-videos.js';
 const DEMO_DIR = join(PROJECT_ROOT, 'demo-out');
 
 const SAMPLES: Array<SampleSpec & { clips: string | null }> = [
-  { name: 'demo-landscape30', width: 1920, height: 1080, fps: 30, seconds: 6, pattern: 'index', clips: '0000000 0000030\n0000060 0000120\n' },
+  {
+    name: 'demo-landscape30',
+    width: 1920,
+    height: 1080,
+    fps: 30,
+    seconds: 6,
+    pattern: 'index',
+    clips: '0000000 0000030\n0000060 0000120\n',
+  },
   { name: 'demo-smooth60', width: 1920, height: 1080, fps: 60, seconds: 6, pattern: 'index', clips: '15 45\n90 150\n' },
-  { name: 'demo-portrait', width: 1080, height: 1920, fps: 30, seconds: 4, pattern: 'index', clips: '0000010 0000070\n' },
+  {
+    name: 'demo-portrait',
+    width: 1080,
+    height: 1920,
+    fps: 30,
+    seconds: 4,
+    pattern: 'index',
+    clips: '0000010 0000070\n',
+  },
   { name: 'demo-noclips', width: 640, height: 360, fps: 30, seconds: 2, pattern: 'index', clips: null },
 ];
 
@@ -32,10 +48,26 @@ async function run(): Promise<void> {
   }
   const server = await startMediaServer({ root: sources, bytesPerSecond: 4 * 1024 * 1024 });
   const urlsFile = join(DEMO_DIR, 'urls.txt');
-  await writeFile(urlsFile, ['# demo URL list', ...SAMPLES.map((s) => server.url(`${s.name}.mp4`)), 'not a url'].join('\n') + '\n');
+  await writeFile(
+    urlsFile,
+    ['# demo URL list', ...SAMPLES.map((s) => server.url(`${s.name}.mp4`)), 'not a url'].join('\n') + '\n',
+  );
   console.log(`demo: serving ${SAMPLES.length} videos at ${server.baseUrl}; running vstream\n`);
 
-  const args = ['bin/vstream.js', 'run', '-u', urlsFile, '-c', clipDir, '-o', outDir, '--start-delay', '1', '--encoder', 'auto'];
+  const args = [
+    'bin/vstream.js',
+    'run',
+    '-u',
+    urlsFile,
+    '-c',
+    clipDir,
+    '-o',
+    outDir,
+    '--start-delay',
+    '1',
+    '--encoder',
+    'auto',
+  ];
   console.log(`$ node ${args.join(' ')}`);
   const code = await new Promise<number>((resolve) => {
     spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: 'inherit' }).on('exit', (c) => resolve(c ?? 1));

@@ -18,7 +18,9 @@ export interface RequestRecord {
 }
 
 /** A failure to answer a file with: a status, a transfer that stalls, or one cut short. */
-export type Fault = ({ status: number; retryAfterSeconds?: number } | { stallAfterBytes: number } | { cutAfterBytes: number }) & {
+export type Fault = (
+  { status: number; retryAfterSeconds?: number } | { stallAfterBytes: number } | { cutAfterBytes: number }
+) & {
   /** Only the first so many requests get the fault (default: all). */
   times?: number;
 };
@@ -104,7 +106,14 @@ export async function startMediaServer(options: MediaServerOptions): Promise<Med
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const viaProxy = /^https?:\/\//.test(req.url ?? '');
     const name = basename(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
-    const record: RequestRecord = { method: req.method ?? 'GET', name, status: 200, range: req.headers.range ?? null, at: Date.now(), bytes: 0 };
+    const record: RequestRecord = {
+      method: req.method ?? 'GET',
+      name,
+      status: 200,
+      range: req.headers.range ?? null,
+      at: Date.now(),
+      bytes: 0,
+    };
     requests.push(record);
     const reply = (status: number, body = '', headers: Record<string, string> = {}) => {
       record.status = status;
@@ -113,7 +122,8 @@ export async function startMediaServer(options: MediaServerOptions): Promise<Med
     if (viaProxy) {
       proxied.push(record);
       const expected = `Basic ${Buffer.from(options.proxyCredentials ?? '').toString('base64')}`;
-      if (!options.proxyCredentials || req.headers['proxy-authorization'] !== expected) return reply(407, 'proxy authentication required\n', { 'Proxy-Authenticate': 'Basic realm="test"' });
+      if (!options.proxyCredentials || req.headers['proxy-authorization'] !== expected)
+        return reply(407, 'proxy authentication required\n', { 'Proxy-Authenticate': 'Basic realm="test"' });
     }
     let fault = faults.get(name);
     if (fault && fault.times !== undefined) {
@@ -121,7 +131,11 @@ export async function startMediaServer(options: MediaServerOptions): Promise<Med
       else faults.set(name, { ...fault, times: fault.times - 1 });
     }
     if (fault && 'status' in fault) {
-      return reply(fault.status, `injected ${fault.status}\n`, fault.retryAfterSeconds ? { 'Retry-After': String(fault.retryAfterSeconds) } : {});
+      return reply(
+        fault.status,
+        `injected ${fault.status}\n`,
+        fault.retryAfterSeconds ? { 'Retry-After': String(fault.retryAfterSeconds) } : {},
+      );
     }
     const path = join(options.root, name);
     const info = await stat(path).catch(() => null);

@@ -38,12 +38,40 @@ export async function generateSample(ffmpeg: string, dir: string, spec: SampleSp
   const gop = String(spec.gop ?? spec.fps * 2);
   const input =
     spec.pattern === 'index'
-      ? ['-f', 'lavfi', '-i', `color=black:s=${PROBE_W}x${PROBE_H}:r=${spec.fps}:d=${spec.seconds},format=gray`, '-vf', indexFilter(spec)]
-      : ['-f', 'lavfi', '-i', `testsrc2=s=${spec.width}x${spec.height}:r=${spec.fps}:d=${spec.seconds}`, '-vf', 'noise=alls=6:allf=t,format=yuv420p'];
+      ? [
+          '-f',
+          'lavfi',
+          '-i',
+          `color=black:s=${PROBE_W}x${PROBE_H}:r=${spec.fps}:d=${spec.seconds},format=gray`,
+          '-vf',
+          indexFilter(spec),
+        ]
+      : [
+          '-f',
+          'lavfi',
+          '-i',
+          `testsrc2=s=${spec.width}x${spec.height}:r=${spec.fps}:d=${spec.seconds}`,
+          '-vf',
+          'noise=alls=6:allf=t,format=yuv420p',
+        ];
   // noise: about what YouTube serves for 1080p H.264 (6 Mbit/s), so downloads take real time.
-  const quality = spec.pattern === 'index' ? ['-preset', 'ultrafast'] : ['-preset', 'veryfast', '-b:v', '6M', '-maxrate', '6M', '-bufsize', '12M'];
+  const quality =
+    spec.pattern === 'index'
+      ? ['-preset', 'ultrafast']
+      : ['-preset', 'veryfast', '-b:v', '6M', '-maxrate', '6M', '-bufsize', '12M'];
   const codec = webm
-    ? ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-row-mt', '1', '-b:v', spec.pattern === 'index' ? '1M' : '6M']
+    ? [
+        '-c:v',
+        'libvpx-vp9',
+        '-deadline',
+        'realtime',
+        '-cpu-used',
+        '8',
+        '-row-mt',
+        '1',
+        '-b:v',
+        spec.pattern === 'index' ? '1M' : '6M',
+      ]
     : ['-c:v', 'libx264', ...quality, '-movflags', '+faststart'];
   await execa(ffmpeg, ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', ...input, ...codec, '-g', gop, path]);
   return path;
@@ -70,7 +98,19 @@ function decodeIndex(pixels: Uint8Array): number {
 async function grayFrames(ffmpeg: string, path: string, select: string[], frames: string[]): Promise<Uint8Array> {
   const { stdout } = await execa(
     ffmpeg,
-    ['-nostdin', '-v', 'error', '-i', path, '-vf', [...select, `scale=${PROBE_W}:${PROBE_H}:flags=area,format=gray`].join(','), ...frames, '-f', 'rawvideo', '-'],
+    [
+      '-nostdin',
+      '-v',
+      'error',
+      '-i',
+      path,
+      '-vf',
+      [...select, `scale=${PROBE_W}:${PROBE_H}:flags=area,format=gray`].join(','),
+      ...frames,
+      '-f',
+      'rawvideo',
+      '-',
+    ],
     { encoding: 'buffer', stripFinalNewline: false },
   );
   return stdout as Uint8Array;
@@ -87,7 +127,8 @@ export async function readFrameIndex(ffmpeg: string, path: string, n: number): P
 export async function readFrameIndices(ffmpeg: string, path: string): Promise<number[]> {
   const pixels = await grayFrames(ffmpeg, path, [], []);
   const indices: number[] = [];
-  for (let offset = 0; offset + FRAME_BYTES <= pixels.length; offset += FRAME_BYTES) indices.push(decodeIndex(pixels.subarray(offset, offset + FRAME_BYTES)));
+  for (let offset = 0; offset + FRAME_BYTES <= pixels.length; offset += FRAME_BYTES)
+    indices.push(decodeIndex(pixels.subarray(offset, offset + FRAME_BYTES)));
   return indices;
 }
 

@@ -16,7 +16,9 @@ async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, HOST, () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -60,21 +62,37 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function launchDevServer(options: DevServerOptions): Promise<LaunchedDevServer> {
   const namespace = options.namespace ?? WORKER_DEFAULTS.namespace;
-  const [port, uiPort, httpPort, metricsPort] = [options.port ?? (await freePort()), await freePort(), await freePort(), await freePort()];
+  const [port, uiPort, httpPort, metricsPort] = [
+    options.port ?? (await freePort()),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const [command, args] = withParentDeathSignal(options.temporalBin, [
-    'server', 'start-dev',
-    '--db-filename', options.dbFile,
-    '--ip', HOST,
-    '--port', String(port),
-    '--ui-port', String(uiPort),
-    '--http-port', String(httpPort),
-    '--metrics-port', String(metricsPort),
-    '--namespace', namespace,
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--db-filename',
+    options.dbFile,
+    '--ip',
+    HOST,
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--http-port',
+    String(httpPort),
+    '--metrics-port',
+    String(metricsPort),
+    '--namespace',
+    namespace,
+    '--log-level',
+    'warn',
     // WAL without a sync per commit: 2.7x the workflow throughput here (bench:scale). A
     // killed process loses nothing; a power cut can lose the last commits, not the file.
-    '--sqlite-pragma', 'journal_mode=wal',
-    '--sqlite-pragma', 'synchronous=normal',
+    '--sqlite-pragma',
+    'journal_mode=wal',
+    '--sqlite-pragma',
+    'synchronous=normal',
   ]);
   const log = { file: options.logFile, append: true };
   const child = execa(command, args, { stdin: 'ignore', stdout: log, stderr: log, reject: false, cleanup: true });
@@ -108,14 +126,26 @@ export async function launchDevServer(options: DevServerOptions): Promise<Launch
         return;
       } catch (err) {
         if (Date.now() > deadline) {
-          throw new Error(`temporal server did not come up at ${address} within the time allowed: ${(err as Error).message}`, { cause: err });
+          throw new Error(
+            `temporal server did not come up at ${address} within the time allowed: ${(err as Error).message}`,
+            { cause: err },
+          );
         }
         await sleep(100);
       }
     }
   })();
   ready.catch(() => stop());
-  return { address, uiUrl: `http://${HOST}:${uiPort}`, namespace, pid: child.pid, stop, ready, exited: exitedPromise, logFile: options.logFile };
+  return {
+    address,
+    uiUrl: `http://${HOST}:${uiPort}`,
+    namespace,
+    pid: child.pid,
+    stop,
+    ready,
+    exited: exitedPromise,
+    logFile: options.logFile,
+  };
 }
 
 /** Launches the dev server and waits until it is ready. */

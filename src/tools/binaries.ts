@@ -51,5 +51,9 @@ export interface ToolPaths {
 }
 
 export function resolveMediaTools(env: NodeJS.ProcessEnv = process.env): ToolPaths {
-  return { ffmpeg: resolveTool('ffmpeg', env), ffprobe: resolveTool('ffprobe', env), ytDlp: resolveTool('yt-dlp', env) };
+  return {
+    ffmpeg: resolveTool('ffmpeg', env),
+    ffprobe: resolveTool('ffprobe', env),
+    ytDlp: resolveTool('yt-dlp', env),
+  };
 }

@@ -38,22 +38,28 @@ export async function selectEncoder(
   if (choice !== 'x265') {
     const problem = await nvencProblem(options.ffmpeg, options.deviceId);
     if (!problem) return { encoder: { kind: 'nvenc', deviceId: options.deviceId } };
-    if (choice === 'nvenc') throw new EncoderUnavailableError(`NVENC does not work on GPU ${options.deviceId}: ${problem}`);
+    if (choice === 'nvenc')
+      throw new EncoderUnavailableError(`NVENC does not work on GPU ${options.deviceId}: ${problem}`);
     if (!(await hasEncoder(options.ffmpeg, 'libx265'))) {
-      throw new EncoderUnavailableError(`neither NVENC (GPU ${options.deviceId}: ${problem}) nor libx265 is available in ${options.ffmpeg}`);
+      throw new EncoderUnavailableError(
+        `neither NVENC (GPU ${options.deviceId}: ${problem}) nor libx265 is available in ${options.ffmpeg}`,
+      );
     }
     return {
       encoder: x265,
       warning: `NVENC is not usable on GPU ${options.deviceId} (${problem}); encoding on the CPU with ${describeEncoder(x265)}`,
     };
   }
-  if (!(await hasEncoder(options.ffmpeg, 'libx265'))) throw new EncoderUnavailableError(`libx265 is not available in ${options.ffmpeg}`);
+  if (!(await hasEncoder(options.ffmpeg, 'libx265')))
+    throw new EncoderUnavailableError(`libx265 is not available in ${options.ffmpeg}`);
   return { encoder: x265 };
 }
 
 /** GPUs nvidia-smi lists (none without an NVIDIA driver). */
 export async function listGpus(): Promise<number[]> {
-  const run = await captureTool('nvidia-smi', ['--query-gpu=index', '--format=csv,noheader'], { timeoutMs: 15_000 }).catch(() => null);
+  const run = await captureTool('nvidia-smi', ['--query-gpu=index', '--format=csv,noheader'], {
+    timeoutMs: 15_000,
+  }).catch(() => null);
   if (!run?.ok) return [];
   return run.stdout
     .split('\n')
@@ -77,7 +83,8 @@ export async function selectTopology(
 ): Promise<TopologySelection> {
   const cpu: EncodeTopology = { kind: 'cpu', slots: options.cpuSlots, preset: options.x265Preset };
   const cpuCheck = async () => {
-    if (!(await hasEncoder(options.ffmpeg, 'libx265'))) throw new EncoderUnavailableError(`libx265 is not available in ${options.ffmpeg}`);
+    if (!(await hasEncoder(options.ffmpeg, 'libx265')))
+      throw new EncoderUnavailableError(`libx265 is not available in ${options.ffmpeg}`);
   };
   if (choice === 'x265') {
     await cpuCheck();
@@ -91,16 +98,25 @@ export async function selectTopology(
   const usable = options.gpus.filter((gpu) => !problems.has(gpu));
   const why = [...problems].map(([gpu, problem]) => `GPU ${gpu}: ${problem}`).join('; ');
   if (choice === 'nvenc') {
-    if (options.gpus.length === 0) throw new EncoderUnavailableError('NVENC asked for, but no GPU is given or listed by nvidia-smi');
+    if (options.gpus.length === 0)
+      throw new EncoderUnavailableError('NVENC asked for, but no GPU is given or listed by nvidia-smi');
     if (problems.size > 0) throw new EncoderUnavailableError(`NVENC does not work on ${why}`);
     return { topology: { kind: 'gpu', devices: usable, sessionsPerGpu: options.sessionsPerGpu }, warnings: [] };
   }
   if (usable.length > 0) {
-    return { topology: { kind: 'gpu', devices: usable, sessionsPerGpu: options.sessionsPerGpu }, warnings: problems.size > 0 ? [`NVENC is not usable on ${why}; those GPUs get no encode queue`] : [] };
+    return {
+      topology: { kind: 'gpu', devices: usable, sessionsPerGpu: options.sessionsPerGpu },
+      warnings: problems.size > 0 ? [`NVENC is not usable on ${why}; those GPUs get no encode queue`] : [],
+    };
   }
   await cpuCheck();
   const reason = options.gpus.length === 0 ? 'no GPU found' : why;
-  return { topology: cpu, warnings: [`NVENC is not usable (${reason}); encoding on the CPU with ${describeEncoder({ kind: 'x265', preset: options.x265Preset })}`] };
+  return {
+    topology: cpu,
+    warnings: [
+      `NVENC is not usable (${reason}); encoding on the CPU with ${describeEncoder({ kind: 'x265', preset: options.x265Preset })}`,
+    ],
+  };
 }
 
 export function describeTopology(topology: EncodeTopology): string {

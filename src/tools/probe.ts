@@ -25,7 +25,11 @@ function parseJson(text: string): FfprobeJson | null {
 }
 
 /** The first video stream's shape, rate and duration; an error string when there is none. */
-export async function probeSource(ffprobe: string, path: string, cancelSignal?: AbortSignal): Promise<SourceProbe | string> {
+export async function probeSource(
+  ffprobe: string,
+  path: string,
+  cancelSignal?: AbortSignal,
+): Promise<SourceProbe | string> {
   const run = await captureTool(ffprobe, buildSourceProbeArgs(path), { cancelSignal, timeoutMs: 120_000 });
   const json = run.ok ? parseJson(run.stdout) : null;
   const stream = json?.streams?.[0];
@@ -38,7 +42,14 @@ export async function probeSource(ffprobe: string, path: string, cancelSignal?: 
     return `unusable video stream (fps ${fps ?? 'unknown'}, duration ${stream.duration ?? json.format?.duration ?? 'unknown'})`;
   }
   const start = Number(json.format?.start_time ?? stream.start_time ?? 0);
-  return { codec: String(stream.codec_name ?? 'unknown'), width, height, fps, durationSeconds: duration, startSeconds: Number.isFinite(start) ? start : 0 };
+  return {
+    codec: String(stream.codec_name ?? 'unknown'),
+    width,
+    height,
+    fps,
+    durationSeconds: duration,
+    startSeconds: Number.isFinite(start) ? start : 0,
+  };
 }
 
 export interface ClipProbe {

@@ -115,5 +115,10 @@ export async function captureTool(
   });
   running.add(subprocess);
   const result = await subprocess.finally(() => running.delete(subprocess));
-  return { ok: !result.failed, stdout: String(result.stdout), stderr: String(result.stderr), exitCode: result.exitCode };
+  return {
+    ok: !result.failed,
+    stdout: String(result.stdout),
+    stderr: String(result.stderr),
+    exitCode: result.exitCode,
+  };
 }

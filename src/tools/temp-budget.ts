@@ -42,7 +42,11 @@ export class TempBudget {
     return used;
   }
 
-  async admit(key: string, download: { dir: string; workDir: string; expected: number }, options: AdmitOptions): Promise<void> {
+  async admit(
+    key: string,
+    download: { dir: string; workDir: string; expected: number },
+    options: AdmitOptions,
+  ): Promise<void> {
     this.workDirs.add(download.workDir);
     const decide = async (): Promise<void> => {
       for (;;) {

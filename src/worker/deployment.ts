@@ -54,13 +54,20 @@ export async function promoteIfNeverSet(
       }
       if (info?.versionSummaries?.some((summary) => summary.deploymentVersion?.buildId === buildId)) {
         const identity = `vstream worker ${buildId}`;
-        await client.workflowService.setWorkerDeploymentCurrentVersion({ namespace, deploymentName, buildId, conflictToken, identity });
+        await client.workflowService.setWorkerDeploymentCurrentVersion({
+          namespace,
+          deploymentName,
+          buildId,
+          conflictToken,
+          identity,
+        });
         return { promoted: true };
       }
     } catch (err) {
       if (attempt >= retry.attempts) throw err;
     }
-    if (attempt >= retry.attempts) throw new Error(`deployment ${deploymentName}: version ${buildId} was not registered by the server`);
+    if (attempt >= retry.attempts)
+      throw new Error(`deployment ${deploymentName}: version ${buildId} was not registered by the server`);
     await sleep(retry.delayMs);
   }
 }

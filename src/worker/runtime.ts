@@ -16,7 +16,8 @@ export function installRuntime(logger: PinoLogger, level: LogLevel = 'WARN'): vo
       // Host-queue workers poll activities only, by design.
       if (entry.message.startsWith('No workflows registered')) return;
       const fields = { ...(entry.meta ?? {}), source: 'temporal' };
-      const method = entry.level === 'ERROR' ? 'error' : entry.level === 'WARN' ? 'warn' : entry.level === 'INFO' ? 'info' : 'debug';
+      const method =
+        entry.level === 'ERROR' ? 'error' : entry.level === 'WARN' ? 'warn' : entry.level === 'INFO' ? 'info' : 'debug';
       logger[method](fields, entry.message);
     }),
   });

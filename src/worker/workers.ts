@@ -19,7 +19,6 @@ import type { TempBudget } from '../tools/temp-budget.js';
 import { versionedWorker } from './deployment.js';
 import { workflowSource } from './workflow-source.js';
 
-
 /** CPU encodes at once from the core count: libx265 threads each encode itself. */
 export function defaultCpuSlots(cores = availableParallelism()): number {
   return Math.max(1, Math.floor(cores / WORKER_DEFAULTS.coresPerCpuEncode));
@@ -68,7 +67,11 @@ export interface VstreamWorkers {
 
 export function encodeTargets(hostId: string, topology: EncodeTopology): EncodeTarget[] {
   return topology.kind === 'gpu'
-    ? topology.devices.map((deviceId) => ({ queue: gpuTaskQueue(hostId, deviceId), encoder: { kind: 'nvenc', deviceId }, capacity: topology.sessionsPerGpu }))
+    ? topology.devices.map((deviceId) => ({
+        queue: gpuTaskQueue(hostId, deviceId),
+        encoder: { kind: 'nvenc', deviceId },
+        capacity: topology.sessionsPerGpu,
+      }))
     : [{ queue: cpuTaskQueue(hostId), encoder: { kind: 'x265', preset: topology.preset }, capacity: topology.slots }];
 }
 

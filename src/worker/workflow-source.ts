@@ -22,18 +22,27 @@ export class WorkflowBundleError extends Error {}
 export type WorkflowSourceKind = 'prebuilt' | 'source';
 export type WorkflowSource = { workflowBundle: { codePath: string } } | { workflowsPath: string };
 
-export function workflowSource(kind: WorkflowSourceKind, { env = process.env, bundlePath = PREBUILT_BUNDLE_PATH } = {}): WorkflowSource {
+export function workflowSource(
+  kind: WorkflowSourceKind,
+  { env = process.env, bundlePath = PREBUILT_BUNDLE_PATH } = {},
+): WorkflowSource {
   const override = env[WORKFLOW_SOURCE_ENV];
   if (override !== undefined && override !== 'source' && override !== 'prebuilt') {
     throw new Error(`${WORKFLOW_SOURCE_ENV} must be source or prebuilt, not ${JSON.stringify(override)}`);
   }
   if ((override ?? kind) === 'source') return { workflowsPath: WORKFLOWS_PATH };
   const fix = `run \`npm run build\` (or set ${WORKFLOW_SOURCE_ENV}=source to bundle at start)`;
-  if (!existsSync(bundlePath)) throw new WorkflowBundleError(`the prebuilt workflow bundle ${bundlePath} is missing: ${fix}`);
+  if (!existsSync(bundlePath))
+    throw new WorkflowBundleError(`the prebuilt workflow bundle ${bundlePath} is missing: ${fix}`);
   // tsc alone rewrites dist/src without the bundle: refuse to run older code than was compiled.
   const built = statSync(bundlePath).mtimeMs;
   const compiled = join(dirname(WORKFLOWS_PATH), '..');
-  const newer = readdirSync(compiled, { recursive: true, encoding: 'utf8' }).find((name) => name.endsWith('.js') && statSync(join(compiled, name)).mtimeMs > built);
-  if (newer) throw new WorkflowBundleError(`the prebuilt workflow bundle ${bundlePath} is older than ${join(compiled, newer)}: ${fix}`);
+  const newer = readdirSync(compiled, { recursive: true, encoding: 'utf8' }).find(
+    (name) => name.endsWith('.js') && statSync(join(compiled, name)).mtimeMs > built,
+  );
+  if (newer)
+    throw new WorkflowBundleError(
+      `the prebuilt workflow bundle ${bundlePath} is older than ${join(compiled, newer)}: ${fix}`,
+    );
   return { workflowBundle: { codePath: bundlePath } };
 }

@@ -33,7 +33,11 @@ export class BatchBackoff {
     carried: BatchContinuation | undefined,
     private readonly tellVideos: Broadcast,
   ) {
-    this.state = { pauses: carried?.pauses ?? 0, paused: carried?.paused ?? null, abandoned: carried?.abandoned ?? null };
+    this.state = {
+      pauses: carried?.pauses ?? 0,
+      paused: carried?.paused ?? null,
+      abandoned: carried?.abandoned ?? null,
+    };
   }
 
   /** The pause running now, if any. */

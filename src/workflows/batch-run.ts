@@ -97,7 +97,12 @@ export class BatchRun {
   /** The snapshot page from `offset`, with what earlier runs recorded for each video. */
   readPage(offset: number): Promise<PagedVideo[]> {
     const read = this.mode.pagesAsLocalActivities ? this.activities.local : this.reporting;
-    return read.readVideoPage({ outDir: this.input.outDir, batchId: this.batchId, offset, limit: this.policy.pageSize });
+    return read.readVideoPage({
+      outDir: this.input.outDir,
+      batchId: this.batchId,
+      offset,
+      limit: this.policy.pageSize,
+    });
   }
 
   async startVideo(video: PagedVideo): Promise<void> {

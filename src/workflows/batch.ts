@@ -50,7 +50,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
       if (batch.offset - pageStart >= page.length) {
         page = await batch.readPage(batch.offset);
         pageStart = batch.offset;
-        if (page.length === 0) throw new Error(`snapshot of batch ${batch.batchId} ends at ${batch.offset} of ${batch.total} videos`);
+        if (page.length === 0)
+          throw new Error(`snapshot of batch ${batch.batchId} ends at ${batch.offset} of ${batch.total} videos`);
       }
       const video = page[batch.offset - pageStart] as PagedVideo;
       if (isSettled(video.prior, batch.retryFailed)) {

@@ -1,5 +1,11 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { BatchProgress, DownloadBlocked, DownloadsAbandoned, DownloadsPaused, VideoFinished } from '../core/batch-input.js';
+import type {
+  BatchProgress,
+  DownloadBlocked,
+  DownloadsAbandoned,
+  DownloadsPaused,
+  VideoFinished,
+} from '../core/batch-input.js';
 
 /** A video workflow tells its batch it is done. */
 export const videoFinishedSignal = defineSignal<[VideoFinished]>('videoFinished');

@@ -29,7 +29,12 @@ export function sharedActivities(profile: ActivityProfile) {
  * Activities routed to the host that verified the video: its disk holds the source.
  * Since 0.2 they must start within the host timeout, or the host is taken for gone.
  */
-export function hostActivities(taskQueue: string, heartbeatTimeoutSeconds: number, policy: VideoPolicy, hostTimeoutSeconds?: number) {
+export function hostActivities(
+  taskQueue: string,
+  heartbeatTimeoutSeconds: number,
+  policy: VideoPolicy,
+  hostTimeoutSeconds?: number,
+) {
   const heartbeatTimeout = `${heartbeatTimeoutSeconds}s` as const;
   const scheduleToStart = hostTimeoutSeconds ? { scheduleToStartTimeout: `${hostTimeoutSeconds}s` as const } : {};
   // On cancellation, wait until the activity has killed its process and removed its files.
@@ -44,7 +49,12 @@ export function hostActivities(taskQueue: string, heartbeatTimeoutSeconds: numbe
 }
 
 /** The encode activity on one GPU (or the CPU) queue of the downloading host. */
-export function encodeActivity(taskQueue: string, heartbeatTimeoutSeconds: number, hostTimeoutSeconds: number, policy: VideoPolicy) {
+export function encodeActivity(
+  taskQueue: string,
+  heartbeatTimeoutSeconds: number,
+  hostTimeoutSeconds: number,
+  policy: VideoPolicy,
+) {
   return proxyActivities<EncodeActivities>(
     activityOptions(policy.encode, {
       taskQueue,

@@ -19,7 +19,8 @@ import { videoFinishedSignal } from './definitions.js';
 export function describeFailure(err: unknown): Failure {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) return { type: cause.type ?? ErrorType.Unknown, message: cause.message };
-  if (cause instanceof TimeoutFailure) return { type: ErrorType.Timeout, message: `activity timed out (${cause.timeoutType})` };
+  if (cause instanceof TimeoutFailure)
+    return { type: ErrorType.Timeout, message: `activity timed out (${cause.timeoutType})` };
   return { type: ErrorType.Unknown, message: cause instanceof Error ? cause.message : String(cause) };
 }
 

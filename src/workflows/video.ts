@@ -56,7 +56,9 @@ export async function videoWorkflow(input: VideoInput): Promise<VideoResult> {
     const cancellation = made.kind === 'cancelled' ? made.cancellation : null;
     const result = resultOf(input, work, made);
     const manifest =
-      made.kind === 'made' ? { settings: input.settings, clipFileSha256: work.clipFileSha256, encoder: made.encoder } : null;
+      made.kind === 'made'
+        ? { settings: input.settings, clipFileSha256: work.clipFileSha256, encoder: made.encoder }
+        : null;
     const host = hostActivities(work.hostQueue, input.heartbeatTimeoutSeconds, policy, videoHostTimeoutSeconds(input));
     const finish = { batchId: input.batchId, outDir: input.outDir, workDir: input.workDir, result, manifest };
     try {
@@ -140,7 +142,13 @@ async function makeClips(
     // The download chose the GPU (or CPU) queue of its host for the encode.
     const queue = source.encodeQueue ?? work.hostQueue;
     const encode = encodeActivity(queue, input.heartbeatTimeoutSeconds, hostTimeoutSeconds, policy);
-    const encoded = await encode({ video, source, clips: work.pending, outDir: input.outDir, settings: input.settings });
+    const encoded = await encode({
+      video,
+      source,
+      clips: work.pending,
+      outDir: input.outDir,
+      settings: input.settings,
+    });
     return { kind: 'made', ...encoded };
   } catch (err) {
     if (isCancellation(err)) return { kind: 'cancelled', cancellation: err };

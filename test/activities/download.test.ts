@@ -96,5 +96,9 @@ test('cancelling kills yt-dlp and rejects with CancelledFailure', async () => {
   env.cancel();
   await assert.rejects(running, (err: unknown) => err instanceof CancelledFailure);
   await waitFor('yt-dlp and its children to exit', () => tools.every((p) => !isAlive(p.pid)), 10_000);
-  assert.deepEqual(queues.names.map((n) => queues.load(n)), [0, 0], 'nothing reserved for a cancelled download');
+  assert.deepEqual(
+    queues.names.map((n) => queues.load(n)),
+    [0, 0],
+    'nothing reserved for a cancelled download',
+  );
 });

@@ -107,8 +107,14 @@ test('a retry keeps the clips its earlier attempt reported and still on disk wit
 
   assert.deepEqual(await encodes(), [[12, 14]], 'only the changed and the new clip are encoded (one pass)');
   assert.equal(await readFile(finalPath(job.outDir, kept), 'utf8'), 'x'.repeat(100), 'the kept clip is untouched');
-  assert.deepEqual(output.produced.map((c) => c.startFrame).sort((a, b) => a - b), [0, 30, 60]);
-  assert.deepEqual(output.produced.find((c) => c.startFrame === 0), reported(kept, 100));
+  assert.deepEqual(
+    output.produced.map((c) => c.startFrame).sort((a, b) => a - b),
+    [0, 30, 60],
+  );
+  assert.deepEqual(
+    output.produced.find((c) => c.startFrame === 0),
+    reported(kept, 100),
+  );
   for (const c of [changed, fresh]) {
     const made = output.produced.find((p) => p.startFrame === c.startFrame);
     assert.equal(made?.bytes, (await stat(finalPath(job.outDir, c))).size);
@@ -125,7 +131,13 @@ test('a shared pass that fails falls back to one process per clip: only the bad 
   const output = await encode(mockActivityEnv(), job);
 
   assert.deepEqual(await encodes(), [[10, 7, 12], [10], [7], [12]]);
-  assert.deepEqual(output.produced.map((c) => [c.startFrame, c.frames]), [[0, 10], [17, 12]]);
+  assert.deepEqual(
+    output.produced.map((c) => [c.startFrame, c.frames]),
+    [
+      [0, 10],
+      [17, 12],
+    ],
+  );
   assert.equal(output.unproducible.length, 1);
   const [refused] = output.unproducible;
   assert.deepEqual([refused?.line, refused?.text], [2, '10 17']);

@@ -47,17 +47,34 @@ let sourceBytes = 0;
 before(async () => {
   console.log(`chaos seed: ${SEED} (CHAOS_SEED=${SEED} replays it)`);
   root = await tempDir('chaos');
-  dirs = { out: join(root, 'out'), work: join(root, 'work'), clips: join(root, 'clips'), urls: join(root, 'urls.txt'), db: join(root, 'temporal.db') };
+  dirs = {
+    out: join(root, 'out'),
+    work: join(root, 'work'),
+    clips: join(root, 'clips'),
+    urls: join(root, 'urls.txt'),
+    db: join(root, 'temporal.db'),
+  };
   await mkdir(dirs.clips, { recursive: true });
   for (const name of VIDEOS) {
-    const path = await generateSample(resolveTool('ffmpeg'), join(root, 'sources'), { name, width: 1920, height: 1080, fps: 30, seconds: 6, pattern: 'index' });
+    const path = await generateSample(resolveTool('ffmpeg'), join(root, 'sources'), {
+      name,
+      width: 1920,
+      height: 1080,
+      fps: 30,
+      seconds: 6,
+      pattern: 'index',
+    });
     sourceBytes = (await stat(path)).size;
     await writeFile(join(dirs.clips, `${name}.txt`), `${CLIPS.join('\n')}\n`);
   }
   // Paced: a download takes a few seconds, so kills land in it.
   media = await startMediaServer({ root: join(root, 'sources'), bytesPerSecond: Math.ceil(sourceBytes / 3) });
   await writeFile(dirs.urls, `${VIDEOS.map((v) => media.url(`${v}.mp4`)).join('\n')}\n`);
-  temporal = await startDevServer({ temporalBin: resolveTool('temporal'), dbFile: dirs.db, logFile: join(root, 'server.log') });
+  temporal = await startDevServer({
+    temporalBin: resolveTool('temporal'),
+    dbFile: dirs.db,
+    logFile: join(root, 'server.log'),
+  });
 });
 
 after(async () => {
@@ -67,7 +84,23 @@ after(async () => {
 });
 
 function startWorker(): StartedCli {
-  return startCli(['worker', '--temporal-address', temporal.address, '--host-id', 'chaos', '--download-slots', '2', '--cpu-slots', '2', '--encoder', 'x265', '--x265-preset', 'ultrafast', '--log-level', 'error']);
+  return startCli([
+    'worker',
+    '--temporal-address',
+    temporal.address,
+    '--host-id',
+    'chaos',
+    '--download-slots',
+    '2',
+    '--cpu-slots',
+    '2',
+    '--encoder',
+    'x265',
+    '--x265-preset',
+    'ultrafast',
+    '--log-level',
+    'error',
+  ]);
 }
 
 async function killWorker(): Promise<void> {
@@ -81,7 +114,9 @@ async function killWorker(): Promise<void> {
 /** Largest partial download in the work dir, in bytes. */
 async function partialDownload(): Promise<number> {
   const files = (await listFiles(dirs.work)).filter((f) => f.endsWith('.part'));
-  const sizes = await Promise.all(files.map(async (f) => (await stat(join(dirs.work, f)).catch(() => null))?.size ?? 0));
+  const sizes = await Promise.all(
+    files.map(async (f) => (await stat(join(dirs.work, f)).catch(() => null))?.size ?? 0),
+  );
   return Math.max(0, ...sizes);
 }
 
@@ -89,7 +124,8 @@ async function partialDownload(): Promise<number> {
 async function encodeUnderWay(done: number): Promise<boolean> {
   for (const video of await readdir(dirs.out).catch(() => [] as string[])) {
     const names = await readdir(join(dirs.out, video)).catch(() => [] as string[]);
-    if (names.some((n) => n.endsWith('.vstream-tmp')) && names.filter((n) => n.endsWith('.hevc')).length >= done) return true;
+    if (names.some((n) => n.endsWith('.vstream-tmp')) && names.filter((n) => n.endsWith('.hevc')).length >= done)
+      return true;
   }
   return false;
 }
@@ -100,7 +136,9 @@ test('the batch survives seeded worker kills and a server kill', async () => {
   const random = seeded(SEED);
   // Alternate download and encode kills, each at a seeded point of its phase.
   const plan = Array.from({ length: WORKER_KILLS }, (_, i) =>
-    i % 2 === 0 ? { phase: 'download' as const, atBytes: Math.floor(sourceBytes * (0.1 + 0.5 * random())) } : { phase: 'encode' as const, clipsDone: Math.floor(random() * 2) },
+    i % 2 === 0
+      ? { phase: 'download' as const, atBytes: Math.floor(sourceBytes * (0.1 + 0.5 * random())) }
+      : { phase: 'encode' as const, clipsDone: Math.floor(random() * 2) },
   );
   const serverKillAfter = 1 + Math.floor(random() * (WORKER_KILLS - 2));
   console.log(`chaos plan: ${JSON.stringify(plan)}; server killed after worker kill ${serverKillAfter}`);
@@ -118,19 +156,29 @@ test('the batch survives seeded worker kills and a server kill', async () => {
     startDelaySeconds: 0,
     heartbeatTimeoutSeconds: 2,
   };
-  await client.workflow.start(WORKFLOW_TYPES.batch, { taskQueue: SHARED_TASK_QUEUE, workflowId: batchId, args: [input] });
+  await client.workflow.start(WORKFLOW_TYPES.batch, {
+    taskQueue: SHARED_TASK_QUEUE,
+    workflowId: batchId,
+    args: [input],
+  });
 
   const identities = new Map<string, { ino: number; mtimeMs: number }>();
   const remember = async () => {
-    for (const file of await landedClips()) if (!identities.has(file)) identities.set(file, await fileIdentity(join(dirs.out, file)));
+    for (const file of await landedClips())
+      if (!identities.has(file)) identities.set(file, await fileIdentity(join(dirs.out, file)));
   };
   const kills: string[] = [];
   for (const [i, step] of plan.entries()) {
     // When the planned phase has no work left (every source fetched), the other phase stands in.
-    const planned = async () => (step.phase === 'download' ? (await partialDownload()) >= step.atBytes : await encodeUnderWay(step.clipsDone));
+    const planned = async () =>
+      step.phase === 'download' ? (await partialDownload()) >= step.atBytes : await encodeUnderWay(step.clipsDone);
     const hit =
       (await waitFor(`kill ${i + 1}: ${JSON.stringify(step)}`, planned, 15_000).catch(() => false)) ||
-      (await waitFor(`kill ${i + 1}: any download or encode`, async () => (await partialDownload()) > 0 || (await encodeUnderWay(0)), 60_000).catch(() => false));
+      (await waitFor(
+        `kill ${i + 1}: any download or encode`,
+        async () => (await partialDownload()) > 0 || (await encodeUnderWay(0)),
+        60_000,
+      ).catch(() => false));
     if (!hit) break; // the batch finished first
     await remember();
     await killWorker();
@@ -139,7 +187,12 @@ test('the batch survives seeded worker kills and a server kill', async () => {
       process.kill(temporal.pid as number, 'SIGKILL');
       await temporal.exited;
       await connection.close().catch(() => undefined);
-      temporal = await startDevServer({ temporalBin: resolveTool('temporal'), dbFile: dirs.db, logFile: join(root, 'server.log'), port: Number(temporal.address.split(':')[1]) });
+      temporal = await startDevServer({
+        temporalBin: resolveTool('temporal'),
+        dbFile: dirs.db,
+        logFile: join(root, 'server.log'),
+        port: Number(temporal.address.split(':')[1]),
+      });
       connection = await Connection.connect({ address: temporal.address });
       client = new Client({ connection });
       kills.push('server');
@@ -157,12 +210,30 @@ test('the batch survives seeded worker kills and a server kill', async () => {
   const clips = await landedClips();
   assert.deepEqual(
     clips.sort(),
-    VIDEOS.flatMap((v) => CLIPS.map((c) => `${v}/${v}_${c.split(' ').map((n) => n.padStart(7, '0')).join('_')}.hevc`)).sort(),
+    VIDEOS.flatMap((v) =>
+      CLIPS.map(
+        (c) =>
+          `${v}/${v}_${c
+            .split(' ')
+            .map((n) => n.padStart(7, '0'))
+            .join('_')}.hevc`,
+      ),
+    ).sort(),
     'every clip is there, once',
   );
-  for (const file of clips) assert.deepEqual(await probeClip(resolveTool('ffprobe'), join(dirs.out, file)), { frames: 45, width: 1280, height: 720 }, file);
-  for (const [file, identity] of identities) assert.deepEqual(await fileIdentity(join(dirs.out, file)), identity, `${file} was not rewritten`);
-  assert.deepEqual((await listFiles(dirs.out)).filter((f) => f.includes('tmp')), [], 'no temporary file');
+  for (const file of clips)
+    assert.deepEqual(
+      await probeClip(resolveTool('ffprobe'), join(dirs.out, file)),
+      { frames: 45, width: 1280, height: 720 },
+      file,
+    );
+  for (const [file, identity] of identities)
+    assert.deepEqual(await fileIdentity(join(dirs.out, file)), identity, `${file} was not rewritten`);
+  assert.deepEqual(
+    (await listFiles(dirs.out)).filter((f) => f.includes('tmp')),
+    [],
+    'no temporary file',
+  );
   assert.deepEqual(await listFiles(dirs.work), [], 'no source left');
   const resumed = media.requests.filter((r) => r.range && !r.range.startsWith('bytes=0-'));
   assert.ok(resumed.length >= 1, 'a retried download continued its partial file');

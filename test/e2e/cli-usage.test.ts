@@ -13,11 +13,31 @@ before(async () => {
 });
 
 const cases: Array<[string, () => string[], RegExp]> = [
-  ['an unknown flag', () => ['run', '-u', join(root, 'urls.txt'), '-c', join(root, 'clips'), '-o', join(root, 'out'), '--frobnicate'], /unknown option '--frobnicate'/],
-  ['a missing required flag', () => ['run', '-u', join(root, 'urls.txt'), '-o', join(root, 'out')], /required option '-c, --input-clip-dir <dir>' not specified/],
-  ['a missing URL list', () => ['run', '-u', join(root, 'nope.txt'), '-c', join(root, 'clips'), '-o', join(root, 'out')], /--urls-file: no such file: .*nope\.txt/],
-  ['a missing clip folder', () => ['run', '-u', join(root, 'urls.txt'), '-c', join(root, 'nope'), '-o', join(root, 'out')], /--input-clip-dir: no such folder: .*nope/],
-  ['a bad number', () => ['run', '-u', join(root, 'urls.txt'), '-c', join(root, 'clips'), '-o', join(root, 'out'), '-w', 'many'], /--workers must be a number/],
+  [
+    'an unknown flag',
+    () => ['run', '-u', join(root, 'urls.txt'), '-c', join(root, 'clips'), '-o', join(root, 'out'), '--frobnicate'],
+    /unknown option '--frobnicate'/,
+  ],
+  [
+    'a missing required flag',
+    () => ['run', '-u', join(root, 'urls.txt'), '-o', join(root, 'out')],
+    /required option '-c, --input-clip-dir <dir>' not specified/,
+  ],
+  [
+    'a missing URL list',
+    () => ['run', '-u', join(root, 'nope.txt'), '-c', join(root, 'clips'), '-o', join(root, 'out')],
+    /--urls-file: no such file: .*nope\.txt/,
+  ],
+  [
+    'a missing clip folder',
+    () => ['run', '-u', join(root, 'urls.txt'), '-c', join(root, 'nope'), '-o', join(root, 'out')],
+    /--input-clip-dir: no such folder: .*nope/,
+  ],
+  [
+    'a bad number',
+    () => ['run', '-u', join(root, 'urls.txt'), '-c', join(root, 'clips'), '-o', join(root, 'out'), '-w', 'many'],
+    /--workers must be a number/,
+  ],
   ['an unknown command', () => ['frobnicate'], /unknown command 'frobnicate'/],
 ];
 

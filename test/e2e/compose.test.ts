@@ -36,11 +36,19 @@ const seconds = (duration: string) => {
 
 test('docker-compose.yml: PostgreSQL, schema by admin-tools, Temporal, UI, a GPU worker', async () => {
   const { services } = await composeConfig();
-  assert.deepEqual(Object.keys(services).sort(), ['postgresql', 'temporal', 'temporal-schema', 'temporal-ui', 'vstream-worker']);
+  assert.deepEqual(Object.keys(services).sort(), [
+    'postgresql',
+    'temporal',
+    'temporal-schema',
+    'temporal-ui',
+    'vstream-worker',
+  ]);
   assert.match(services['temporal-schema']?.image ?? '', /^temporalio\/admin-tools:/);
   assert.match(services.temporal?.image ?? '', /^temporalio\/server:/);
   assert.ok(!JSON.stringify(services).includes('auto-setup'), 'the old auto-setup image is not used');
-  assert.deepEqual(services.temporal?.depends_on, { 'temporal-schema': { condition: 'service_completed_successfully' } });
+  assert.deepEqual(services.temporal?.depends_on, {
+    'temporal-schema': { condition: 'service_completed_successfully' },
+  });
 
   for (const [name, service] of Object.entries(services)) {
     for (const port of service.ports ?? []) {
@@ -57,7 +65,10 @@ test('docker-compose.yml: PostgreSQL, schema by admin-tools, Temporal, UI, a GPU
   assert.equal(device?.driver, 'nvidia');
   assert.ok(device?.capabilities?.includes('gpu'));
   const grace = seconds(WORKER_DEFAULTS.shutdownGraceTime);
-  assert.ok(seconds(worker.stop_grace_period ?? '10s') > grace, `stop grace ${worker.stop_grace_period} outlasts the worker's ${WORKER_DEFAULTS.shutdownGraceTime}`);
+  assert.ok(
+    seconds(worker.stop_grace_period ?? '10s') > grace,
+    `stop grace ${worker.stop_grace_period} outlasts the worker's ${WORKER_DEFAULTS.shutdownGraceTime}`,
+  );
   assert.equal(worker.command?.[0], 'worker');
   assert.ok(worker.command?.includes('--gpus') && worker.command.includes('--work-dir'));
 });

@@ -24,9 +24,17 @@ before(async () => {
   root = await tempDir('dlfail');
   await mkdir(join(root, 'clips'), { recursive: true });
   for (const name of [...OK, 'limited', 'forbidden', 'stalled', 'cut']) {
-    await generateSample(resolveTool('ffmpeg'), join(root, 'sources'), { name, width: 1280, height: 720, fps: 30, seconds: 3, pattern: 'noise' });
+    await generateSample(resolveTool('ffmpeg'), join(root, 'sources'), {
+      name,
+      width: 1280,
+      height: 720,
+      fps: 30,
+      seconds: 3,
+      pattern: 'noise',
+    });
   }
-  for (const name of [...OK, 'limited', 'forbidden', 'stalled', 'cut', 'gone']) await writeFile(join(root, 'clips', `${name}.txt`), '0 10\n');
+  for (const name of [...OK, 'limited', 'forbidden', 'stalled', 'cut', 'gone'])
+    await writeFile(join(root, 'clips', `${name}.txt`), '0 10\n');
   media = await startMediaServer({
     root: join(root, 'sources'),
     bytesPerSecond: 1024 * 1024,
@@ -41,10 +49,35 @@ before(async () => {
   const order = ['limited', 'ok0', 'gone', 'ok1', 'forbidden', 'ok2', 'stalled', 'cut', 'ok3'];
   await writeFile(join(root, 'urls.txt'), `${order.map((n) => media.url(`${n}.mp4`)).join('\n')}\n`);
   run = await runCli([
-    'run', '-u', join(root, 'urls.txt'), '-c', join(root, 'clips'), '-o', join(root, 'out'), '--work-dir', join(root, 'work'),
-    '-w', '2', '-d', '0', '--x265-preset', 'ultrafast', '--heartbeat-timeout', '5',
-    '--backoff', String(BACKOFF_S), '--max-pauses', '3', '--download-attempts', '2', '--download-retry-interval', '1',
-    '--yt-dlp-arg=--socket-timeout', '--yt-dlp-arg=2', '--yt-dlp-arg=--retries', '--yt-dlp-arg=0',
+    'run',
+    '-u',
+    join(root, 'urls.txt'),
+    '-c',
+    join(root, 'clips'),
+    '-o',
+    join(root, 'out'),
+    '--work-dir',
+    join(root, 'work'),
+    '-w',
+    '2',
+    '-d',
+    '0',
+    '--x265-preset',
+    'ultrafast',
+    '--heartbeat-timeout',
+    '5',
+    '--backoff',
+    String(BACKOFF_S),
+    '--max-pauses',
+    '3',
+    '--download-attempts',
+    '2',
+    '--download-retry-interval',
+    '1',
+    '--yt-dlp-arg=--socket-timeout',
+    '--yt-dlp-arg=2',
+    '--yt-dlp-arg=--retries',
+    '--yt-dlp-arg=0',
   ]);
   report = JSON.parse(await readFile(join(root, 'out', '_vstream', 'report.json'), 'utf8')) as Report;
 });
@@ -58,7 +91,8 @@ const gets = (name: string) => media.requestsFor(`${name}.mp4`).filter((r) => r.
 
 test('every video ends with the right status and error type', () => {
   assert.equal(run.code, 3, run.stderr);
-  for (const id of [...OK, 'limited', 'cut']) assert.equal(video(id)?.status, 'succeeded', `${id}: ${video(id)?.reason}`);
+  for (const id of [...OK, 'limited', 'cut'])
+    assert.equal(video(id)?.status, 'succeeded', `${id}: ${video(id)?.reason}`);
   assert.deepEqual([video('gone')?.status, video('gone')?.errorType], ['failed', 'VideoUnavailable']);
   assert.deepEqual([video('forbidden')?.status, video('forbidden')?.errorType], ['failed', 'Network']);
   assert.deepEqual([video('stalled')?.status, video('stalled')?.errorType], ['failed', 'Network']);
@@ -77,7 +111,11 @@ test('a 429 pauses every download of the batch: no request during the pause; the
   const pauseEnd = rateLimitedAt + BACKOFF_S * 1000;
   // A second of slack at each end: the pause starts once the batch hears of the 429.
   const during = media.requests.filter((r) => r.at > rateLimitedAt + 1_000 && r.at < pauseEnd - 1_000);
-  assert.deepEqual(during.map((r) => `${r.method} ${r.name}`), [], 'no new request while downloads are paused');
+  assert.deepEqual(
+    during.map((r) => `${r.method} ${r.name}`),
+    [],
+    'no new request while downloads are paused',
+  );
   const retry = limited.find((r) => r.at > rateLimitedAt && r.status < 400);
   assert.ok(retry && retry.at >= pauseEnd - 500, 'the rate-limited video was downloaded after the pause');
   assert.match(run.stdout, /downloads paused until .* \(pause 1 of 3, RateLimited: .*HTTP Error 429/);
@@ -85,5 +123,8 @@ test('a 429 pauses every download of the batch: no request during the pause; the
 
 test('a transfer cut short is continued from its partial file', () => {
   const cut = media.requestsFor('cut.mp4').filter((r) => r.method === 'GET');
-  assert.ok(cut.some((r) => r.range && !r.range.startsWith('bytes=0-')), `requests: ${JSON.stringify(cut.map((r) => r.range))}`);
+  assert.ok(
+    cut.some((r) => r.range && !r.range.startsWith('bytes=0-')),
+    `requests: ${JSON.stringify(cut.map((r) => r.range))}`,
+  );
 });

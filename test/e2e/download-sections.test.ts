@@ -21,8 +21,25 @@ let media: MediaServer;
 before(async () => {
   root = await tempDir('sections');
   await mkdir(join(root, 'clips'), { recursive: true });
-  await generateSample(ffmpeg, join(root, 'sources'), { name: 'h264', width: 1280, height: 720, fps: 60, seconds: 20, pattern: 'index', gop: 60 });
-  await generateSample(ffmpeg, join(root, 'sources'), { name: 'vp9', width: 640, height: 360, fps: 60, seconds: 20, pattern: 'index', gop: 60, container: 'webm' });
+  await generateSample(ffmpeg, join(root, 'sources'), {
+    name: 'h264',
+    width: 1280,
+    height: 720,
+    fps: 60,
+    seconds: 20,
+    pattern: 'index',
+    gop: 60,
+  });
+  await generateSample(ffmpeg, join(root, 'sources'), {
+    name: 'vp9',
+    width: 640,
+    height: 360,
+    fps: 60,
+    seconds: 20,
+    pattern: 'index',
+    gop: 60,
+    container: 'webm',
+  });
   for (const name of ['h264', 'vp9']) await writeFile(join(root, 'clips', `${name}.txt`), CLIPS);
   // Paced like a network: unpaced, loopback would push megabytes into socket buffers
   // that ffmpeg never reads before it closes a section's connection.
@@ -33,14 +50,38 @@ after(async () => {
   await media?.close();
 });
 
-async function runMode(mode: 'full' | 'sections', server = media, name: string = mode): Promise<{ report: Report; bytes: number; out: string }> {
+async function runMode(
+  mode: 'full' | 'sections',
+  server = media,
+  name: string = mode,
+): Promise<{ report: Report; bytes: number; out: string }> {
   const before = server.bytesSent();
   const out = join(root, `out-${name}`);
   const urls = join(root, `urls-${name}.txt`);
   await writeFile(urls, `${server.url('h264.mp4')}\n${server.url('vp9.webm')}\n`);
-  const run = await runCli(['run', '-u', urls, '-c', join(root, 'clips'), '-o', out, '--work-dir', join(root, `work-${name}`), '-d', '0', '--x265-preset', 'ultrafast', '--download-mode', mode]);
+  const run = await runCli([
+    'run',
+    '-u',
+    urls,
+    '-c',
+    join(root, 'clips'),
+    '-o',
+    out,
+    '--work-dir',
+    join(root, `work-${name}`),
+    '-d',
+    '0',
+    '--x265-preset',
+    'ultrafast',
+    '--download-mode',
+    mode,
+  ]);
   assert.equal(run.code, 0, `${mode}: ${run.stdout}\n${run.stderr}`);
-  return { report: JSON.parse(await readFile(join(out, '_vstream', 'report.json'), 'utf8')) as Report, bytes: server.bytesSent() - before, out };
+  return {
+    report: JSON.parse(await readFile(join(out, '_vstream', 'report.json'), 'utf8')) as Report,
+    bytes: server.bytesSent() - before,
+    out,
+  };
 }
 
 async function assertFramesExact(result: { report: Report; out: string }, label: string): Promise<void> {
@@ -64,12 +105,18 @@ test('sections give the same frames as full downloads, for MP4 and WebM, from fe
     sections.report.videos.map((v) => v.clips.map((c) => c.file)),
     full.report.videos.map((v) => v.clips.map((c) => c.file)),
   );
-  t.diagnostic(`bytes read: full ${full.bytes}, sections ${sections.bytes} (${(sections.bytes / full.bytes).toFixed(3)}x)`);
+  t.diagnostic(
+    `bytes read: full ${full.bytes}, sections ${sections.bytes} (${(sections.bytes / full.bytes).toFixed(3)}x)`,
+  );
   assert.ok(sections.bytes < full.bytes * 0.6, `sections read ${sections.bytes} bytes, full ${full.bytes}`);
 });
 
 test('a server that ignores Range requests: sections that start too late are replaced by the whole video', async () => {
-  const noRanges = await startMediaServer({ root: join(root, 'sources'), bytesPerSecond: 4 * 1024 * 1024, ignoreRanges: true });
+  const noRanges = await startMediaServer({
+    root: join(root, 'sources'),
+    bytesPerSecond: 4 * 1024 * 1024,
+    ignoreRanges: true,
+  });
   try {
     const result = await runMode('sections', noRanges, 'no-ranges');
     await assertFramesExact(result, 'sections without Range');

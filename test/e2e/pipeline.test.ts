@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Report } from '../../src/core/report.js';
 import { startMediaServer, type MediaServer } from '../../src/devkit/media-server.js';
-import { expectedSourceFrame, generateSample, readFrameIndex, type SampleSpec } from '../../src/devkit/sample-videos.js';
+import {
+  expectedSourceFrame,
+  generateSample,
+  readFrameIndex,
+  type SampleSpec,
+} from '../../src/devkit/sample-videos.js';
 import { resolveTool } from '../../src/tools/binaries.js';
 import { probeClip } from '../../src/tools/probe.js';
 import { fileIdentity, listFiles, runCli, tempDir, type CliRun } from '../helpers/e2e.js';
@@ -23,14 +28,36 @@ interface Case {
 }
 
 const CASES: Record<string, Case> = {
-  idx30: { spec: { name: 'idx30', width: 1920, height: 1080, fps: 30, seconds: 6, pattern: 'index' }, clips: '0 30\n0000045 0000075\r\n\r\n150 180\n' },
-  idx60: { spec: { name: 'idx60', width: 1920, height: 1080, fps: 60, seconds: 6, pattern: 'index' }, clips: '15 45\n100 130\n' },
-  portrait: { spec: { name: 'portrait', width: 1080, height: 1920, fps: 30, seconds: 3, pattern: 'index' }, clips: '10 40\n' },
-  rate25: { spec: { name: 'rate25', width: 1280, height: 720, fps: 25, seconds: 3, pattern: 'index' }, clips: '30 60\n' },
+  idx30: {
+    spec: { name: 'idx30', width: 1920, height: 1080, fps: 30, seconds: 6, pattern: 'index' },
+    clips: '0 30\n0000045 0000075\r\n\r\n150 180\n',
+  },
+  idx60: {
+    spec: { name: 'idx60', width: 1920, height: 1080, fps: 60, seconds: 6, pattern: 'index' },
+    clips: '15 45\n100 130\n',
+  },
+  portrait: {
+    spec: { name: 'portrait', width: 1080, height: 1920, fps: 30, seconds: 3, pattern: 'index' },
+    clips: '10 40\n',
+  },
+  rate25: {
+    spec: { name: 'rate25', width: 1280, height: 720, fps: 25, seconds: 3, pattern: 'index' },
+    clips: '30 60\n',
+  },
   noclip: { spec: { name: 'noclip', width: 640, height: 360, fps: 30, seconds: 1, pattern: 'index' }, clips: null },
-  missing: { spec: { name: 'missing', width: 640, height: 360, fps: 30, seconds: 1, pattern: 'index' }, clips: '0 10\n', missing: true },
-  malformed: { spec: { name: 'malformed', width: 640, height: 360, fps: 30, seconds: 2, pattern: 'index' }, clips: '0 15\nfoo bar\n20 10\n30 45\n' },
-  pastend: { spec: { name: 'pastend', width: 640, height: 360, fps: 30, seconds: 2, pattern: 'index' }, clips: '0 20\n40 90\n' },
+  missing: {
+    spec: { name: 'missing', width: 640, height: 360, fps: 30, seconds: 1, pattern: 'index' },
+    clips: '0 10\n',
+    missing: true,
+  },
+  malformed: {
+    spec: { name: 'malformed', width: 640, height: 360, fps: 30, seconds: 2, pattern: 'index' },
+    clips: '0 15\nfoo bar\n20 10\n30 45\n',
+  },
+  pastend: {
+    spec: { name: 'pastend', width: 640, height: 360, fps: 30, seconds: 2, pattern: 'index' },
+    clips: '0 20\n40 90\n',
+  },
 };
 
 let server: MediaServer;
@@ -41,7 +68,14 @@ let report: Report;
 before(async () => {
   const root = await tempDir('e2e');
   const sources = join(root, 'sources');
-  dirs = { root, out: join(root, 'out'), work: join(root, 'work'), clips: join(root, 'clips'), urls: join(root, 'urls.txt'), sources };
+  dirs = {
+    root,
+    out: join(root, 'out'),
+    work: join(root, 'work'),
+    clips: join(root, 'clips'),
+    urls: join(root, 'urls.txt'),
+    sources,
+  };
   await mkdir(dirs.clips, { recursive: true });
   for (const c of Object.values(CASES)) {
     if (!c.missing) await generateSample(ffmpeg, sources, c.spec);
@@ -73,7 +107,24 @@ after(async () => {
   await server?.close();
 });
 
-const runArgs = (...extra: string[]) => ['run', '-u', dirs.urls, '-c', dirs.clips, '-o', dirs.out, '--work-dir', dirs.work, '-w', '2', '-d', '0', '--x265-preset', 'ultrafast', ...extra];
+const runArgs = (...extra: string[]) => [
+  'run',
+  '-u',
+  dirs.urls,
+  '-c',
+  dirs.clips,
+  '-o',
+  dirs.out,
+  '--work-dir',
+  dirs.work,
+  '-w',
+  '2',
+  '-d',
+  '0',
+  '--x265-preset',
+  'ultrafast',
+  ...extra,
+];
 
 const video = (id: string) => {
   const found = report.videos.find((v) => v.videoId === id);
@@ -84,12 +135,25 @@ const video = (id: string) => {
 describe('vstream run, end to end', () => {
   test('exits 3 (failed and partial videos) and prints a summary', () => {
     assert.equal(run.code, 3, run.stderr);
-    assert.match(run.stdout, /done: 8 videos: 4 succeeded, 2 partial, 1 skipped, 1 failed \(VideoUnavailable 1\); 10 clips; 3 URL lines rejected/);
+    assert.match(
+      run.stdout,
+      /done: 8 videos: 4 succeeded, 2 partial, 1 skipped, 1 failed \(VideoUnavailable 1\); 10 clips; 3 URL lines rejected/,
+    );
     assert.match(run.stdout, /Temporal UI: http:\/\/127\.0\.0\.1:\d+\//);
   });
 
   test('report counts and rejected lines with line numbers and reasons', () => {
-    assert.deepEqual(report.counts, { videos: 8, succeeded: 4, partial: 2, skipped: 1, failed: 1, cancelled: 0, clips: 10, rejectedLines: 3, byErrorType: { VideoUnavailable: 1 } });
+    assert.deepEqual(report.counts, {
+      videos: 8,
+      succeeded: 4,
+      partial: 2,
+      skipped: 1,
+      failed: 1,
+      cancelled: 0,
+      clips: 10,
+      rejectedLines: 3,
+      byErrorType: { VideoUnavailable: 1 },
+    });
     assert.deepEqual(
       report.rejectedLines.map((r) => [r.line, r.text]),
       [
@@ -111,7 +175,11 @@ describe('vstream run, end to end', () => {
     const files = await listFiles(dirs.out);
     const clipFiles = files.filter((f) => f.endsWith('.hevc'));
     assert.equal(clipFiles.length, 10);
-    assert.deepEqual(files.filter((f) => f.includes('vstream-tmp')), [], 'no temporary file left');
+    assert.deepEqual(
+      files.filter((f) => f.includes('vstream-tmp')),
+      [],
+      'no temporary file left',
+    );
     for (const v of report.videos) {
       for (const clip of v.clips) {
         const probe = await probeClip(ffprobe, join(dirs.out, v.videoId, clip.file));
@@ -135,8 +203,16 @@ describe('vstream run, end to end', () => {
       for (const clip of video(id).clips) {
         const path = join(dirs.out, id, clip.file);
         const last = clip.frames - 1;
-        assert.equal(await readFrameIndex(ffmpeg, path, 0), expectedSourceFrame(clip.startFrame, 30, sourceFps), `${clip.file} first frame`);
-        assert.equal(await readFrameIndex(ffmpeg, path, last), expectedSourceFrame(clip.startFrame + last, 30, sourceFps), `${clip.file} last frame`);
+        assert.equal(
+          await readFrameIndex(ffmpeg, path, 0),
+          expectedSourceFrame(clip.startFrame, 30, sourceFps),
+          `${clip.file} first frame`,
+        );
+        assert.equal(
+          await readFrameIndex(ffmpeg, path, last),
+          expectedSourceFrame(clip.startFrame + last, 30, sourceFps),
+          `${clip.file} last frame`,
+        );
       }
     }
   });
@@ -161,7 +237,10 @@ describe('vstream run, end to end', () => {
 
   test('a duplicate URL is downloaded once', () => {
     const gets = server.requestsFor('idx30.mp4').filter((r) => r.method === 'GET' && r.status < 400);
-    assert.ok(gets.length >= 1 && gets.length <= 2, `idx30 requested ${gets.length} times (yt-dlp probes, then downloads)`);
+    assert.ok(
+      gets.length >= 1 && gets.length <= 2,
+      `idx30 requested ${gets.length} times (yt-dlp probes, then downloads)`,
+    );
     assert.equal(report.videos.filter((v) => v.videoId === 'idx30').length, 1);
   });
 
@@ -194,7 +273,12 @@ describe('vstream run, end to end', () => {
 
   test('the work dir holds no source video afterwards; manifests are written', async () => {
     assert.deepEqual(await listFiles(dirs.work), []);
-    const manifest = JSON.parse(await readFile(join(dirs.out, 'idx30', '_vstream.json'), 'utf8')) as { status: string; clips: unknown[]; encoder: string; settingsHash: string };
+    const manifest = JSON.parse(await readFile(join(dirs.out, 'idx30', '_vstream.json'), 'utf8')) as {
+      status: string;
+      clips: unknown[];
+      encoder: string;
+      settingsHash: string;
+    };
     assert.equal(manifest.status, 'succeeded');
     assert.equal(manifest.clips.length, 3);
     assert.match(manifest.encoder, /libx265/);
@@ -202,7 +286,19 @@ describe('vstream run, end to end', () => {
   });
 
   test('a re-run with other encode settings into the same folder is refused, naming the difference', async () => {
-    const other = await runCli(['run', '-u', dirs.urls, '-c', dirs.clips, '-o', dirs.out, '--width', '640', '--height', '360']);
+    const other = await runCli([
+      'run',
+      '-u',
+      dirs.urls,
+      '-c',
+      dirs.clips,
+      '-o',
+      dirs.out,
+      '--width',
+      '640',
+      '--height',
+      '360',
+    ]);
     assert.equal(other.code, 2);
     assert.match(other.stderr, /--width 640 \(output folder has 1280\), --height 360 \(output folder has 720\)/);
   });
@@ -218,7 +314,10 @@ describe('vstream run, end to end', () => {
 
   test('--retry-failed runs the failed and partial videos again and keeps what is done', async () => {
     await generateSample(ffmpeg, dirs.sources, CASES.missing?.spec as SampleSpec); // the 404 is fixed
-    const kept = [...video('idx30').clips.map((c) => join('idx30', c.file)), ...video('malformed').clips.map((c) => join('malformed', c.file))];
+    const kept = [
+      ...video('idx30').clips.map((c) => join('idx30', c.file)),
+      ...video('malformed').clips.map((c) => join('malformed', c.file)),
+    ];
     const identities = await Promise.all(kept.map((f) => fileIdentity(join(dirs.out, f))));
     const requestsBefore = (name: string) => server.requestsFor(`${name}.mp4`).length;
     const before = Object.fromEntries(Object.keys(CASES).map((name) => [name, requestsBefore(name)]));
@@ -226,12 +325,26 @@ describe('vstream run, end to end', () => {
     const retry = await runCli(runArgs('--retry-failed'));
     assert.equal(retry.code, 3, retry.stderr);
     const retried = JSON.parse(await readFile(join(dirs.out, '_vstream', 'report.json'), 'utf8')) as Report;
-    assert.deepEqual(retried.counts, { videos: 8, succeeded: 5, partial: 2, skipped: 1, failed: 0, cancelled: 0, clips: 11, rejectedLines: 3, byErrorType: {} });
+    assert.deepEqual(retried.counts, {
+      videos: 8,
+      succeeded: 5,
+      partial: 2,
+      skipped: 1,
+      failed: 0,
+      cancelled: 0,
+      clips: 11,
+      rejectedLines: 3,
+      byErrorType: {},
+    });
     assert.equal(retried.videos.find((v) => v.videoId === 'missing')?.status, 'succeeded');
     for (const done of ['idx30', 'idx60', 'portrait', 'rate25', 'noclip', 'malformed']) {
       assert.equal(requestsBefore(done), before[done], `${done} is not downloaded again`);
     }
     assert.ok(requestsBefore('pastend') > (before.pastend ?? 0), 'a partial video with a missing clip is tried again');
-    assert.deepEqual(await Promise.all(kept.map((f) => fileIdentity(join(dirs.out, f)))), identities, 'no clip is written again');
+    assert.deepEqual(
+      await Promise.all(kept.map((f) => fileIdentity(join(dirs.out, f)))),
+      identities,
+      'no clip is written again',
+    );
   });
 });

@@ -9,7 +9,17 @@ import { startMediaServer, type MediaServer } from '../../src/devkit/media-serve
 import { generateSample } from '../../src/devkit/sample-videos.js';
 import { resolveTool } from '../../src/tools/binaries.js';
 import { probeClip } from '../../src/tools/probe.js';
-import { descendants, fileIdentity, isAlive, listFiles, listProcesses, runCli, startCli, tempDir, waitFor } from '../helpers/e2e.js';
+import {
+  descendants,
+  fileIdentity,
+  isAlive,
+  listFiles,
+  listProcesses,
+  runCli,
+  startCli,
+  tempDir,
+  waitFor,
+} from '../helpers/e2e.js';
 
 const ffmpeg = resolveTool('ffmpeg');
 const ffprobe = resolveTool('ffprobe');
@@ -25,13 +35,42 @@ before(async () => {
   dirs = { out: join(root, 'out'), work: join(root, 'work'), clips: join(root, 'clips'), urls: join(root, 'urls.txt') };
   await mkdir(dirs.clips, { recursive: true });
   for (const name of VIDEOS) {
-    await generateSample(ffmpeg, join(root, 'sources'), { name, width: 1920, height: 1080, fps: 30, seconds: 8, pattern: 'index' });
+    await generateSample(ffmpeg, join(root, 'sources'), {
+      name,
+      width: 1920,
+      height: 1080,
+      fps: 30,
+      seconds: 8,
+      pattern: 'index',
+    });
     await writeFile(join(dirs.clips, `${name}.txt`), `${CLIPS.join('\n')}\n`);
   }
   // Paced so a download takes seconds: the kills land mid-work.
   server = await startMediaServer({ root: join(root, 'sources'), bytesPerSecond: 150 * 1024 });
   await writeFile(dirs.urls, `${VIDEOS.map((v) => server.url(`${v}.mp4`)).join('\n')}\n`);
-  args = ['run', '-u', dirs.urls, '-c', dirs.clips, '-o', dirs.out, '--work-dir', dirs.work, '-w', '1', '-d', '0', '--encoder', 'x265', '--x265-preset', 'ultrafast', '--heartbeat-timeout', '3', '--grace-time', '2'];
+  args = [
+    'run',
+    '-u',
+    dirs.urls,
+    '-c',
+    dirs.clips,
+    '-o',
+    dirs.out,
+    '--work-dir',
+    dirs.work,
+    '-w',
+    '1',
+    '-d',
+    '0',
+    '--encoder',
+    'x265',
+    '--x265-preset',
+    'ultrafast',
+    '--heartbeat-timeout',
+    '3',
+    '--grace-time',
+    '2',
+  ];
 });
 
 after(async () => {
@@ -50,7 +89,9 @@ test('kill -9 mid-batch, twice, then re-runs resume without rewriting a clip', a
   await waitFor('no process of the killed group', () => !listProcesses().some((p) => p.pgrp === group), 10_000);
 
   const landed = await finalClips();
-  const identities = new Map(await Promise.all(landed.map(async (f) => [f, await fileIdentity(join(dirs.out, f))] as const)));
+  const identities = new Map(
+    await Promise.all(landed.map(async (f) => [f, await fileIdentity(join(dirs.out, f))] as const)),
+  );
   assert.ok(landed.length >= 1);
 
   // 2. Kill only the main process while it runs yt-dlp or ffmpeg: its children die with it.
@@ -60,7 +101,9 @@ test('kill -9 mid-batch, twice, then re-runs resume without rewriting a clip', a
     'a running yt-dlp or ffmpeg under the run',
     () => {
       const tree = descendants(pid);
-      return tree.some((p) => p.command === 'temporal') && tree.some((p) => ['yt-dlp', 'ffmpeg'].includes(p.command)) ? tree : null;
+      return tree.some((p) => p.command === 'temporal') && tree.some((p) => ['yt-dlp', 'ffmpeg'].includes(p.command))
+        ? tree
+        : null;
     },
     120_000,
   );
@@ -74,14 +117,23 @@ test('kill -9 mid-batch, twice, then re-runs resume without rewriting a clip', a
 
   // 2b. The embedded server is killed: the run says so and exits 1; the next run resumes.
   const serverKilled = startCli(args);
-  const temporalProcess = await waitFor('the run to be at work', () => {
-    const tree = descendants(serverKilled.child.pid as number);
-    return serverKilled.output.stdout.includes('resuming batch') ? tree.find((p) => p.command === 'temporal') : undefined;
-  }, 120_000);
+  const temporalProcess = await waitFor(
+    'the run to be at work',
+    () => {
+      const tree = descendants(serverKilled.child.pid as number);
+      return serverKilled.output.stdout.includes('resuming batch')
+        ? tree.find((p) => p.command === 'temporal')
+        : undefined;
+    },
+    120_000,
+  );
   process.kill(temporalProcess.pid, 'SIGKILL');
   const afterServerKill = await serverKilled.done;
   assert.equal(afterServerKill.code, 1);
-  assert.match(afterServerKill.stderr, /embedded Temporal server stopped unexpectedly .*run the same command again to resume/);
+  assert.match(
+    afterServerKill.stderr,
+    /embedded Temporal server stopped unexpectedly .*run the same command again to resume/,
+  );
 
   // 3. Ctrl-C stops the run with 130 and takes its children along; a second run on
   //    the same output folder meanwhile is refused.
@@ -90,7 +142,9 @@ test('kill -9 mid-batch, twice, then re-runs resume without rewriting a clip', a
     'the run to be at work',
     () => {
       const tree = descendants(interrupted.child.pid as number);
-      return tree.some((p) => p.command === 'temporal') && interrupted.output.stdout.includes('resuming batch') ? tree : null;
+      return tree.some((p) => p.command === 'temporal') && interrupted.output.stdout.includes('resuming batch')
+        ? tree
+        : null;
     },
     120_000,
   );
@@ -101,7 +155,7 @@ test('kill -9 mid-batch, twice, then re-runs resume without rewriting a clip', a
   const stopped = await interrupted.done;
   assert.equal(stopped.code, 130, stopped.stderr);
   assert.match(stopped.stdout, /running the same command again resumes/);
-  await waitFor('the interrupted run\'s children to exit', () => busy.every((p) => !isAlive(p.pid)), 10_000);
+  await waitFor("the interrupted run's children to exit", () => busy.every((p) => !isAlive(p.pid)), 10_000);
 
   // 4. The same command resumes and completes the batch.
   const third = await runCli(args);
@@ -115,7 +169,10 @@ test('kill -9 mid-batch, twice, then re-runs resume without rewriting a clip', a
   for (const [file, identity] of identities) {
     assert.deepEqual(await fileIdentity(join(dirs.out, file)), identity, `${file} was not written again`);
   }
-  assert.deepEqual((await listFiles(dirs.out)).filter((f) => f.includes('tmp')), []);
+  assert.deepEqual(
+    (await listFiles(dirs.out)).filter((f) => f.includes('tmp')),
+    [],
+  );
   assert.deepEqual(await listFiles(dirs.work), []);
 
   // 5. Once finished, a re-run makes no request at all.

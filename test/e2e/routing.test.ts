@@ -37,9 +37,31 @@ const workDir = (host: HostId) => join(root, `work-${host}`);
 
 function startHost(host: HostId): StartedCli {
   const worker = startCli(
-    ['worker', '--temporal-address', temporal.address, '--host-id', host, '--gpus', HOSTS[host].gpus, '--sessions-per-gpu', String(HOSTS[host].sessions),
-      '--download-slots', '2', '--work-dir', workDir(host), '--encoder', 'nvenc', '--log-level', 'error'],
-    { VSTREAM_FFMPEG_BIN: join(FIXTURES, 'recording-ffmpeg.mjs'), VSTREAM_REAL_FFMPEG: resolveTool('ffmpeg'), VSTREAM_RECORD_LOG: recordLog(), VSTREAM_TEST_HOST: host },
+    [
+      'worker',
+      '--temporal-address',
+      temporal.address,
+      '--host-id',
+      host,
+      '--gpus',
+      HOSTS[host].gpus,
+      '--sessions-per-gpu',
+      String(HOSTS[host].sessions),
+      '--download-slots',
+      '2',
+      '--work-dir',
+      workDir(host),
+      '--encoder',
+      'nvenc',
+      '--log-level',
+      'error',
+    ],
+    {
+      VSTREAM_FFMPEG_BIN: join(FIXTURES, 'recording-ffmpeg.mjs'),
+      VSTREAM_REAL_FFMPEG: resolveTool('ffmpeg'),
+      VSTREAM_RECORD_LOG: recordLog(),
+      VSTREAM_TEST_HOST: host,
+    },
   );
   workers.set(host, worker);
   return worker;
@@ -49,13 +71,24 @@ before(async () => {
   root = await tempDir('routing');
   await mkdir(join(root, 'clips'), { recursive: true });
   for (const name of VIDEOS) {
-    await generateSample(resolveTool('ffmpeg'), join(root, 'sources'), { name, width: 1280, height: 720, fps: 30, seconds: 3, pattern: 'index' });
+    await generateSample(resolveTool('ffmpeg'), join(root, 'sources'), {
+      name,
+      width: 1280,
+      height: 720,
+      fps: 30,
+      seconds: 3,
+      pattern: 'index',
+    });
     await writeFile(join(root, 'clips', `${name}.txt`), `${CLIPS.join('\n')}\n`);
   }
   const size = (await stat(join(root, 'sources', 'r0.mp4'))).size;
   media = await startMediaServer({ root: join(root, 'sources'), bytesPerSecond: Math.ceil(size / 2) });
   await writeFile(join(root, 'urls.txt'), `${VIDEOS.map((v) => media.url(`${v}.mp4`)).join('\n')}\n`);
-  temporal = await startDevServer({ temporalBin: resolveTool('temporal'), dbFile: join(root, 'temporal.db'), logFile: join(root, 'server.log') });
+  temporal = await startDevServer({
+    temporalBin: resolveTool('temporal'),
+    dbFile: join(root, 'temporal.db'),
+    logFile: join(root, 'server.log'),
+  });
 });
 
 after(async () => {
@@ -91,10 +124,18 @@ test('encodes stay on the downloading host within each GPU session budget; a los
     heartbeatTimeoutSeconds: 2,
     hostTimeoutSeconds: 8,
   };
-  const handle = await client.workflow.start(WORKFLOW_TYPES.batch, { taskQueue: SHARED_TASK_QUEUE, workflowId: 'routing', args: [input] });
+  const handle = await client.workflow.start(WORKFLOW_TYPES.batch, {
+    taskQueue: SHARED_TASK_QUEUE,
+    workflowId: 'routing',
+    args: [input],
+  });
 
   // Host A dies while downloading.
-  const partial = await waitFor('host A to be downloading', async () => (await listFiles(workDir('hostA'))).find((f) => f.endsWith('.part')), 60_000);
+  const partial = await waitFor(
+    'host A to be downloading',
+    async () => (await listFiles(workDir('hostA'))).find((f) => f.endsWith('.part')),
+    60_000,
+  );
   const lostVideo = partial.split('/')[1] as string;
   const hostA = workers.get('hostA') as StartedCli;
   process.kill(-(hostA.child.pid as number), 'SIGKILL');
@@ -105,7 +146,11 @@ test('encodes stay on the downloading host within each GPU session budget; a los
   const report = JSON.parse(await readFile(join(root, 'out', '_vstream', 'report.json'), 'utf8')) as Report;
   for (const video of report.videos) {
     for (const clip of video.clips) {
-      assert.deepEqual(await probeClip(resolveTool('ffprobe'), join(root, 'out', video.videoId, clip.file)), { frames: 20, width: 1280, height: 720 });
+      assert.deepEqual(await probeClip(resolveTool('ffprobe'), join(root, 'out', video.videoId, clip.file)), {
+        frames: 20,
+        width: 1280,
+        height: 720,
+      });
       assert.match(clip.encoder ?? '', /hevc_nvenc \(GPU \d\)/);
     }
   }
@@ -117,24 +162,41 @@ test('encodes stay on the downloading host within each GPU session budget; a los
   const starts = encodes.filter((e) => e.event === 'start');
   assert.ok(starts.length >= VIDEOS.length);
   for (const encode of starts) {
-    assert.ok(encode.source.startsWith(`${workDir(encode.host)}/`), `${encode.host} encoded ${encode.source}, which it did not download`);
+    assert.ok(
+      encode.source.startsWith(`${workDir(encode.host)}/`),
+      `${encode.host} encoded ${encode.source}, which it did not download`,
+    );
   }
   // Sessions held per GPU over time, from the starts and ends (a killed host's ends are missing: count them to its death).
   for (const host of Object.keys(HOSTS) as HostId[]) {
     for (const device of HOSTS[host].gpus.split(',').map(Number)) {
-      const events = encodes.filter((e) => e.host === host && e.device === device).sort((a, b) => a.at - b.at || (a.event === 'end' ? -1 : 1));
+      const events = encodes
+        .filter((e) => e.host === host && e.device === device)
+        .sort((a, b) => a.at - b.at || (a.event === 'end' ? -1 : 1));
       let held = 0;
       let peak = 0;
       for (const e of events) {
         held += e.event === 'start' ? e.outputs : -e.outputs;
         peak = Math.max(peak, held);
       }
-      assert.ok(peak <= HOSTS[host].sessions, `${host} GPU ${device} held ${peak} sessions (budget ${HOSTS[host].sessions})`);
+      assert.ok(
+        peak <= HOSTS[host].sessions,
+        `${host} GPU ${device} held ${peak} sessions (budget ${HOSTS[host].sessions})`,
+      );
     }
   }
-  assert.ok(starts.some((e) => e.host === 'hostB' && e.source.includes(`/${lostVideo}/`)), `${lostVideo}, lost with host A, was finished by host B`);
-  assert.ok(starts.some((e) => e.host === 'hostB' && e.outputs === 2), 'host B cut two clips in one pass (its budget allows two sessions)');
-  assert.ok(starts.every((e) => e.host !== 'hostA' || e.outputs === 1), 'host A never held two sessions on a GPU');
+  assert.ok(
+    starts.some((e) => e.host === 'hostB' && e.source.includes(`/${lostVideo}/`)),
+    `${lostVideo}, lost with host A, was finished by host B`,
+  );
+  assert.ok(
+    starts.some((e) => e.host === 'hostB' && e.outputs === 2),
+    'host B cut two clips in one pass (its budget allows two sessions)',
+  );
+  assert.ok(
+    starts.every((e) => e.host !== 'hostA' || e.outputs === 1),
+    'host A never held two sessions on a GPU',
+  );
 
   // Host A comes back and removes the source of the video that moved on.
   const back = startHost('hostA');

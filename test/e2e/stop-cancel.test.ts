@@ -25,12 +25,39 @@ before(async () => {
   dirs = { out: join(root, 'out'), work: join(root, 'work'), clips: join(root, 'clips'), urls: join(root, 'urls.txt') };
   await mkdir(dirs.clips, { recursive: true });
   for (const name of VIDEOS) {
-    await generateSample(resolveTool('ffmpeg'), join(root, 'sources'), { name, width: 1920, height: 1080, fps: 30, seconds: 8, pattern: 'index' });
+    await generateSample(resolveTool('ffmpeg'), join(root, 'sources'), {
+      name,
+      width: 1920,
+      height: 1080,
+      fps: 30,
+      seconds: 8,
+      pattern: 'index',
+    });
     await writeFile(join(dirs.clips, `${name}.txt`), `${CLIPS.join('\n')}\n`);
   }
   server = await startMediaServer({ root: join(root, 'sources'), bytesPerSecond: 200 * 1024 });
   await writeFile(dirs.urls, `${VIDEOS.map((v) => server.url(`${v}.mp4`)).join('\n')}\n`);
-  args = ['run', '-u', dirs.urls, '-c', dirs.clips, '-o', dirs.out, '--work-dir', dirs.work, '-w', '2', '-d', '0', '--encoder', 'x265', '--x265-preset', 'ultrafast', '--heartbeat-timeout', String(HEARTBEAT_TIMEOUT_S)];
+  args = [
+    'run',
+    '-u',
+    dirs.urls,
+    '-c',
+    dirs.clips,
+    '-o',
+    dirs.out,
+    '--work-dir',
+    dirs.work,
+    '-w',
+    '2',
+    '-d',
+    '0',
+    '--encoder',
+    'x265',
+    '--x265-preset',
+    'ultrafast',
+    '--heartbeat-timeout',
+    String(HEARTBEAT_TIMEOUT_S),
+  ];
 });
 
 after(async () => {
@@ -44,10 +71,14 @@ const tools = (pid: number) => descendants(pid).filter((p) => ['yt-dlp', 'ffmpeg
 test('Ctrl-C twice stops at once: exit 130, processes killed, temporary files removed', async () => {
   const run = startCli(args);
   const pid = run.child.pid as number;
-  const busy = await waitFor('an encode writing its temporary file', async () => {
-    const tree = descendants(pid);
-    return tree.some((p) => p.command === 'ffmpeg') && (await temporaryFiles()).length > 0 ? tree : null;
-  }, 120_000);
+  const busy = await waitFor(
+    'an encode writing its temporary file',
+    async () => {
+      const tree = descendants(pid);
+      return tree.some((p) => p.command === 'ffmpeg') && (await temporaryFiles()).length > 0 ? tree : null;
+    },
+    120_000,
+  );
   const stoppedAt = Date.now();
   run.child.kill('SIGINT');
   await new Promise((resolve) => setTimeout(resolve, 200));
@@ -64,7 +95,11 @@ test('vstream cancel stops the batch for good; the run exits 4; the same command
   const run = startCli(args);
   const pid = run.child.pid as number;
   await waitFor('the run to resume', () => run.output.stdout.includes('resuming batch'), 60_000);
-  await waitFor('a clip made in this run, and a download or encode under way', async () => (await finalClips()).length >= 2 && tools(pid).length > 0, 120_000);
+  await waitFor(
+    'a clip made in this run, and a download or encode under way',
+    async () => (await finalClips()).length >= 2 && tools(pid).length > 0,
+    120_000,
+  );
 
   const status = await runCli(['status', '-o', dirs.out]);
   assert.equal(status.code, 0, status.stderr);
@@ -78,7 +113,11 @@ test('vstream cancel stops the batch for good; the run exits 4; the same command
   const cancel = await runCli(['cancel', '-o', dirs.out]);
   assert.equal(cancel.code, 0, cancel.stderr);
   assert.match(cancel.stdout, /cancelled: 4 videos: .*cancelled/);
-  await waitFor('the cancelled downloads and encodes to be killed', () => working.every((p) => !isAlive(p.pid)), HEARTBEAT_TIMEOUT_S * 1000 + 5_000);
+  await waitFor(
+    'the cancelled downloads and encodes to be killed',
+    () => working.every((p) => !isAlive(p.pid)),
+    HEARTBEAT_TIMEOUT_S * 1000 + 5_000,
+  );
   assert.ok(Date.now() - cancelledAt < 30_000);
   const result = await run.done;
   assert.equal(result.code, 4, result.stderr);
@@ -87,9 +126,14 @@ test('vstream cancel stops the batch for good; the run exits 4; the same command
   const report = JSON.parse(await readFile(join(dirs.out, '_vstream', 'report.json'), 'utf8')) as Report;
   assert.ok(report.counts.cancelled >= 1, JSON.stringify(report.counts));
   assert.equal(report.counts.videos, 4);
-  for (const video of report.videos.filter((v) => v.status === 'cancelled')) assert.match(video.reason ?? '', /cancelled/);
+  for (const video of report.videos.filter((v) => v.status === 'cancelled'))
+    assert.match(video.reason ?? '', /cancelled/);
   assert.deepEqual(await temporaryFiles(), []);
-  assert.deepEqual(await Promise.all(kept.map((f) => fileIdentity(join(dirs.out, f)))), identities, 'finished clips stay');
+  assert.deepEqual(
+    await Promise.all(kept.map((f) => fileIdentity(join(dirs.out, f)))),
+    identities,
+    'finished clips stay',
+  );
   const afterStatus = await runCli(['status', '-o', dirs.out]);
   assert.match(afterStatus.stdout, /: cancelled at /);
 
@@ -100,7 +144,16 @@ test('vstream cancel stops the batch for good; the run exits 4; the same command
   assert.match(again.stdout, /done: 4 videos: 4 succeeded/);
   const all = await finalClips();
   assert.equal(all.length, VIDEOS.length * CLIPS.length);
-  for (const file of all) assert.deepEqual(await probeClip(resolveTool('ffprobe'), join(dirs.out, file)), { frames: 45, width: 1280, height: 720 }, file);
-  assert.deepEqual(await Promise.all(kept.map((f) => fileIdentity(join(dirs.out, f)))), identities, 'finished clips are not written again');
+  for (const file of all)
+    assert.deepEqual(
+      await probeClip(resolveTool('ffprobe'), join(dirs.out, file)),
+      { frames: 45, width: 1280, height: 720 },
+      file,
+    );
+  assert.deepEqual(
+    await Promise.all(kept.map((f) => fileIdentity(join(dirs.out, f)))),
+    identities,
+    'finished clips are not written again',
+  );
   assert.deepEqual(await listFiles(dirs.work), []);
 });

@@ -23,13 +23,38 @@ let root: string;
 before(async () => {
   root = await tempDir('tcli');
   await mkdir(join(root, 'clips'), { recursive: true });
-  await generateSample(resolveTool('ffmpeg'), join(root, 'sources'), { name: 'cli1', width: 1280, height: 720, fps: 30, seconds: 2, pattern: 'index' });
+  await generateSample(resolveTool('ffmpeg'), join(root, 'sources'), {
+    name: 'cli1',
+    width: 1280,
+    height: 720,
+    fps: 30,
+    seconds: 2,
+    pattern: 'index',
+  });
   await writeFile(join(root, 'clips', 'cli1.txt'), '0 20\n30 50\n');
   media = await startMediaServer({ root: join(root, 'sources') });
   await writeFile(join(root, 'urls.txt'), `${media.url('cli1.mp4')}\n`);
-  temporalServer = await startDevServer({ temporalBin: temporal, dbFile: join(root, 'temporal.db'), logFile: join(root, 'server.log') });
-  worker = startCli(['worker', '--temporal-address', temporalServer.address, '--encoder', 'x265', '--x265-preset', 'ultrafast', '--host-id', 'cli-test-host']);
-  await waitFor('the worker to start', () => worker.output.stdout.includes('vstream worker: host cli-test-host'), 60_000);
+  temporalServer = await startDevServer({
+    temporalBin: temporal,
+    dbFile: join(root, 'temporal.db'),
+    logFile: join(root, 'server.log'),
+  });
+  worker = startCli([
+    'worker',
+    '--temporal-address',
+    temporalServer.address,
+    '--encoder',
+    'x265',
+    '--x265-preset',
+    'ultrafast',
+    '--host-id',
+    'cli-test-host',
+  ]);
+  await waitFor(
+    'the worker to start',
+    () => worker.output.stdout.includes('vstream worker: host cli-test-host'),
+    60_000,
+  );
 });
 
 after(async () => {
@@ -50,15 +75,49 @@ test('temporal workflow start --input-file batch.json runs a batch on `vstream w
   };
   await writeFile(join(root, 'batch.json'), JSON.stringify(input));
   const address = ['--address', temporalServer.address];
-  await execa(temporal, ['workflow', 'start', ...address, '--type', WORKFLOW_TYPES.batch, '--task-queue', SHARED_TASK_QUEUE, '--workflow-id', 'cli-batch', '--input-file', join(root, 'batch.json')]);
-  const result = await execa(temporal, ['workflow', 'result', ...address, '--workflow-id', 'cli-batch', '--output', 'json']);
+  await execa(temporal, [
+    'workflow',
+    'start',
+    ...address,
+    '--type',
+    WORKFLOW_TYPES.batch,
+    '--task-queue',
+    SHARED_TASK_QUEUE,
+    '--workflow-id',
+    'cli-batch',
+    '--input-file',
+    join(root, 'batch.json'),
+  ]);
+  const result = await execa(temporal, [
+    'workflow',
+    'result',
+    ...address,
+    '--workflow-id',
+    'cli-batch',
+    '--output',
+    'json',
+  ]);
   assert.match(result.stdout, /"succeeded": 1/);
 
   const report = JSON.parse(await readFile(join(root, 'out', '_vstream', 'report.json'), 'utf8')) as Report;
   assert.equal(report.batchId, 'cli-batch', 'the batch ID defaults to the workflow ID');
-  assert.deepEqual(report.counts, { videos: 1, succeeded: 1, partial: 0, skipped: 0, failed: 0, cancelled: 0, clips: 2, rejectedLines: 0, byErrorType: {} });
+  assert.deepEqual(report.counts, {
+    videos: 1,
+    succeeded: 1,
+    partial: 0,
+    skipped: 0,
+    failed: 0,
+    cancelled: 0,
+    clips: 2,
+    rejectedLines: 0,
+    byErrorType: {},
+  });
   for (const clip of report.videos[0]?.clips ?? []) {
-    assert.deepEqual(await probeClip(resolveTool('ffprobe'), join(root, 'out', 'cli1', clip.file)), { frames: 20, width: 1280, height: 720 });
+    assert.deepEqual(await probeClip(resolveTool('ffprobe'), join(root, 'out', 'cli1', clip.file)), {
+      frames: 20,
+      width: 1280,
+      height: 720,
+    });
   }
 });
 

@@ -24,7 +24,12 @@ export interface StartedCli {
 
 /** Starts `node bin/vstream.js ...args` (or another tree's `cli`) in its own process group (so a test can kill the group). */
 export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, cli = CLI): StartedCli {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: ROOT, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output = { stdout: '', stderr: '' };
   child.stdout?.on('data', (d: Buffer) => (output.stdout += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output.stderr += d.toString()));
@@ -61,10 +66,17 @@ export async function exitWithin(run: StartedCli, timeoutMs: number, failOn?: Re
 /** Every file below a folder, relative paths. */
 export async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(dir.length + 1)).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(dir.length + 1))
+    .sort();
 }
 
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 60_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -90,7 +102,12 @@ export function listProcesses(): ProcInfo[] {
       const close = text.lastIndexOf(')');
       const fields = text.slice(close + 2).split(' ');
       if (fields[0] === 'Z') continue; // zombies are dead
-      result.push({ pid: Number(name), ppid: Number(fields[1]), pgrp: Number(fields[2]), command: text.slice(text.indexOf('(') + 1, close) });
+      result.push({
+        pid: Number(name),
+        ppid: Number(fields[1]),
+        pgrp: Number(fields[2]),
+        command: text.slice(text.indexOf('(') + 1, close),
+      });
     } catch {
       // exited while we looked
     }

@@ -61,7 +61,8 @@ export async function buildRelease(release: Release, log: (line: string) => void
     );
   }
   // A half-made tree from an interrupted attempt is made again.
-  if (existsSync(root)) await git(['worktree', 'remove', '--force', root]).catch(() => rm(root, { recursive: true, force: true }));
+  if (existsSync(root))
+    await git(['worktree', 'remove', '--force', root]).catch(() => rm(root, { recursive: true, force: true }));
   await git(['worktree', 'prune']);
   log(`previous release ${release.version}: worktree of ${release.commit} in ${root}`);
   await git(['worktree', 'add', '--detach', root, release.commit]);

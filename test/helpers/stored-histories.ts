@@ -21,7 +21,11 @@ export interface StoredHistory {
 
 /** Every run of every workflow in the batch's database, as proto3 JSON (enum names, not numbers). */
 export async function readStoredHistories(outDir: string, logDir: string): Promise<StoredHistory[]> {
-  const server = await startDevServer({ temporalBin: resolveTool('temporal'), dbFile: layout.temporalDbPath(outDir), logFile: join(logDir, 'inspect-server.log') });
+  const server = await startDevServer({
+    temporalBin: resolveTool('temporal'),
+    dbFile: layout.temporalDbPath(outDir),
+    logFile: join(logDir, 'inspect-server.log'),
+  });
   try {
     const connection = await Connection.connect({ address: server.address });
     try {

@@ -50,7 +50,9 @@ export function createStubs(behaviour: StubBehaviour, prior: PriorResults = new 
     cancelledDownloads: [] as string[],
     failures: [] as Array<{ videoId: string; type: string; at: number }>,
     /** What each download was asked for beyond the video (mode, clips, fps). */
-    downloadRequests: [] as Array<Pick<Parameters<HostActivities['download']>[0], 'downloadMode' | 'clips' | 'fps'> & { videoId: string }>,
+    downloadRequests: [] as Array<
+      Pick<Parameters<HostActivities['download']>[0], 'downloadMode' | 'clips' | 'fps'> & { videoId: string }
+    >,
   };
   const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
   const recordResult = (result: VideoResult) => {
@@ -63,7 +65,15 @@ export function createStubs(behaviour: StubBehaviour, prior: PriorResults = new 
     // The real one: it only hands over config.ts's defaults.
     ...createPolicyActivities(),
     async prepareBatch() {
-      return { batchId: 'b', urlsFile: '', urlsSha256: '', createdAt: '', videos: videos.length, rejectedLines: 0, repeatedLines: 0 };
+      return {
+        batchId: 'b',
+        urlsFile: '',
+        urlsSha256: '',
+        createdAt: '',
+        videos: videos.length,
+        rejectedLines: 0,
+        repeatedLines: 0,
+      };
     },
     async readVideoPage({ offset, limit }) {
       record.pagesRead.push([offset, limit]);
@@ -77,7 +87,14 @@ export function createStubs(behaviour: StubBehaviour, prior: PriorResults = new 
       const hosts = behaviour.verifyHosts?.[video.videoId] ?? [STUB_HOST_QUEUE];
       const calls = bump(record.verifyCalls, video.videoId).get(video.videoId) ?? 1;
       const hostQueue = hosts[Math.min(calls, hosts.length) - 1] ?? STUB_HOST_QUEUE;
-      return { kind: 'work', hostQueue, clipErrors: [], existing: [], pending: [{ line: 1, startFrame: 0, endFrame: 10 }], clipFileSha256: 'x' };
+      return {
+        kind: 'work',
+        hostQueue,
+        clipErrors: [],
+        existing: [],
+        pending: [{ line: 1, startFrame: 0, endFrame: 10 }],
+        clipFileSha256: 'x',
+      };
     },
     async recordVideo({ result }) {
       recordResult(result);
@@ -88,7 +105,9 @@ export function createStubs(behaviour: StubBehaviour, prior: PriorResults = new 
         startedAt,
         finishedAt: new Date().toISOString(),
         rejectedLines: [],
-        videos: videos.map((v) => record.results.get(v.videoId)?.at(-1) ?? unrecordedResult(v, cancelled ?? false, abandoned)),
+        videos: videos.map(
+          (v) => record.results.get(v.videoId)?.at(-1) ?? unrecordedResult(v, cancelled ?? false, abandoned),
+        ),
       });
       return { batchId, startedAt, finishedAt: report.finishedAt, counts: report.counts, reportPath: '/dev/null' };
     },
@@ -113,11 +132,25 @@ export function createStubs(behaviour: StubBehaviour, prior: PriorResults = new 
         }
         await sleep(behaviour.workMs ?? 50);
         const failure = behaviour.downloadFails?.[video.videoId];
-        if (failure && (failure.times === undefined || (record.downloadCalls.get(video.videoId) ?? 0) <= failure.times)) {
+        if (
+          failure &&
+          (failure.times === undefined || (record.downloadCalls.get(video.videoId) ?? 0) <= failure.times)
+        ) {
           record.failures.push({ videoId: video.videoId, type: failure.type, at: Date.now() });
-          throw ApplicationFailure.create({ type: failure.type, message: `stub ${failure.type}`, nonRetryable: failure.nonRetryable });
+          throw ApplicationFailure.create({
+            type: failure.type,
+            message: `stub ${failure.type}`,
+            nonRetryable: failure.nonRetryable,
+          });
         }
-        const source = { path: `/work/${video.videoId}/source.mp4`, bytes: 1, width: 1920, height: 1080, fps: 30, durationSeconds: 10 };
+        const source = {
+          path: `/work/${video.videoId}/source.mp4`,
+          bytes: 1,
+          width: 1920,
+          height: 1080,
+          fps: 30,
+          durationSeconds: 10,
+        };
         return behaviour.encodeQueue ? { ...source, encodeQueue: behaviour.encodeQueue } : source;
       } finally {
         record.inFlight--;
@@ -128,9 +161,20 @@ export function createStubs(behaviour: StubBehaviour, prior: PriorResults = new 
       record.encodeQueues.push(Context.current().info.taskQueue);
       await sleep(behaviour.workMs ?? 50);
       const failure = behaviour.encodeFails?.[video.videoId];
-      if (failure) throw ApplicationFailure.create({ type: failure.type, message: `stub ${failure.type}`, nonRetryable: failure.nonRetryable });
+      if (failure)
+        throw ApplicationFailure.create({
+          type: failure.type,
+          message: `stub ${failure.type}`,
+          nonRetryable: failure.nonRetryable,
+        });
       return {
-        produced: clips.map((c) => ({ file: `${video.videoId}_${c.startFrame}.hevc`, startFrame: c.startFrame, endFrame: c.endFrame, frames: c.endFrame - c.startFrame, bytes: 1 })),
+        produced: clips.map((c) => ({
+          file: `${video.videoId}_${c.startFrame}.hevc`,
+          startFrame: c.startFrame,
+          endFrame: c.endFrame,
+          frames: c.endFrame - c.startFrame,
+          bytes: 1,
+        })),
         unproducible: [],
         encoder: 'stub',
       };

@@ -8,7 +8,12 @@ import { DEFAULT_ENCODE_SETTINGS, gpuTaskQueue } from '../../src/config.js';
 import type { BatchInput } from '../../src/core/batch-input.js';
 import type { VideoResult, VideoStatus } from '../../src/core/types.js';
 import { buildVideoResult } from '../../src/core/video-result.js';
-import { STUB_HOST_QUEUE, type createStubs, type PriorResults, type StubBehaviour } from '../helpers/stub-activities.js';
+import {
+  STUB_HOST_QUEUE,
+  type createStubs,
+  type PriorResults,
+  type StubBehaviour,
+} from '../helpers/stub-activities.js';
 
 /** A GPU queue of a stub host, served by its own stub encode worker. */
 export const STUB_GPU_QUEUE = gpuTaskQueue('stub', 1);
@@ -59,14 +64,18 @@ function priorResult(i: number, status: VideoStatus): VideoResult[] {
   const video = { index: i, line: i + 1, url: `http://127.0.0.1:1/v${i}.mp4`, videoId: `v${i}` };
   const failure = status === 'failed' ? { type: 'VideoUnavailable', message: 'gone' } : null;
   const base = buildVideoResult({ video, clipErrors: [], existing: [], produced: [], unproducible: [], failure });
-  const clips = status === 'succeeded' || status === 'partial' ? [{ file: `v${i}_0.hevc`, startFrame: 0, endFrame: 10, frames: 10, bytes: 1 }] : [];
+  const clips =
+    status === 'succeeded' || status === 'partial'
+      ? [{ file: `v${i}_0.hevc`, startFrame: 0, endFrame: 10, frames: 10, bytes: 1 }]
+      : [];
   return [{ ...base, status, clips }];
 }
 
 export const BEHAVIOURS: Behaviour[] = [
   {
     name: 'basic',
-    about: 'v0 succeeded, v1 skipped (no clip file), v2 download failed (VideoUnavailable), v3 encode failed; v4, v5 succeeded',
+    about:
+      'v0 succeeded, v1 skipped (no clip file), v2 download failed (VideoUnavailable), v3 encode failed; v4, v5 succeeded',
     stubs: {
       videos: 6,
       workMs: 20,
@@ -75,7 +84,11 @@ export const BEHAVIOURS: Behaviour[] = [
       encodeFails: { v3: { type: 'EncodeFailed', nonRetryable: true } },
     },
     videos: ['v0', 'v1', 'v2', 'v3'],
-    check: (s) => expect(s.record.encodeCalls.get('v3') === 1 && s.record.results.get('v2')?.[0]?.errorType === 'VideoUnavailable', 'outcomes'),
+    check: (s) =>
+      expect(
+        s.record.encodeCalls.get('v3') === 1 && s.record.results.get('v2')?.[0]?.errorType === 'VideoUnavailable',
+        'outcomes',
+      ),
   },
   {
     name: 'continue-as-new',
@@ -91,23 +104,43 @@ export const BEHAVIOURS: Behaviour[] = [
     stubs: { videos: 2, workMs: 20, encodeQueue: STUB_GPU_QUEUE },
     encodeQueues: [STUB_GPU_QUEUE],
     videos: ['v0'],
-    check: (s) => expect(s.record.encodeQueues.length === 2 && s.record.encodeQueues.every((q) => q === STUB_GPU_QUEUE), `encodes on ${s.record.encodeQueues.join()}`),
+    check: (s) =>
+      expect(
+        s.record.encodeQueues.length === 2 && s.record.encodeQueues.every((q) => q === STUB_GPU_QUEUE),
+        `encodes on ${s.record.encodeQueues.join()}`,
+      ),
   },
   {
     name: 'backoff',
-    about: "v1's first download is RateLimited (non-retryable): the batch pauses downloads 1 s, v1 is tried again and succeeds",
+    about:
+      "v1's first download is RateLimited (non-retryable): the batch pauses downloads 1 s, v1 is tried again and succeeds",
     stubs: { videos: 4, workMs: 100, downloadFails: { v1: { type: 'RateLimited', nonRetryable: true, times: 1 } } },
     input: { workers: 3 },
     videos: ['v0', 'v1', 'v2'],
-    check: (s) => expect(s.record.downloadCalls.get('v1') === 2 && s.record.results.get('v1')?.[0]?.status === 'succeeded', 'v1 not retried after the pause'),
+    check: (s) =>
+      expect(
+        s.record.downloadCalls.get('v1') === 2 && s.record.results.get('v1')?.[0]?.status === 'succeeded',
+        'v1 not retried after the pause',
+      ),
   },
   {
     name: 'abandoned',
-    about: 'every download hits a BotCheck; after maxPauses 1 the batch gives downloads up: v0, v1 fail BotCheck, v2, v3 never start',
-    stubs: { videos: 4, workMs: 20, downloadFails: Object.fromEntries(['v0', 'v1', 'v2', 'v3'].map((id) => [id, { type: 'BotCheck', nonRetryable: true }])) },
+    about:
+      'every download hits a BotCheck; after maxPauses 1 the batch gives downloads up: v0, v1 fail BotCheck, v2, v3 never start',
+    stubs: {
+      videos: 4,
+      workMs: 20,
+      downloadFails: Object.fromEntries(
+        ['v0', 'v1', 'v2', 'v3'].map((id) => [id, { type: 'BotCheck', nonRetryable: true }]),
+      ),
+    },
     input: { maxPauses: 1 },
     videos: ['v0', 'v1'],
-    check: (s) => expect([...s.record.results.values()].every((r) => r.at(-1)?.errorType === 'BotCheck'), 'not every video failed BotCheck'),
+    check: (s) =>
+      expect(
+        [...s.record.results.values()].every((r) => r.at(-1)?.errorType === 'BotCheck'),
+        'not every video failed BotCheck',
+      ),
   },
   {
     name: 'sections',
@@ -115,15 +148,27 @@ export const BEHAVIOURS: Behaviour[] = [
     stubs: { videos: 2, workMs: 20 },
     input: { downloadMode: 'sections', format: '18' },
     videos: ['v0'],
-    check: (s) => expect(s.record.downloadRequests.every((r) => r.downloadMode === 'sections' && r.fps === 30 && (r.clips?.length ?? 0) > 0), 'mode, clips or fps missing'),
+    check: (s) =>
+      expect(
+        s.record.downloadRequests.every(
+          (r) => r.downloadMode === 'sections' && r.fps === 30 && (r.clips?.length ?? 0) > 0,
+        ),
+        'mode, clips or fps missing',
+      ),
   },
   {
     name: 'cancel',
-    about: "the batch is cancelled while v0's download hangs (heartbeating): v0 is cancelled and cleaned up, the report written",
+    about:
+      "the batch is cancelled while v0's download hangs (heartbeating): v0 is cancelled and cleaned up, the report written",
     stubs: { videos: 3, workMs: 20, hang: ['v0'] },
-    cancelWhen: (stubs) => (stubs.record.downloadCalls.get('v0') ?? 0) > 0 && (stubs.record.results.get('v1')?.length ?? 0) > 0,
+    cancelWhen: (stubs) =>
+      (stubs.record.downloadCalls.get('v0') ?? 0) > 0 && (stubs.record.results.get('v1')?.length ?? 0) > 0,
     videos: ['v0', 'v1'],
-    check: (s) => expect(s.record.cancelledDownloads.includes('v0') && s.record.results.get('v0')?.at(-1)?.status === 'cancelled', 'v0 not cancelled'),
+    check: (s) =>
+      expect(
+        s.record.cancelledDownloads.includes('v0') && s.record.results.get('v0')?.at(-1)?.status === 'cancelled',
+        'v0 not cancelled',
+      ),
   },
   {
     name: 'host-lost',
@@ -131,11 +176,16 @@ export const BEHAVIOURS: Behaviour[] = [
     stubs: { videos: 2, workMs: 20, verifyHosts: { v0: [GONE_HOST_QUEUE, STUB_HOST_QUEUE] } },
     input: { hostTimeoutSeconds: 2 },
     videos: ['v0'],
-    check: (s) => expect(s.record.verifyCalls.get('v0') === 2 && s.record.results.get('v0')?.at(-1)?.status === 'succeeded', 'v0 did not start over'),
+    check: (s) =>
+      expect(
+        s.record.verifyCalls.get('v0') === 2 && s.record.results.get('v0')?.at(-1)?.status === 'succeeded',
+        'v0 did not start over',
+      ),
   },
   {
     name: 'retry-failed',
-    about: 'retryFailed with prior results: v0 succeeded (counted), v1 failed and v2 partial (run again), v3 cancelled (continued), v4 new',
+    about:
+      'retryFailed with prior results: v0 succeeded (counted), v1 failed and v2 partial (run again), v3 cancelled (continued), v4 new',
     stubs: { videos: 5, workMs: 20 },
     input: { retryFailed: true },
     prior: new Map([
@@ -145,6 +195,11 @@ export const BEHAVIOURS: Behaviour[] = [
       ['v3', priorResult(3, 'cancelled')],
     ]),
     videos: ['v1', 'v3'],
-    check: (s) => expect(s.record.downloadCalls.get('v0') === undefined && [1, 2, 3, 4].every((i) => s.record.downloadCalls.get(`v${i}`) === 1), 'wrong videos run'),
+    check: (s) =>
+      expect(
+        s.record.downloadCalls.get('v0') === undefined &&
+          [1, 2, 3, 4].every((i) => s.record.downloadCalls.get(`v${i}`) === 1),
+        'wrong videos run',
+      ),
   },
 ];

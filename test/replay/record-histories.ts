@@ -42,7 +42,9 @@ async function withWorkers(workers: Worker[], fn: () => Promise<void>): Promise<
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)));
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)),
+  );
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
@@ -58,13 +60,27 @@ async function runChain(env: TestWorkflowEnvironment, workflowId: string, firstR
 }
 
 /** Records one behaviour; returns the index entries of the files it wrote. */
-async function record(env: TestWorkflowEnvironment, code: string, label: string, behaviour: Behaviour): Promise<IndexEntry[]> {
+async function record(
+  env: TestWorkflowEnvironment,
+  code: string,
+  label: string,
+  behaviour: Behaviour,
+): Promise<IndexEntry[]> {
   const stubs = createStubs(behaviour.stubs, behaviour.prior);
   const connection = env.nativeConnection;
   const workers = [
-    await Worker.create({ connection, taskQueue: SHARED_TASK_QUEUE, workflowBundle: { code }, activities: stubs.shared }),
+    await Worker.create({
+      connection,
+      taskQueue: SHARED_TASK_QUEUE,
+      workflowBundle: { code },
+      activities: stubs.shared,
+    }),
     await Worker.create({ connection, taskQueue: STUB_HOST_QUEUE, activities: stubs.host }),
-    ...(await Promise.all((behaviour.encodeQueues ?? []).map((taskQueue) => Worker.create({ connection, taskQueue, activities: stubs.encode })))),
+    ...(await Promise.all(
+      (behaviour.encodeQueues ?? []).map((taskQueue) =>
+        Worker.create({ connection, taskQueue, activities: stubs.encode }),
+      ),
+    )),
   ];
   const workflowId = `replay-${label}-${behaviour.name}`;
   let firstRunId = '';
@@ -99,20 +115,36 @@ async function record(env: TestWorkflowEnvironment, code: string, label: string,
   const entries: IndexEntry[] = [];
   // The Temporal CLI writes the proto3 JSON that historyFromJSON reads back.
   const save = async (file: string, id: string, runId?: string) => {
-    const args = ['workflow', 'show', '--address', env.address, '--workflow-id', id, ...(runId ? ['--run-id', runId] : []), '--output', 'json'];
+    const args = [
+      'workflow',
+      'show',
+      '--address',
+      env.address,
+      '--workflow-id',
+      id,
+      ...(runId ? ['--run-id', runId] : []),
+      '--output',
+      'json',
+    ];
     await writeFile(join(DIR, file), (await execa(resolveTool('temporal'), args)).stdout, { flag: 'wx' });
     entries.push({ file, workflowId: id });
   };
-  for (const [i, runId] of runs.entries()) await save(`${label}-${behaviour.name}-batch-run${i + 1}.json`, workflowId, runId);
-  for (const videoId of behaviour.videos) await save(`${label}-${behaviour.name}-video-${videoId}.json`, videoWorkflowId(workflowId, videoId));
+  for (const [i, runId] of runs.entries())
+    await save(`${label}-${behaviour.name}-batch-run${i + 1}.json`, workflowId, runId);
+  for (const videoId of behaviour.videos)
+    await save(`${label}-${behaviour.name}-video-${videoId}.json`, videoWorkflowId(workflowId, videoId));
   console.log(`${behaviour.name}: ${runs.length} batch run(s), ${behaviour.videos.length} video(s)`);
   return entries;
 }
 
 async function run(): Promise<void> {
-  const { positionals, values } = parseArgs({ allowPositionals: true, options: { workflows: { type: 'string' }, only: { type: 'string' } } });
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { workflows: { type: 'string' }, only: { type: 'string' } },
+  });
   const label = positionals[0];
-  if (!label || positionals.length > 1) throw new Error('usage: record-histories <version> [--workflows <compiled workflows/index.js>] [--only a,b]');
+  if (!label || positionals.length > 1)
+    throw new Error('usage: record-histories <version> [--workflows <compiled workflows/index.js>] [--only a,b]');
   const only = values.only?.split(',');
   const unknown = only?.filter((name) => !BEHAVIOURS.some((b) => b.name === name));
   if (unknown?.length) throw new Error(`unknown behaviours: ${unknown.join(', ')}`);
@@ -120,8 +152,15 @@ async function run(): Promise<void> {
 
   const index = JSON.parse(await readFile(INDEX, 'utf8')) as IndexEntry[];
   // Refuse before recording anything: a fixture, once committed, is never replaced.
-  const taken = behaviours.filter((b) => index.some((e) => e.file.startsWith(`${label}-${b.name}-`)) || existsSync(join(DIR, `${label}-${b.name}-batch-run1.json`)));
-  if (taken.length) throw new Error(`fixtures exist for ${taken.map((b) => `${label}-${b.name}`).join(', ')}: record under a new version label`);
+  const taken = behaviours.filter(
+    (b) =>
+      index.some((e) => e.file.startsWith(`${label}-${b.name}-`)) ||
+      existsSync(join(DIR, `${label}-${b.name}-batch-run1.json`)),
+  );
+  if (taken.length)
+    throw new Error(
+      `fixtures exist for ${taken.map((b) => `${label}-${b.name}`).join(', ')}: record under a new version label`,
+    );
 
   const workflowsPath = values.workflows ? resolve(values.workflows) : WORKFLOWS_PATH;
   console.log(`recording ${label} with the workflows of ${workflowsPath}`);

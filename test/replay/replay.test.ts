@@ -13,14 +13,18 @@ import { WORKFLOWS_PATH } from '../../src/worker/workflow-source.js';
 import { FIXTURES } from '../helpers/paths.js';
 
 const dir = join(FIXTURES, 'histories');
-const readIndex = async () => JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as Array<{ file: string; workflowId: string }>;
+const readIndex = async () =>
+  JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as Array<{ file: string; workflowId: string }>;
 const readHistory = async (file: string) => historyFromJSON(JSON.parse(await readFile(join(dir, file), 'utf8')));
 
 test('recorded batch and video histories replay on the current workflow code', async () => {
   const index = await readIndex();
   const files = (await readdir(dir)).filter((f) => f.endsWith('.json') && f !== 'index.json');
   assert.deepEqual(index.map((e) => e.file).sort(), files.sort(), 'every history is indexed');
-  assert.ok(files.some((f) => f.includes('-batch-')) && files.some((f) => f.includes('-video-')), 'histories are committed');
+  assert.ok(
+    files.some((f) => f.includes('-batch-')) && files.some((f) => f.includes('-video-')),
+    'histories are committed',
+  );
   const histories = await Promise.all(
     index.map(async ({ file, workflowId }) => ({ workflowId, history: await readHistory(file) })),
   );
@@ -36,11 +40,16 @@ test('recorded batch and video histories replay on the current workflow code', a
 
 test('a command inserted at the start of either workflow fails the replay (the test can fail)', async () => {
   const changed = fileURLToPath(new URL('./changed-workflows.js', import.meta.url));
-  const picked = (await readIndex()).filter((e) => ['v0.2.0-basic-batch-run1.json', 'v0.2.0-basic-video-v0.json'].includes(e.file));
+  const picked = (await readIndex()).filter((e) =>
+    ['v0.2.0-basic-batch-run1.json', 'v0.2.0-basic-video-v0.json'].includes(e.file),
+  );
   assert.equal(picked.length, 2);
-  const histories = await Promise.all(picked.map(async ({ file, workflowId }) => ({ workflowId, history: await readHistory(file) })));
+  const histories = await Promise.all(
+    picked.map(async ({ file, workflowId }) => ({ workflowId, history: await readHistory(file) })),
+  );
   const errors: string[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowsPath: changed }, histories)) errors.push(result.error?.message ?? 'replayed');
+  for await (const result of Worker.runReplayHistories({ workflowsPath: changed }, histories))
+    errors.push(result.error?.message ?? 'replayed');
   assert.equal(errors.length, 2);
   for (const error of errors) assert.match(error, /nondeterminism/i);
 });

@@ -13,7 +13,9 @@ test('zero-padded and plain lines, CRLF, blank lines and comments', () => {
 });
 
 test('malformed lines are listed with number and reason; the others are kept', () => {
-  const parsed = parseClipFile(['10 20', 'abc def', '30', '40 40', '50 45', '1 2 3', '-5 10', '1.5 3', '10 20', '0 10000000', '60 90'].join('\n'));
+  const parsed = parseClipFile(
+    ['10 20', 'abc def', '30', '40 40', '50 45', '1 2 3', '-5 10', '1.5 3', '10 20', '0 10000000', '60 90'].join('\n'),
+  );
   assert.deepEqual(
     parsed.clips.map((c) => [c.line, c.startFrame, c.endFrame]),
     [

@@ -12,6 +12,12 @@ test('yt-dlp age from its date version', () => {
 test('tool versions and check lines', () => {
   assert.equal(toolVersion('ffmpeg version 5.1.9-0+deb12u1 Copyright (c) 2000-2026'), '5.1.9-0+deb12u1');
   assert.equal(formatCheck({ level: 'fail', name: 'yt-dlp', detail: 'not found' }), 'FAIL  yt-dlp: not found');
-  assert.equal(doctorExitCode([{ level: 'ok', name: 'a', detail: '' }, { level: 'warn', name: 'b', detail: '' }]), 0);
+  assert.equal(
+    doctorExitCode([
+      { level: 'ok', name: 'a', detail: '' },
+      { level: 'warn', name: 'b', detail: '' },
+    ]),
+    0,
+  );
   assert.equal(doctorExitCode([{ level: 'fail', name: 'a', detail: '' }]), 1);
 });

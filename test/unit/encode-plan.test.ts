@@ -34,7 +34,10 @@ test('a pass never writes more clips than allowed (NVENC sessions)', () => {
 });
 
 test('one clip is one process', () => {
-  assert.deepEqual(planEncodes([clip(0, 10)], { mergeGapFrames: 60, maxClipsPerPass: 8 }), { passes: [[clip(0, 10)]], mode: 'per-clip' });
+  assert.deepEqual(planEncodes([clip(0, 10)], { mergeGapFrames: 60, maxClipsPerPass: 8 }), {
+    passes: [[clip(0, 10)]],
+    mode: 'per-clip',
+  });
   assert.deepEqual(planEncodes([], { mergeGapFrames: 60, maxClipsPerPass: 8 }).passes, []);
 });
 

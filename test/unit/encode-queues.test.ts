@@ -40,7 +40,10 @@ test('a pick that becomes an encode counts once, and retried attempts do not dri
     release(); // a second call changes nothing
     assert.equal(q.load(chosen), 0);
   }
-  assert.deepEqual(q.names.map((n) => q.load(n)), [0, 0]);
+  assert.deepEqual(
+    q.names.map((n) => q.load(n)),
+    [0, 0],
+  );
 });
 
 test('a reservation whose encode never starts (abandoned video) expires', () => {
@@ -48,9 +51,15 @@ test('a reservation whose encode never starts (abandoned video) expires', () => 
   assert.equal(q.pick('v1'), 'gpu0');
   assert.equal(q.pick('v2'), 'gpu1');
   clock.now = 999;
-  assert.deepEqual(q.names.map((n) => q.load(n)), [1, 1]);
+  assert.deepEqual(
+    q.names.map((n) => q.load(n)),
+    [1, 1],
+  );
   clock.now = 1_000;
-  assert.deepEqual(q.names.map((n) => q.load(n)), [0, 0]);
+  assert.deepEqual(
+    q.names.map((n) => q.load(n)),
+    [0, 0],
+  );
   // Starting late (after expiry) still counts the running encode, once.
   const release = q.start('gpu0', 'v1');
   assert.equal(q.load('gpu0'), 1);
@@ -62,7 +71,10 @@ test('a video picked again (download retried) holds one reservation', () => {
   const { q } = queues();
   q.pick('v1');
   q.pick('v1');
-  assert.deepEqual(q.names.map((n) => q.load(n)), [1, 0]);
+  assert.deepEqual(
+    q.names.map((n) => q.load(n)),
+    [1, 0],
+  );
 });
 
 test('running encodes steer picks away from their queue', () => {

@@ -39,14 +39,25 @@ for (const [fixture, type, retryable] of expectations) {
 }
 
 test('unknown yt-dlp failures are retried', () => {
-  assert.deepEqual(classifyYtDlpFailure(['something odd'], 1), { type: ErrorType.Unknown, retryable: true, message: 'something odd' });
+  assert.deepEqual(classifyYtDlpFailure(['something odd'], 1), {
+    type: ErrorType.Unknown,
+    retryable: true,
+    message: 'something odd',
+  });
   assert.equal(classifyYtDlpFailure([], 1).message, 'yt-dlp exited with code 1');
 });
 
 test('ffmpeg: a killed process and a full disk are retried, a bad input is not', () => {
   assert.equal(classifyFfmpegFailure([], undefined, 'SIGKILL').retryable, true);
   assert.equal(classifyFfmpegFailure(['/out/x.tmp: No space left on device'], 1, undefined).type, ErrorType.DiskFull);
-  const bad = classifyFfmpegFailure(['[mov,mp4] moov atom not found', '/src.mp4: Invalid data found when processing input'], 1, undefined);
+  const bad = classifyFfmpegFailure(
+    ['[mov,mp4] moov atom not found', '/src.mp4: Invalid data found when processing input'],
+    1,
+    undefined,
+  );
   assert.deepEqual([bad.type, bad.retryable], [ErrorType.EncodeFailed, false]);
-  assert.equal(classifyFfmpegFailure(['[hevc_nvenc] OpenEncodeSessionEx failed: out of memory (10)'], 1, undefined).type, ErrorType.EncoderUnavailable);
+  assert.equal(
+    classifyFfmpegFailure(['[hevc_nvenc] OpenEncodeSessionEx failed: out of memory (10)'], 1, undefined).type,
+    ErrorType.EncoderUnavailable,
+  );
 });

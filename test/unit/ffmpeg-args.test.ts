@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DEFAULT_ENCODE_SETTINGS } from '../../src/config.js';
-import { buildClipEncodeArgs, buildClipProbeArgs, buildNvencProbeArgs, buildPassEncodeArgs, clipSeekSeconds, parseFrameRate } from '../../src/core/ffmpeg-args.js';
+import {
+  buildClipEncodeArgs,
+  buildClipProbeArgs,
+  buildNvencProbeArgs,
+  buildPassEncodeArgs,
+  clipSeekSeconds,
+  parseFrameRate,
+} from '../../src/core/ffmpeg-args.js';
 
 const settings = { ...DEFAULT_ENCODE_SETTINGS };
 
@@ -33,16 +40,52 @@ describe('buildClipEncodeArgs', () => {
       encoder: { kind: 'x265', preset: 'fast' },
     });
     assert.deepEqual(args, [
-      '-nostdin', '-hide_banner', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y',
-      '-itsoffset', '0.001', '-ss', '725.000000', '-i', '/work/b/-vid/source.mp4',
-      '-map', '0:v:0', '-an', '-sn', '-dn',
-      '-vf', 'fps=30,scale=1280:720:flags=lanczos,setsar=1,format=yuv420p',
-      '-c:v', 'libx265', '-preset', 'fast',
-      '-b:v', '4000k', '-maxrate', '4000k', '-bufsize', '8000k', '-g', '240',
-      '-x265-params', 'log-level=error',
-      '-frames:v', '1800',
-      '-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709',
-      '-f', 'hevc', '/out/-vid/-vid_0021750_0023550.hevc.abc.vstream-tmp',
+      '-nostdin',
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-nostats',
+      '-progress',
+      'pipe:1',
+      '-y',
+      '-itsoffset',
+      '0.001',
+      '-ss',
+      '725.000000',
+      '-i',
+      '/work/b/-vid/source.mp4',
+      '-map',
+      '0:v:0',
+      '-an',
+      '-sn',
+      '-dn',
+      '-vf',
+      'fps=30,scale=1280:720:flags=lanczos,setsar=1,format=yuv420p',
+      '-c:v',
+      'libx265',
+      '-preset',
+      'fast',
+      '-b:v',
+      '4000k',
+      '-maxrate',
+      '4000k',
+      '-bufsize',
+      '8000k',
+      '-g',
+      '240',
+      '-x265-params',
+      'log-level=error',
+      '-frames:v',
+      '1800',
+      '-color_primaries',
+      'bt709',
+      '-color_trc',
+      'bt709',
+      '-colorspace',
+      'bt709',
+      '-f',
+      'hevc',
+      '/out/-vid/-vid_0021750_0023550.hevc.abc.vstream-tmp',
     ]);
   });
 
@@ -55,17 +98,64 @@ describe('buildClipEncodeArgs', () => {
       encoder: { kind: 'nvenc', deviceId: 3 },
     });
     assert.deepEqual(args, [
-      '-nostdin', '-hide_banner', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y',
-      '-hwaccel', 'cuda', '-hwaccel_output_format', 'cuda', '-hwaccel_device', '3',
-      '-itsoffset', '0.001', '-ss', '725.000000', '-i', '/src.mp4',
-      '-map', '0:v:0', '-an', '-sn', '-dn',
-      '-vf', 'fps=30,scale_cuda=1280:720:interp_algo=lanczos:format=nv12,setsar=1',
-      '-c:v', 'hevc_nvenc', '-preset', 'p7', '-tune', 'hq', '-rc', 'vbr',
-      '-b:v', '4000k', '-maxrate', '4000k', '-bufsize', '8000k', '-g', '240',
-      '-spatial_aq', '1', '-temporal_aq', '1',
-      '-frames:v', '1800',
-      '-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709',
-      '-f', 'hevc', '/out.hevc',
+      '-nostdin',
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-nostats',
+      '-progress',
+      'pipe:1',
+      '-y',
+      '-hwaccel',
+      'cuda',
+      '-hwaccel_output_format',
+      'cuda',
+      '-hwaccel_device',
+      '3',
+      '-itsoffset',
+      '0.001',
+      '-ss',
+      '725.000000',
+      '-i',
+      '/src.mp4',
+      '-map',
+      '0:v:0',
+      '-an',
+      '-sn',
+      '-dn',
+      '-vf',
+      'fps=30,scale_cuda=1280:720:interp_algo=lanczos:format=nv12,setsar=1',
+      '-c:v',
+      'hevc_nvenc',
+      '-preset',
+      'p7',
+      '-tune',
+      'hq',
+      '-rc',
+      'vbr',
+      '-b:v',
+      '4000k',
+      '-maxrate',
+      '4000k',
+      '-bufsize',
+      '8000k',
+      '-g',
+      '240',
+      '-spatial_aq',
+      '1',
+      '-temporal_aq',
+      '1',
+      '-frames:v',
+      '1800',
+      '-color_primaries',
+      'bt709',
+      '-color_trc',
+      'bt709',
+      '-colorspace',
+      'bt709',
+      '-f',
+      'hevc',
+      '/out.hevc',
     ]);
     // -gpu is ignored for frames already on the GPU: the device must come from -hwaccel_device.
     assert.ok(!args.includes('-gpu'));
@@ -110,7 +200,12 @@ describe('buildPassEncodeArgs', () => {
   ];
 
   test('x265: one seek, fps then split, trim by frame index per clip, one output each', () => {
-    const args = buildPassEncodeArgs({ sourcePath: '/s.mp4', clips, settings, encoder: { kind: 'x265', preset: 'fast' } });
+    const args = buildPassEncodeArgs({
+      sourcePath: '/s.mp4',
+      clips,
+      settings,
+      encoder: { kind: 'x265', preset: 'fast' },
+    });
     assert.deepEqual(args.slice(8, 16), ['-itsoffset', '0.001', '-ss', '10.000000', '-t', '4.000000', '-i', '/s.mp4']);
     assert.equal(
       args[args.indexOf('-filter_complex') + 1],
@@ -125,9 +220,17 @@ describe('buildPassEncodeArgs', () => {
   });
 
   test('nvenc: decode, split, trim and scale on the GPU; one NVENC session per clip', () => {
-    const args = buildPassEncodeArgs({ sourcePath: '/s.mp4', clips, settings, encoder: { kind: 'nvenc', deviceId: 1 } });
+    const args = buildPassEncodeArgs({
+      sourcePath: '/s.mp4',
+      clips,
+      settings,
+      encoder: { kind: 'nvenc', deviceId: 1 },
+    });
     assert.deepEqual(args.slice(8, 14), ['-hwaccel', 'cuda', '-hwaccel_output_format', 'cuda', '-hwaccel_device', '1']);
-    assert.match(args[args.indexOf('-filter_complex') + 1] ?? '', /\[b1\]trim=start_frame=30:end_frame=90,setpts=PTS-STARTPTS,scale_cuda=1280:720:interp_algo=lanczos:format=nv12,setsar=1\[o1\]/);
+    assert.match(
+      args[args.indexOf('-filter_complex') + 1] ?? '',
+      /\[b1\]trim=start_frame=30:end_frame=90,setpts=PTS-STARTPTS,scale_cuda=1280:720:interp_algo=lanczos:format=nv12,setsar=1\[o1\]/,
+    );
     assert.equal(args.filter((a) => a === 'hevc_nvenc').length, 2);
     assert.ok(!args.includes('-gpu'));
   });

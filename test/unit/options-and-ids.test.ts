@@ -18,7 +18,16 @@ describe('run options', () => {
   test("defaults are the original's", () => {
     const options = parseRunOptions(raw());
     assert.deepEqual(
-      [options.workers, options.startDelaySeconds, options.settings.width, options.settings.height, options.settings.fps, options.deviceId, options.logLevel, options.encoder],
+      [
+        options.workers,
+        options.startDelaySeconds,
+        options.settings.width,
+        options.settings.height,
+        options.settings.fps,
+        options.deviceId,
+        options.logLevel,
+        options.encoder,
+      ],
       [2, 15, 1280, 720, 30, 0, 'info', 'auto'],
     );
     assert.ok(options.urlsFile.startsWith('/'), 'paths are made absolute');
@@ -39,13 +48,21 @@ describe('run options', () => {
   ];
   for (const [over, message] of bad) {
     test(`rejects ${JSON.stringify(over)}`, () => {
-      assert.throws(() => parseRunOptions(raw(over)), (err: unknown) => err instanceof UsageError && message.test(err.message));
+      assert.throws(
+        () => parseRunOptions(raw(over)),
+        (err: unknown) => err instanceof UsageError && message.test(err.message),
+      );
     });
   }
 });
 
 describe('batch ID and settings', () => {
-  const base = { urlsFile: '/a/urls.txt', clipDir: '/a/clips', outDir: '/a/out', settings: { ...DEFAULT_ENCODE_SETTINGS } };
+  const base = {
+    urlsFile: '/a/urls.txt',
+    clipDir: '/a/clips',
+    outDir: '/a/out',
+    settings: { ...DEFAULT_ENCODE_SETTINGS },
+  };
   test('the same command is the same batch; any path or setting change is another', () => {
     assert.equal(deriveBatchId(base), deriveBatchId({ ...base }));
     assert.match(deriveBatchId(base), /^vstream-[0-9a-f]{16}$/);
@@ -56,6 +73,8 @@ describe('batch ID and settings', () => {
   test('settings hash and a difference message naming the flag', () => {
     const other = { ...DEFAULT_ENCODE_SETTINGS, width: 640 };
     assert.notEqual(settingsHash(DEFAULT_ENCODE_SETTINGS), settingsHash(other));
-    assert.deepEqual(describeSettingsDifference(other, DEFAULT_ENCODE_SETTINGS), ['--width 640 (output folder has 1280)']);
+    assert.deepEqual(describeSettingsDifference(other, DEFAULT_ENCODE_SETTINGS), [
+      '--width 640 (output folder has 1280)',
+    ]);
   });
 });

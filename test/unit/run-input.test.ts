@@ -5,7 +5,13 @@ import { batchInputFromOptions, runBatchId } from '../../src/client/run-input.js
 import { deriveBatchId } from '../../src/core/hashing.js';
 
 const options = (over: Record<string, unknown> = {}) =>
-  parseRunOptions({ urlsFile: '/in/urls.txt', inputClipDir: '/in/clips', outputDir: '/out', ...OPTION_DEFAULTS, ...over });
+  parseRunOptions({
+    urlsFile: '/in/urls.txt',
+    inputClipDir: '/in/clips',
+    outputDir: '/out',
+    ...OPTION_DEFAULTS,
+    ...over,
+  });
 
 describe('the batch input of vstream run', () => {
   test('carries every run option the batch uses, with the defaults spelled out', () => {
@@ -22,14 +28,25 @@ describe('the batch input of vstream run', () => {
       heartbeatTimeoutSeconds: Number(OPTION_DEFAULTS.heartbeatTimeout),
       backoffSeconds: 600,
       maxPauses: 5,
-      downloadRetry: { maximumAttempts: Number(OPTION_DEFAULTS.downloadAttempts), initialIntervalSeconds: Number(OPTION_DEFAULTS.downloadRetryInterval) },
+      downloadRetry: {
+        maximumAttempts: Number(OPTION_DEFAULTS.downloadAttempts),
+        initialIntervalSeconds: Number(OPTION_DEFAULTS.downloadRetryInterval),
+      },
       downloadMode: 'full',
     });
   });
 
   test('the flags reach the input; format only when given', () => {
     const input = batchInputFromOptions(
-      options({ workers: '7', startDelay: '0', retryFailed: true, format: '18', downloadMode: 'sections', downloadAttempts: '3', downloadRetryInterval: '2' }),
+      options({
+        workers: '7',
+        startDelay: '0',
+        retryFailed: true,
+        format: '18',
+        downloadMode: 'sections',
+        downloadAttempts: '3',
+        downloadRetryInterval: '2',
+      }),
       'b2',
       '/w',
     );
@@ -39,13 +56,19 @@ describe('the batch input of vstream run', () => {
     assert.equal(input.format, '18');
     assert.equal(input.downloadMode, 'sections');
     assert.deepEqual(input.downloadRetry, { maximumAttempts: 3, initialIntervalSeconds: 2 });
-    assert.ok(!('format' in batchInputFromOptions(options(), 'b', '/w')), 'no format key: the workflow default applies');
+    assert.ok(
+      !('format' in batchInputFromOptions(options(), 'b', '/w')),
+      'no format key: the workflow default applies',
+    );
   });
 
   test('the batch ID is --batch-id, else derived from the paths and settings', () => {
     assert.equal(runBatchId(options({ batchId: 'mine' })), 'mine');
     const o = options();
-    assert.equal(runBatchId(o), deriveBatchId({ urlsFile: o.urlsFile, clipDir: o.clipDir, outDir: o.outDir, settings: o.settings }));
+    assert.equal(
+      runBatchId(o),
+      deriveBatchId({ urlsFile: o.urlsFile, clipDir: o.clipDir, outDir: o.outDir, settings: o.settings }),
+    );
     assert.notEqual(runBatchId(options({ fps: '25' })), runBatchId(o));
   });
 });

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chooseDownloadMode, clipsStartingBeforeTheirSection, planSections, sectionCoverage, sectionFor, sectionStartingAt, sectionsShareOfSource } from '../../src/core/sections.js';
+import {
+  chooseDownloadMode,
+  clipsStartingBeforeTheirSection,
+  planSections,
+  sectionCoverage,
+  sectionFor,
+  sectionStartingAt,
+  sectionsShareOfSource,
+} from '../../src/core/sections.js';
 
 const clip = (startFrame: number, endFrame: number) => ({ startFrame, endFrame });
 

@@ -12,11 +12,17 @@ test('a download waits until the sources on disk and its expected size fit the b
   const budget = new TempBudget(1500);
   const dirA = join(work, 'a');
   const dirB = join(work, 'b');
-  await budget.admit('a', { dir: dirA, workDir: work, expected: 1000 }, { onWait: () => assert.fail('a fits at once'), pollMs: 20 });
+  await budget.admit(
+    'a',
+    { dir: dirA, workDir: work, expected: 1000 },
+    { onWait: () => assert.fail('a fits at once'), pollMs: 20 },
+  );
   // A is downloading: its 1000 bytes are reserved even before they are on disk.
   let waits = 0;
   let admitted = false;
-  const b = budget.admit('b', { dir: dirB, workDir: work, expected: 1000 }, { onWait: () => waits++, pollMs: 20 }).then(() => (admitted = true));
+  const b = budget
+    .admit('b', { dir: dirB, workDir: work, expected: 1000 }, { onWait: () => waits++, pollMs: 20 })
+    .then(() => (admitted = true));
   await sleep(100);
   assert.equal(admitted, false);
   await mkdir(dirA, { recursive: true });
@@ -36,7 +42,11 @@ test('a retry counts its own partial file once', async () => {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'source.mp4.part'), Buffer.alloc(600));
   const budget = new TempBudget(1000);
-  await budget.admit('a', { dir, workDir: work, expected: 1000 }, { onWait: () => assert.fail('fits: 600 on disk + 400 to come'), pollMs: 20 });
+  await budget.admit(
+    'a',
+    { dir, workDir: work, expected: 1000 },
+    { onWait: () => assert.fail('fits: 600 on disk + 400 to come'), pollMs: 20 },
+  );
 });
 
 test('admission can be cancelled while waiting', async () => {
@@ -44,6 +54,10 @@ test('admission can be cancelled while waiting', async () => {
   await writeFile(join(work, 'other'), Buffer.alloc(900));
   const budget = new TempBudget(1000);
   const controller = new AbortController();
-  const waiting = budget.admit('a', { dir: join(work, 'a'), workDir: work, expected: 500 }, { onWait: () => controller.abort(new Error('cancelled')), signal: controller.signal, pollMs: 20 });
+  const waiting = budget.admit(
+    'a',
+    { dir: join(work, 'a'), workDir: work, expected: 500 },
+    { onWait: () => controller.abort(new Error('cancelled')), signal: controller.signal, pollMs: 20 },
+  );
   await assert.rejects(waiting, /cancelled/);
 });

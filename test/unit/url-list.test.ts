@@ -23,7 +23,9 @@ test('a URL repeated verbatim is processed once and not rejected', () => {
 });
 
 test('the same video ID through another URL is rejected as a collision with the earlier line', () => {
-  const parsed = parseUrlList('https://youtu.be/aaaaaaaaaaa\nhttps://www.youtube.com/watch?v=aaaaaaaaaaa\nhttp://other/aaaaaaaaaaa.mp4\n');
+  const parsed = parseUrlList(
+    'https://youtu.be/aaaaaaaaaaa\nhttps://www.youtube.com/watch?v=aaaaaaaaaaa\nhttp://other/aaaaaaaaaaa.mp4\n',
+  );
   assert.equal(parsed.videos.length, 1);
   assert.deepEqual(
     parsed.rejected.map((r) => [r.line, r.reason]),

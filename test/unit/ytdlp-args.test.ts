@@ -13,7 +13,10 @@ import {
 } from '../../src/core/ytdlp-args.js';
 
 test('download arguments: video only, no config, URL after --', () => {
-  const args = buildDownloadArgs({ url: 'https://www.youtube.com/watch?v=-abcdefghij', targetDir: '/work/b/-abcdefghij' });
+  const args = buildDownloadArgs({
+    url: 'https://www.youtube.com/watch?v=-abcdefghij',
+    targetDir: '/work/b/-abcdefghij',
+  });
   assert.equal(args.at(-2), '--');
   assert.equal(args.at(-1), 'https://www.youtube.com/watch?v=-abcdefghij');
   assert.equal(args[args.indexOf('-f') + 1], DEFAULT_FORMAT);
@@ -30,8 +33,14 @@ test('a % in the work dir is not read as a yt-dlp template field', () => {
 });
 
 test('progress lines', () => {
-  assert.deepEqual(parseDownloadProgress('vstream-progress 1024 832830 NA'), { downloadedBytes: 1024, totalBytes: 832830 });
-  assert.deepEqual(parseDownloadProgress('vstream-progress 2048 NA 90000'), { downloadedBytes: 2048, totalBytes: 90000 });
+  assert.deepEqual(parseDownloadProgress('vstream-progress 1024 832830 NA'), {
+    downloadedBytes: 1024,
+    totalBytes: 832830,
+  });
+  assert.deepEqual(parseDownloadProgress('vstream-progress 2048 NA 90000'), {
+    downloadedBytes: 2048,
+    totalBytes: 90000,
+  });
   assert.deepEqual(parseDownloadProgress('vstream-progress 2048 NA NA'), { downloadedBytes: 2048, totalBytes: null });
   assert.equal(parseDownloadProgress('[download] Destination: x'), null);
 });
@@ -40,13 +49,21 @@ test('metadata first, then a download from it without a second extraction', () =
   const meta = buildMetadataArgs({ url: 'https://youtu.be/-abcdefghij' });
   assert.ok(meta.includes('--dump-single-json'));
   assert.deepEqual(meta.slice(-2), ['--', 'https://youtu.be/-abcdefghij']);
-  const args = buildDownloadArgs({ url: 'https://youtu.be/-abcdefghij', targetDir: '/w', infoJsonPath: '/w/info.json' });
+  const args = buildDownloadArgs({
+    url: 'https://youtu.be/-abcdefghij',
+    targetDir: '/w',
+    infoJsonPath: '/w/info.json',
+  });
   assert.deepEqual(args.slice(-2), ['--load-info-json', '/w/info.json']);
   assert.ok(!args.includes('https://youtu.be/-abcdefghij'));
 });
 
 test('expected size: the selected format, the sum of merged formats, or a direct link to ask', () => {
-  assert.deepEqual(expectedSizeFromInfo({ filesize: 1000, url: 'https://cdn/x' }), { bytes: 1000, directUrl: 'https://cdn/x', headers: {} });
+  assert.deepEqual(expectedSizeFromInfo({ filesize: 1000, url: 'https://cdn/x' }), {
+    bytes: 1000,
+    directUrl: 'https://cdn/x',
+    headers: {},
+  });
   assert.equal(expectedSizeFromInfo({ filesize: null, filesize_approx: 2000 }).bytes, 2000);
   assert.equal(expectedSizeFromInfo({ requested_formats: [{ filesize: 10 }, { filesize_approx: 5 }] }).bytes, 15);
   assert.equal(expectedSizeFromInfo({ requested_formats: [{ filesize: 10 }, {}] }).bytes, null);
@@ -70,17 +87,32 @@ test('worker-side settings become yt-dlp arguments before the URL', () => {
   const args = buildDownloadArgs({
     url: 'https://youtu.be/aaaaaaaaaaa',
     targetDir: '/w',
-    options: { cookiesFile: '/w/cookies.txt', proxy: 'http://u:p@h:1', limitRate: '4M', sleepIntervalSeconds: 5, extraArgs: ['--geo-bypass'] },
+    options: {
+      cookiesFile: '/w/cookies.txt',
+      proxy: 'http://u:p@h:1',
+      limitRate: '4M',
+      sleepIntervalSeconds: 5,
+      extraArgs: ['--geo-bypass'],
+    },
   });
   const at = (flag: string) => args[args.indexOf(flag) + 1];
-  assert.deepEqual([at('--cookies'), at('--proxy'), at('--limit-rate'), at('--sleep-interval')], ['/w/cookies.txt', 'http://u:p@h:1', '4M', '5']);
+  assert.deepEqual(
+    [at('--cookies'), at('--proxy'), at('--limit-rate'), at('--sleep-interval')],
+    ['/w/cookies.txt', 'http://u:p@h:1', '4M', '5'],
+  );
   assert.ok(args.indexOf('--geo-bypass') < args.indexOf('--'));
 });
 
 test('secrets: the proxy URL and password, cookie values, credential flags; redacted from output', () => {
-  const cookies = '# Netscape HTTP Cookie File\n.youtube.com\tTRUE\t/\tTRUE\t0\tSID\tcookie-value-1234\n.youtube.com\tTRUE\t/\tTRUE\t0\tX\tab\n';
-  const secrets = secretsOf({ proxy: 'http://user:pa%24ss@proxy:3128', extraArgs: ['--password', 'hunter22', '--username=alice'] }, cookies);
-  assert.ok(secrets.includes('pa%24ss') && secrets.includes('pa$ss') && secrets.includes('http://user:pa%24ss@proxy:3128'));
+  const cookies =
+    '# Netscape HTTP Cookie File\n.youtube.com\tTRUE\t/\tTRUE\t0\tSID\tcookie-value-1234\n.youtube.com\tTRUE\t/\tTRUE\t0\tX\tab\n';
+  const secrets = secretsOf(
+    { proxy: 'http://user:pa%24ss@proxy:3128', extraArgs: ['--password', 'hunter22', '--username=alice'] },
+    cookies,
+  );
+  assert.ok(
+    secrets.includes('pa%24ss') && secrets.includes('pa$ss') && secrets.includes('http://user:pa%24ss@proxy:3128'),
+  );
   assert.ok(secrets.includes('cookie-value-1234') && !secrets.includes('ab'), 'short values are not worth redacting');
   assert.ok(secrets.includes('hunter22') && secrets.includes('alice'));
   assert.equal(
@@ -99,10 +131,14 @@ test('sections: one --download-sections per range, source timestamps kept, one f
     ],
   });
   assert.deepEqual(args.slice(args.indexOf('-o'), args.indexOf('-o') + 8), [
-    '-o', '/w/abcdefghijk/source.%(section_start)s.%(ext)s',
-    '--download-sections', '*1-3.5',
-    '--download-sections', '*10.5-13',
-    '--downloader-args', 'ffmpeg_o:-copyts',
+    '-o',
+    '/w/abcdefghijk/source.%(section_start)s.%(ext)s',
+    '--download-sections',
+    '*1-3.5',
+    '--download-sections',
+    '*10.5-13',
+    '--downloader-args',
+    'ffmpeg_o:-copyts',
   ]);
   assert.ok(!buildDownloadArgs({ url: 'u', targetDir: '/w' }).includes('--download-sections'));
 });

@@ -24,7 +24,11 @@ after(async () => {
 let batchCounter = 0;
 
 /** Runs one batch against stub activities on the real local server. */
-async function runBatch(behaviour: StubBehaviour, input: Partial<BatchInput> = {}, options: { prior?: PriorResults; cancelWhen?: (stubs: ReturnType<typeof createStubs>) => boolean } = {}) {
+async function runBatch(
+  behaviour: StubBehaviour,
+  input: Partial<BatchInput> = {},
+  options: { prior?: PriorResults; cancelWhen?: (stubs: ReturnType<typeof createStubs>) => boolean } = {},
+) {
   const stubs = createStubs(behaviour, options.prior);
   const shared = await Worker.create({
     connection: env.nativeConnection,
@@ -32,7 +36,11 @@ async function runBatch(behaviour: StubBehaviour, input: Partial<BatchInput> = {
     ...workflowSource('source'),
     activities: stubs.shared,
   });
-  const host = await Worker.create({ connection: env.nativeConnection, taskQueue: STUB_HOST_QUEUE, activities: stubs.host });
+  const host = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: STUB_HOST_QUEUE,
+    activities: stubs.host,
+  });
   const workflowId = `test-batch-${process.pid}-${++batchCounter}`;
   const started = Date.now();
   const { summary, progress, failure } = await shared.runUntil(
@@ -40,7 +48,17 @@ async function runBatch(behaviour: StubBehaviour, input: Partial<BatchInput> = {
       const handle = await env.client.workflow.start(WORKFLOW_TYPES.batch, {
         taskQueue: SHARED_TASK_QUEUE,
         workflowId,
-        args: [{ urlsFile: '/u', clipDir: '/c', outDir: '/o', workDir: '/w', workers: 2, startDelaySeconds: 0, ...input } satisfies BatchInput],
+        args: [
+          {
+            urlsFile: '/u',
+            clipDir: '/c',
+            outDir: '/o',
+            workDir: '/w',
+            workers: 2,
+            startDelaySeconds: 0,
+            ...input,
+          } satisfies BatchInput,
+        ],
       });
       if (options.cancelWhen) {
         const cancelWhen = options.cancelWhen;
@@ -78,7 +96,10 @@ describe('batch workflow (stub activities, real server)', () => {
   });
 
   test('no stagger when retrying failed videos', async () => {
-    const { record } = await runBatch({ videos: 3, workMs: 10 }, { workers: 3, startDelaySeconds: 2, retryFailed: true });
+    const { record } = await runBatch(
+      { videos: 3, workMs: 10 },
+      { workers: 3, startDelaySeconds: 2, retryFailed: true },
+    );
     const starts = ['v0', 'v1', 'v2'].map((id) => record.downloadStarts.get(id)?.[0] ?? NaN);
     assert.ok(Math.max(...starts) - Math.min(...starts) < 1500);
   });
@@ -118,16 +139,25 @@ describe('batch workflow (stub activities, real server)', () => {
   });
 
   test('reads the list in pages and continues as new without losing or repeating a video', async () => {
-    const { record, summary, progress } = await runBatch({ videos: 23, workMs: 5 }, { workers: 2, pageSize: 3, maxStartsPerRun: 5 });
+    const { record, summary, progress } = await runBatch(
+      { videos: 23, workMs: 5 },
+      { workers: 2, pageSize: 3, maxStartsPerRun: 5 },
+    );
     assert.equal(summary.counts.succeeded, 23);
     assert.equal(record.results.size, 23);
     for (const [, results] of record.results) assert.equal(results.length, 1);
     assert.ok(progress.runs >= 5, `the batch ran as ${progress.runs} runs`);
-    assert.ok(record.pagesRead.every(([, limit]) => limit === 3), 'never more than a page at once');
+    assert.ok(
+      record.pagesRead.every(([, limit]) => limit === 3),
+      'never more than a page at once',
+    );
   });
 
   test('a few hundred videos across many continue-as-new runs: none lost, none repeated', async () => {
-    const { record, summary, progress } = await runBatch({ videos: 300, workMs: 1 }, { workers: 5, pageSize: 7, maxStartsPerRun: 40 });
+    const { record, summary, progress } = await runBatch(
+      { videos: 300, workMs: 1 },
+      { workers: 5, pageSize: 7, maxStartsPerRun: 40 },
+    );
     assert.equal(summary.counts.succeeded, 300);
     assert.equal(record.results.size, 300);
     for (const [videoId, results] of record.results) assert.equal(results.length, 1, `${videoId} recorded once`);
@@ -139,7 +169,10 @@ describe('batch workflow (stub activities, real server)', () => {
     const { record, failure, progress } = await runBatch(
       { videos: 6, hang: ['v0', 'v1'] },
       { workers: 2, heartbeatTimeoutSeconds: 1 },
-      { cancelWhen: (stubs) => (stubs.record.downloadCalls.get('v0') ?? 0) > 0 && (stubs.record.downloadCalls.get('v1') ?? 0) > 0 },
+      {
+        cancelWhen: (stubs) =>
+          (stubs.record.downloadCalls.get('v0') ?? 0) > 0 && (stubs.record.downloadCalls.get('v1') ?? 0) > 0,
+      },
     );
     assert.ok(failure instanceof WorkflowFailedError && failure.cause instanceof CancelledFailure, String(failure));
     assert.deepEqual(record.cancelledDownloads.sort(), ['v0', 'v1'], 'the running downloads saw the cancellation');
@@ -153,8 +186,21 @@ describe('batch workflow (stub activities, real server)', () => {
   test('videos an earlier run settled are counted, not run again; cancelled ones are continued', async () => {
     const video = (i: number) => ({ index: i, line: i + 1, url: `http://127.0.0.1:1/v${i}.mp4`, videoId: `v${i}` });
     const settled = (i: number, status: 'succeeded' | 'failed' | 'cancelled') => {
-      const base = buildVideoResult({ video: video(i), clipErrors: [], existing: [], produced: [], unproducible: [], failure: status === 'failed' ? { type: 'VideoUnavailable', message: 'gone' } : null });
-      return [{ ...base, status, clips: status === 'succeeded' ? [{ file: 'x.hevc', startFrame: 0, endFrame: 10, frames: 10, bytes: 1 }] : [] }];
+      const base = buildVideoResult({
+        video: video(i),
+        clipErrors: [],
+        existing: [],
+        produced: [],
+        unproducible: [],
+        failure: status === 'failed' ? { type: 'VideoUnavailable', message: 'gone' } : null,
+      });
+      return [
+        {
+          ...base,
+          status,
+          clips: status === 'succeeded' ? [{ file: 'x.hevc', startFrame: 0, endFrame: 10, frames: 10, bytes: 1 }] : [],
+        },
+      ];
     };
     const prior: PriorResults = new Map([
       ['v0', settled(0, 'succeeded')],
@@ -191,7 +237,10 @@ describe('batch workflow (stub activities, real server)', () => {
   test('after --max-pauses pauses without a successful download the remaining videos fail with that type', async () => {
     const always = { type: 'BotCheck', nonRetryable: true };
     const downloadFails = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`v${i}`, always]));
-    const { summary } = await runBatch({ videos: 5, workMs: 20, downloadFails }, { workers: 2, backoffSeconds: 1, maxPauses: 2 });
+    const { summary } = await runBatch(
+      { videos: 5, workMs: 20, downloadFails },
+      { workers: 2, backoffSeconds: 1, maxPauses: 2 },
+    );
     assert.equal(summary.counts.failed, 5);
     assert.deepEqual(summary.counts.byErrorType, { BotCheck: 5 });
   });
@@ -203,13 +252,19 @@ describe('batch workflow (stub activities, real server)', () => {
       ['v0', 'v1'].map((id) => [id, 'auto', [{ line: 1, startFrame: 0, endFrame: 10 }], 30]),
     );
     const full = await runBatch({ videos: 1, workMs: 10 });
-    assert.deepEqual(full.record.downloadRequests, [{ videoId: 'v0', downloadMode: undefined, clips: undefined, fps: undefined }], 'default: the download input carries no clips');
+    assert.deepEqual(
+      full.record.downloadRequests,
+      [{ videoId: 'v0', downloadMode: undefined, clips: undefined, fps: undefined }],
+      'default: the download input carries no clips',
+    );
   });
 
   test('an unknown downloadMode (JSON from the Temporal CLI) fails the batch at once, naming it', async () => {
     await assert.rejects(
       runBatch({ videos: 1 }, { downloadMode: 'Sections' as BatchInput['downloadMode'] }),
-      (err: unknown) => err instanceof WorkflowFailedError && /downloadMode must be one of full, sections, auto, not "Sections"/.test(String(err.cause?.message)),
+      (err: unknown) =>
+        err instanceof WorkflowFailedError &&
+        /downloadMode must be one of full, sections, auto, not "Sections"/.test(String(err.cause?.message)),
     );
   });
 });

@@ -16,7 +16,10 @@ test('the workflow code bundles for the deterministic sandbox', async () => {
 test('a Node built-in in workflow code fails the bundle (the check above can fail)', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'vstream-bundle-'));
   const file = join(dir, 'workflows.js');
-  await writeFile(file, "import { readFileSync } from 'node:fs';\nexport async function bad() { return readFileSync('/etc/hostname', 'utf8'); }\n");
+  await writeFile(
+    file,
+    "import { readFileSync } from 'node:fs';\nexport async function bad() { return readFileSync('/etc/hostname', 'utf8'); }\n",
+  );
   const messages: string[] = [];
   const capture = { ...quiet, error: (m: string) => messages.push(m), warn: (m: string) => messages.push(m) };
   await assert.rejects(bundleWorkflowCode({ workflowsPath: file, logger: capture }), /Webpack finished with errors/);

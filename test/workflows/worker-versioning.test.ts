@@ -115,12 +115,24 @@ async function readHistories(client: Client, workflowIds: string[]): Promise<His
     for (const event of events) {
       const at = eventMs(event.eventTime);
       const completed = event.workflowTaskCompletedEventAttributes;
-      if (completed) result.completed.push({ workflowId, identity: completed.identity ?? '', buildId: completed.deploymentVersion?.buildId ?? null, at });
+      if (completed)
+        result.completed.push({
+          workflowId,
+          identity: completed.identity ?? '',
+          buildId: completed.deploymentVersion?.buildId ?? null,
+          at,
+        });
       const failed = event.workflowTaskFailedEventAttributes;
       if (failed) result.failed.push({ workflowId, identity: failed.identity ?? '', buildId: null, at });
       const activity = event.activityTaskScheduledEventAttributes;
       if (activity) {
-        const task = { workflowId, name: activity.activityType?.name ?? '', queue: activity.taskQueue?.name ?? '', scheduledAt: at, startedBy: null };
+        const task = {
+          workflowId,
+          name: activity.activityType?.name ?? '',
+          queue: activity.taskQueue?.name ?? '',
+          scheduledAt: at,
+          startedBy: null,
+        };
         scheduled.set(String(event.eventId), task);
         result.activities.push(task);
       }
@@ -145,15 +157,26 @@ function handOvers(tasks: WorkflowTask[]): Map<string, string[]> {
 }
 
 async function currentVersion(client: Client): Promise<string | null> {
-  const { workerDeploymentInfo } = await client.workflowService.describeWorkerDeployment({ namespace: client.options.namespace, deploymentName: DEPLOYMENT });
+  const { workerDeploymentInfo } = await client.workflowService.describeWorkerDeployment({
+    namespace: client.options.namespace,
+    deploymentName: DEPLOYMENT,
+  });
   return workerDeploymentInfo?.routingConfig?.currentDeploymentVersion?.buildId ?? null;
 }
 
 /** The README's promotion command, with the Temporal CLI. */
 async function setCurrentVersion(env: TestWorkflowEnvironment, buildId: string): Promise<void> {
   await promisify(execFile)(resolveTool('temporal'), [
-    'worker', 'deployment', 'set-current-version',
-    '--address', env.address, '--deployment-name', DEPLOYMENT, '--build-id', buildId, '--yes',
+    'worker',
+    'deployment',
+    'set-current-version',
+    '--address',
+    env.address,
+    '--deployment-name',
+    DEPLOYMENT,
+    '--build-id',
+    buildId,
+    '--yes',
   ]);
 }
 
@@ -161,7 +184,17 @@ function startBatch(env: TestWorkflowEnvironment, workflowId: string, input: Par
   return env.client.workflow.start(WORKFLOW_TYPES.batch, {
     taskQueue: SHARED_TASK_QUEUE,
     workflowId,
-    args: [{ urlsFile: '/u', clipDir: '/c', outDir: '/o', workDir: '/w', workers: 3, startDelaySeconds: 0, ...input } satisfies BatchInput],
+    args: [
+      {
+        urlsFile: '/u',
+        clipDir: '/c',
+        outDir: '/o',
+        workDir: '/w',
+        workers: 3,
+        startDelaySeconds: 0,
+        ...input,
+      } satisfies BatchInput,
+    ],
   });
 }
 
@@ -169,7 +202,9 @@ function startBatch(env: TestWorkflowEnvironment, workflowId: string, input: Par
 function gates(shouldHold: (videoId: string, hostQueue: string) => boolean) {
   const waiting = new Map<string, { hostQueue: string; resolve: () => void }>();
   const hold = (videoId: string, hostQueue: string) =>
-    shouldHold(videoId, hostQueue) ? new Promise<void>((resolve) => waiting.set(videoId, { hostQueue, resolve })) : Promise.resolve();
+    shouldHold(videoId, hostQueue)
+      ? new Promise<void>((resolve) => waiting.set(videoId, { hostQueue, resolve }))
+      : Promise.resolve();
   const release = (videoIds: string[]) => {
     for (const id of videoIds) {
       waiting.get(id)?.resolve();
@@ -199,13 +234,19 @@ async function retry(attempt: () => Promise<void>, times = 10): Promise<void> {
 }
 
 /** The workflow IDs of a batch and its videos. */
-const batchWorkflowIds = (workflowId: string, stubs: Stubs) => [workflowId, ...stubs.videos.map((v) => `${workflowId}/${v.videoId}`)];
+const batchWorkflowIds = (workflowId: string, stubs: Stubs) => [
+  workflowId,
+  ...stubs.videos.map((v) => `${workflowId}/${v.videoId}`),
+];
 
 /** Per workflow, no return to an earlier build: e.g. [unversioned, B], never [B, unversioned, B]. */
 function assertNoInterleaving(histories: Histories, order: Array<string | null>): void {
   for (const [id, turns] of handOvers(histories.completed.map((t) => ({ ...t, identity: String(t.buildId) })))) {
     const ranks = turns.map((build) => order.indexOf(build === 'null' ? null : build));
-    assert.ok(ranks.every((rank, i) => rank >= 0 && (i === 0 || rank > (ranks[i - 1] as number))), `${id}: ${turns.join(' -> ')}`);
+    assert.ok(
+      ranks.every((rank, i) => rank >= 0 && (i === 0 || rank > (ranks[i - 1] as number))),
+      `${id}: ${turns.join(' -> ')}`,
+    );
   }
 }
 
@@ -253,7 +294,9 @@ describe('worker versioning: a fleet upgraded host by host (stub activities, rea
     assert.equal(await currentVersion(env.client), null, 'before promotion the current version is unversioned');
 
     const promoting = Date.now();
-    assert.deepEqual(await promoteIfNeverSet(env.client, { deploymentName: DEPLOYMENT, buildId: 'B' }), { promoted: true });
+    assert.deepEqual(await promoteIfNeverSet(env.client, { deploymentName: DEPLOYMENT, buildId: 'B' }), {
+      promoted: true,
+    });
     const promoted = Date.now();
     assert.deepEqual(
       await promoteIfNeverSet(env.client, { deploymentName: DEPLOYMENT, buildId: 'C' }, { attempts: 1, delayMs: 0 }),
@@ -281,17 +324,35 @@ describe('worker versioning: a fleet upgraded host by host (stub activities, rea
     const afterPromotion = histories.completed.filter((t) => t.at > promoted + 1_000);
     assert.ok(afterPromotion.length > 0 && afterPromotion.every((t) => t.buildId === 'B'), 'only B after promotion');
     assertNoInterleaving(histories, [null, 'B']);
-    const moved = [...handOvers(histories.completed).entries()].filter(([, turns]) => turns.length === 2).map(([id]) => id);
-    assert.ok(moved.includes(workflowId) && moved.includes(`${workflowId}/v1`), `moved to B mid-way: ${moved.join(', ')}`);
+    const moved = [...handOvers(histories.completed).entries()]
+      .filter(([, turns]) => turns.length === 2)
+      .map(([id]) => id);
+    assert.ok(
+      moved.includes(workflowId) && moved.includes(`${workflowId}/v1`),
+      `moved to B mid-way: ${moved.join(', ')}`,
+    );
     // (3) What a now-versioned workflow schedules on the old host's queue reaches the old host,
     // and after its replacement in place, the new worker on that queue.
-    const onOldQueue = (videoId: string) => histories.activities.filter((a) => a.workflowId === `${workflowId}/${videoId}` && a.queue === old.hostQueue);
+    const onOldQueue = (videoId: string) =>
+      histories.activities.filter((a) => a.workflowId === `${workflowId}/${videoId}` && a.queue === old.hostQueue);
     const v1After = onOldQueue('v1').filter((a) => a.scheduledAt > promoted);
-    assert.deepEqual(v1After.map((a) => [a.name, a.startedBy]), [['encodeClips', old.identity], ['finishVideo', old.identity]]);
+    assert.deepEqual(
+      v1After.map((a) => [a.name, a.startedBy]),
+      [
+        ['encodeClips', old.identity],
+        ['finishVideo', old.identity],
+      ],
+    );
     const v2Names = onOldQueue('v2').map((a) => [a.name, a.startedBy]);
-    assert.deepEqual(v2Names, [['download', old.identity], ['encodeClips', replaced.identity], ['finishVideo', replaced.identity]]);
+    assert.deepEqual(v2Names, [
+      ['download', old.identity],
+      ['encodeClips', replaced.identity],
+      ['finishVideo', replaced.identity],
+    ]);
     assert.ok(
-      histories.activities.every((a) => !(a.name === 'download' && a.scheduledAt > promoted + 1_000 && a.startedBy === old.identity)),
+      histories.activities.every(
+        (a) => !(a.name === 'download' && a.scheduledAt > promoted + 1_000 && a.startedBy === old.identity),
+      ),
       'the old host got no new video after promotion',
     );
     assert.equal(histories.activityTimeouts, 0, 'no video restarted');
@@ -305,7 +366,9 @@ describe('worker versioning: a fleet upgraded host by host (stub activities, rea
     const held = gates(firstOnEachHost());
     const h1 = await start(stubs, 'h1', 'B', held.hold);
     const h2 = await start(stubs, 'h2', 'B', held.hold);
-    assert.deepEqual(await promoteIfNeverSet(env.client, { deploymentName: DEPLOYMENT, buildId: 'B' }), { promoted: true });
+    assert.deepEqual(await promoteIfNeverSet(env.client, { deploymentName: DEPLOYMENT, buildId: 'B' }), {
+      promoted: true,
+    });
     const handle = await startBatch(env, workflowId, { workers: 4 });
     await waitFor(() => held.heldOn(h1).length > 0 && held.heldOn(h2).length > 0, 'a download held on each host');
 
@@ -323,7 +386,10 @@ describe('worker versioning: a fleet upgraded host by host (stub activities, rea
     // h2, still B, finishes the videos it holds, then is replaced.
     const h2Videos = held.heldOn(h2);
     held.release(h2Videos);
-    await waitFor(() => h2Videos.every((id) => stubs.record.results.has(id)), "h2's videos, finished by B after the promotion");
+    await waitFor(
+      () => h2Videos.every((id) => stubs.record.results.has(id)),
+      "h2's videos, finished by B after the promotion",
+    );
     await stop(h2);
     await start(stubs, 'h2', 'C', () => Promise.resolve());
 
@@ -331,12 +397,21 @@ describe('worker versioning: a fleet upgraded host by host (stub activities, rea
     assert.equal(summary.counts.succeeded, VIDEOS);
     const histories = await readHistories(env.client, batchWorkflowIds(workflowId, stubs));
     assert.deepEqual(histories.failed, [], 'no workflow task failed');
-    assert.ok(histories.completed.filter((t) => t.at < promoting).every((t) => t.buildId === 'B'), 'C completed no workflow task before promotion');
+    assert.ok(
+      histories.completed.filter((t) => t.at < promoting).every((t) => t.buildId === 'B'),
+      'C completed no workflow task before promotion',
+    );
     const afterPromotion = histories.completed.filter((t) => t.at > promoted + 1_000);
     assert.ok(afterPromotion.length > 0 && afterPromotion.every((t) => t.buildId === 'C'), 'only C after promotion');
     assertNoInterleaving(histories, ['B', 'C']);
-    const h2After = histories.activities.filter((a) => a.queue === h2.hostQueue && a.scheduledAt > promoted && h2Videos.some((id) => a.workflowId.endsWith(`/${id}`)));
-    assert.ok(h2After.length > 0 && h2After.every((a) => a.startedBy === 'h2-B'), 'the not yet upgraded host finished its videos');
+    const h2After = histories.activities.filter(
+      (a) =>
+        a.queue === h2.hostQueue && a.scheduledAt > promoted && h2Videos.some((id) => a.workflowId.endsWith(`/${id}`)),
+    );
+    assert.ok(
+      h2After.length > 0 && h2After.every((a) => a.startedBy === 'h2-B'),
+      'the not yet upgraded host finished its videos',
+    );
     assert.equal(histories.activityTimeouts, 0, 'no video restarted');
     for (const [videoId, calls] of stubs.record.downloadCalls) assert.equal(calls, 1, `${videoId} downloaded once`);
   });

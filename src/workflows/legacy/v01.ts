@@ -83,5 +83,9 @@ async function processVideoV01(input: VideoInput): Promise<OutcomeV01> {
   const existing = verified.existing;
   const clipErrors = verified.clipErrors;
   const result = buildVideoResult({ video, clipErrors, existing, produced, unproducible, failure });
-  return { result, encoder: encoder ?? 'unchanged (all clips were already present)', clipFileSha256: verified.clipFileSha256 };
+  return {
+    result,
+    encoder: encoder ?? 'unchanged (all clips were already present)',
+    clipFileSha256: verified.clipFileSha256,
+  };
 }
