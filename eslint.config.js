@@ -4,6 +4,12 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
+/** Workflow code, and the core modules it imports, must stay deterministic. */
+const noNodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)].map((name) => ({
+  name,
+  message: 'workflow code must stay deterministic: no Node built-ins',
+}));
+
 export default tseslint.config(
   {
     ignores: [
@@ -43,10 +49,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)].map((name) => ({
-            name,
-            message: 'workflow code must stay deterministic: no Node built-ins',
-          })),
+          paths: noNodeBuiltins,
           patterns: [
             {
               group: ['**/config.js'],
@@ -73,10 +76,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)].map((name) => ({
-            name,
-            message: 'workflow code must stay deterministic: no Node built-ins',
-          })),
+          paths: noNodeBuiltins,
         },
       ],
     },

@@ -47,11 +47,8 @@ export interface ActivityProfile {
   initialIntervalSeconds: number;
 }
 
-/**
- * Every value a batch's commands depend on, fixed on its first run: a batch resumed
- * after an upgrade that changed a default keeps the values it started with.
- */
-export interface BatchPolicy {
+/** The values a batch's policy and the defaults it is resolved from share. */
+interface PolicyValues {
   settings: EncodeSettings;
   workers: number;
   startDelaySeconds: number;
@@ -63,6 +60,13 @@ export interface BatchPolicy {
   maxPauses: number;
   heartbeatTimeoutSeconds: number;
   hostTimeoutSeconds: number;
+}
+
+/**
+ * Every value a batch's commands depend on, fixed on its first run: a batch resumed
+ * after an upgrade that changed a default keeps the values it started with.
+ */
+export interface BatchPolicy extends PolicyValues {
   /** Activities of the batch itself: page reads (local) and the report. */
   quick: ActivityProfile;
   report: ActivityProfile;
@@ -81,18 +85,7 @@ export interface VideoPolicy {
 }
 
 /** The defaults a policy is resolved from: config.ts's today, or a release's frozen literals. */
-export interface PolicyDefaults {
-  settings: EncodeSettings;
-  workers: number;
-  startDelaySeconds: number;
-  pageSize: number;
-  maxStartsPerRun: number;
-  recentLimit: number;
-  cancelWaitMinutes: number;
-  backoffSeconds: number;
-  maxPauses: number;
-  heartbeatTimeoutSeconds: number;
-  hostTimeoutSeconds: number;
+export interface PolicyDefaults extends PolicyValues {
   maxHostAttempts: number;
   maxPauseAnswerMinutes: number;
   activities: Record<'download' | 'encode' | 'quick' | 'report', ActivityProfile>;
