@@ -2,7 +2,7 @@
 // ffprobe against the local media server: the probed source and its encode queue, a 404,
 // and a cancellation that kills yt-dlp.
 import assert from 'node:assert/strict';
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
@@ -15,6 +15,7 @@ import { resolveMediaTools } from '../../src/tools/binaries.js';
 import { EncodeQueues } from '../../src/tools/sessions.js';
 import { mockActivityEnv, silentLogger } from '../helpers/activity-env.js';
 import { descendants, isAlive, tempDir, waitFor } from '../helpers/e2e.js';
+import { FIXTURES } from '../helpers/paths.js';
 
 const tools = resolveMediaTools();
 let root: string;
@@ -36,14 +37,14 @@ after(async () => {
   await slow?.close();
 });
 
-function host() {
+function host(overrides: { ytDlp?: string; warnings?: string[] } = {}) {
   const queues = new EncodeQueues([
     { name: 'gpu-0', capacity: 1 },
     { name: 'gpu-1', capacity: 2 },
   ]);
   const { download } = createHostActivities({
-    tools,
-    logger: silentLogger,
+    tools: { ...tools, ...(overrides.ytDlp ? { ytDlp: overrides.ytDlp } : {}) },
+    logger: { ...silentLogger, warn: (_fields, message) => overrides.warnings?.push(message ?? '') },
     hostQueue: 'vstream-host-test',
     encoder: { kind: 'x265', preset: 'ultrafast' },
     encodeQueues: queues,
@@ -100,5 +101,24 @@ test('cancelling kills yt-dlp and rejects with CancelledFailure', async () => {
     queues.names.map((n) => queues.load(n)),
     [0, 0],
     'nothing reserved for a cancelled download',
+  );
+});
+
+test('sections that start after their clips (a server ignoring Range) are replaced by the whole video', async () => {
+  // The stand-in runs the real yt-dlp, then makes each section start 0.3 s late.
+  process.env.VSTREAM_REAL_YTDLP = tools.ytDlp;
+  process.env.VSTREAM_REAL_FFMPEG = tools.ffmpeg;
+  const warnings: string[] = [];
+  const { run } = host({ ytDlp: join(FIXTURES, 'late-sections-yt-dlp.mjs'), warnings });
+  const clips = [{ line: 1, startFrame: 30, endFrame: 45 }];
+  const sections = { downloadMode: 'sections' as const, clips, fps: 30 };
+  const source = await run(mockActivityEnv(), { ...input(fast.url('v.mp4'), 'late'), ...sections });
+  assert.match(warnings.join('\n'), /a downloaded section starts after its clip .*downloading the whole video instead/);
+  assert.equal(source.sections, undefined, 'the whole video, not sections');
+  assert.ok(Math.abs((source.durationSeconds ?? 0) - 2) < 0.1, String(source.durationSeconds));
+  assert.deepEqual(
+    (await readdir(dirname(source.path))).filter((n) => n.startsWith('source.')),
+    [basename(source.path)],
+    'the late section files are gone',
   );
 });
