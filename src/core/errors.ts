@@ -79,6 +79,19 @@ const YT_DLP_RULES: Rule[] = [
   },
 ];
 
+const ENCODER_UNAVAILABLE =
+  /Cannot load|No NVENC capable devices|OpenEncodeSessionEx failed|CUDA_ERROR|Unknown encoder/i;
+
+/**
+ * The line that says why NVENC (or CUDA) cannot be used, without ffmpeg's "[ctx @ 0x...]"
+ * prefix; null when none does. ffmpeg's last line ("Error while opening encoder ... maybe
+ * incorrect parameters") or "Error parsing global options" would mislead.
+ */
+export function encoderProblemLine(lines: string[]): string | null {
+  const line = lines.find((l) => ENCODER_UNAVAILABLE.test(l));
+  return line ? line.replace(/^\[[^\]]* @ 0x[0-9a-f]+\] /, '').trim() : null;
+}
+
 function lastMeaningfulLine(lines: string[]): string {
   const errorLine = [...lines].reverse().find((l) => l.startsWith('ERROR:'));
   return (errorLine ?? lines.filter((l) => l.trim() !== '').at(-1) ?? '').trim();
@@ -122,13 +135,10 @@ export function classifyFfmpegFailure(
     return { type: ErrorType.DiskFull, retryable: true, message };
   // Killed by a signal: the host or the worker stopped it, not the input.
   if (signal) return { type: ErrorType.EncodeFailed, retryable: true, message };
-  if (
-    stderrLines.some((l) =>
-      /Cannot load|No NVENC capable devices|OpenEncodeSessionEx failed|CUDA_ERROR|Unknown encoder/i.test(l),
-    )
-  ) {
+  const encoderProblem = encoderProblemLine(stderrLines);
+  if (encoderProblem) {
     // A busy or lost GPU (session limit, driver reset) can recover: retry the activity.
-    return { type: ErrorType.EncoderUnavailable, retryable: true, message };
+    return { type: ErrorType.EncoderUnavailable, retryable: true, message: encoderProblem };
   }
   return { type: ErrorType.EncodeFailed, retryable: false, message };
 }

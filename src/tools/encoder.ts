@@ -1,4 +1,5 @@
 import { buildNvencProbeArgs } from '../core/ffmpeg-args.js';
+import { encoderProblemLine } from '../core/errors.js';
 import type { EncodeTopology, EncoderChoice, EncoderConfig } from '../core/types.js';
 import { captureTool } from './process.js';
 
@@ -12,7 +13,8 @@ export function describeEncoder(encoder: EncoderConfig): string {
 export async function nvencProblem(ffmpeg: string, deviceId: number): Promise<string | null> {
   const run = await captureTool(ffmpeg, buildNvencProbeArgs(deviceId), { timeoutMs: 30_000 });
   if (run.ok) return null;
-  return run.stderr.trim().split('\n').filter(Boolean).at(-1) ?? `ffmpeg exited with code ${run.exitCode}`;
+  const lines = run.stderr.trim().split('\n').filter(Boolean);
+  return encoderProblemLine(lines) ?? lines.at(-1) ?? `ffmpeg exited with code ${run.exitCode}`;
 }
 
 async function hasEncoder(ffmpeg: string, name: string): Promise<boolean> {

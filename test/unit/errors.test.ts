@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { classifyFfmpegFailure, classifyYtDlpFailure, ErrorType } from '../../src/core/errors.js';
+import { classifyFfmpegFailure, classifyYtDlpFailure, encoderProblemLine, ErrorType } from '../../src/core/errors.js';
 import { FIXTURES } from '../helpers/paths.js';
 
 const expectations: Array<[string, ErrorType, boolean]> = [
@@ -60,4 +60,17 @@ test('ffmpeg: a killed process and a full disk are retried, a bad input is not',
     classifyFfmpegFailure(['[hevc_nvenc] OpenEncodeSessionEx failed: out of memory (10)'], 1, undefined).type,
     ErrorType.EncoderUnavailable,
   );
+});
+
+test('NVENC probe: the line that says why, from real stderr (an H200 has no NVENC; a host without a driver)', () => {
+  const read = (name: string) => readFileSync(join(FIXTURES, 'ffmpeg-stderr', name), 'utf8').split('\n');
+  const h200 = read('nvenc-probe-h200-no-nvenc.txt');
+  assert.equal(encoderProblemLine(h200), 'OpenEncodeSessionEx failed: unsupported device (2): (no details)');
+  const classified = classifyFfmpegFailure(h200, 1, undefined);
+  assert.deepEqual(
+    [classified.type, classified.message],
+    [ErrorType.EncoderUnavailable, 'OpenEncodeSessionEx failed: unsupported device (2): (no details)'],
+  );
+  assert.equal(encoderProblemLine(read('nvenc-probe-no-driver.txt')), 'Cannot load libcuda.so.1');
+  assert.equal(encoderProblemLine(['/src.mp4: Invalid data found when processing input']), null);
 });
