@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import pino, { type Level, type Logger } from 'pino';
+import { SDK_LOG_SOURCE } from '../worker/runtime.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 
@@ -13,14 +14,19 @@ const LEVEL_NAMES: Record<number, string> = {
 };
 const HIDDEN_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'msg']);
 
-/** Turns pino's JSON lines into one readable line each, for the terminal. */
-function humanLines(out: NodeJS.WritableStream): Writable {
+/**
+ * Turns pino's JSON lines into one readable line each, for the terminal. With a log file,
+ * the Temporal SDK's own lines (connection retries, activity failures with task tokens) go
+ * there only.
+ */
+function humanLines(out: NodeJS.WritableStream, sdkToFileOnly: boolean): Writable {
   return new Writable({
     write(chunk: Buffer, _encoding, done) {
       for (const text of chunk.toString('utf8').split('\n')) {
         if (!text) continue;
         try {
           const entry = JSON.parse(text) as Record<string, unknown>;
+          if (sdkToFileOnly && entry.source === SDK_LOG_SOURCE) continue;
           const fields = Object.entries(entry)
             .filter(([k]) => !HIDDEN_FIELDS.has(k))
             .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
@@ -42,7 +48,7 @@ function humanLines(out: NodeJS.WritableStream): Writable {
  */
 export function createLogger(level: Level, logFile?: string): Logger {
   const terminalLevel: Level = level === 'debug' || level === 'trace' ? level : 'warn';
-  const streams: pino.StreamEntry[] = [{ level: terminalLevel, stream: humanLines(process.stderr) }];
+  const streams: pino.StreamEntry[] = [{ level: terminalLevel, stream: humanLines(process.stderr, Boolean(logFile)) }];
   if (logFile) streams.push({ level, stream: pino.destination({ dest: logFile, sync: true, mkdir: true }) });
   const minimum = LOG_LEVELS.find((l) => l === level || l === terminalLevel) ?? level;
   return pino({ level: minimum, base: undefined }, pino.multistream(streams));

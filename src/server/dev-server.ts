@@ -95,7 +95,15 @@ export async function launchDevServer(options: DevServerOptions): Promise<Launch
     'synchronous=normal',
   ]);
   const log = { file: options.logFile, append: true };
-  const child = execa(command, args, { stdin: 'ignore', stdout: log, stderr: log, reject: false, cleanup: true });
+  // Its own process group: a terminal's Ctrl-C reaches vstream, which stops the server last.
+  const child = execa(command, args, {
+    stdin: 'ignore',
+    stdout: log,
+    stderr: log,
+    reject: false,
+    cleanup: true,
+    detached: true,
+  });
   let exited = false;
   const exitedPromise = child.then(() => {
     exited = true;

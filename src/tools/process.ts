@@ -3,13 +3,44 @@ import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { findOnPath } from './binaries.js';
 
-/** Every tool process running now, so a hard stop can kill them before exiting. */
-const running = new Set<{ kill(signal?: NodeJS.Signals): boolean }>();
+/** Every tool process running now (by pid), so a hard stop can kill them before exiting. */
+const running = new Set<number>();
+
+/**
+ * Tools run in their own process group (`detached`): a terminal's Ctrl-C, which goes to
+ * vstream's foreground group, reaches vstream alone, and vstream decides how they stop.
+ * A signal goes to the whole group: yt-dlp's own ffmpeg goes with it.
+ */
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
 
 /** SIGKILL to every tool still running (a second Ctrl-C): the exit must not wait for them. */
 export function killRunningTools(): number {
-  for (const subprocess of running) subprocess.kill('SIGKILL');
+  for (const pid of running) signalGroup(pid, 'SIGKILL');
   return running.size;
+}
+
+/** Tracks a started tool; on cancellation its group gets SIGTERM, then SIGKILL. Returns the clean-up. */
+function trackTool(pid: number | undefined, cancelSignal: AbortSignal | undefined): () => void {
+  if (pid === undefined) return () => undefined;
+  running.add(pid);
+  let forceKill: NodeJS.Timeout | undefined;
+  const cancel = () => {
+    signalGroup(pid, 'SIGTERM');
+    forceKill = setTimeout(() => signalGroup(pid, 'SIGKILL'), FORCE_KILL_AFTER_MS);
+  };
+  if (cancelSignal?.aborted) cancel();
+  else cancelSignal?.addEventListener('abort', cancel, { once: true });
+  return () => {
+    running.delete(pid);
+    cancelSignal?.removeEventListener('abort', cancel);
+    if (forceKill) clearTimeout(forceKill);
+  };
 }
 
 /** How long a process gets after SIGTERM before SIGKILL. */
@@ -64,11 +95,10 @@ export async function runTool(file: string, args: readonly string[], options: Ru
     buffer: false,
     stdin: 'ignore',
     cwd: options.cwd,
-    cancelSignal: options.cancelSignal,
-    forceKillAfterDelay: FORCE_KILL_AFTER_MS,
+    detached: true,
   });
   options.onSpawn?.(subprocess.pid);
-  running.add(subprocess);
+  const untrack = trackTool(subprocess.pid, options.cancelSignal);
 
   const tailSize = options.stderrTailLines ?? DEFAULT_STDERR_TAIL;
   const stderrTail: string[] = [];
@@ -87,13 +117,13 @@ export async function runTool(file: string, args: readonly string[], options: Ru
     });
     readers.push(new Promise((resolve) => lines.once('close', resolve)));
   }
-  const result = await subprocess.finally(() => running.delete(subprocess));
+  const result = await subprocess.finally(untrack);
   await Promise.all(readers);
   return {
     ok: !result.failed,
     exitCode: result.exitCode,
     signal: result.signal,
-    canceled: result.isCanceled,
+    canceled: options.cancelSignal?.aborted ?? false,
     stderrTail,
   };
 }
@@ -108,13 +138,13 @@ export async function captureTool(
   const subprocess = execa(command, commandArgs, {
     reject: false,
     stdin: 'ignore',
-    cancelSignal: options.cancelSignal,
     timeout: options.timeoutMs,
     maxBuffer: 16 * 1024 * 1024,
     forceKillAfterDelay: FORCE_KILL_AFTER_MS,
+    detached: true,
   });
-  running.add(subprocess);
-  const result = await subprocess.finally(() => running.delete(subprocess));
+  const untrack = trackTool(subprocess.pid, options.cancelSignal);
+  const result = await subprocess.finally(untrack);
   return {
     ok: !result.failed,
     stdout: String(result.stdout),

@@ -157,3 +157,41 @@ test('vstream cancel stops the batch for good; the run exits 4; the same command
   );
   assert.deepEqual(await listFiles(dirs.work), []);
 });
+
+test('Ctrl-C from a terminal (SIGINT to the whole process group) while clips encode: only vstream gets it, drains, exits 130; the same command completes every clip, rewriting none', async () => {
+  const out = `${dirs.out}-group`;
+  const groupArgs = args.map((a) => (a === dirs.out ? out : a === dirs.work ? `${dirs.work}-group` : a));
+  groupArgs.push('--grace-time', '10');
+  const run = startCli(groupArgs);
+  const pid = run.child.pid as number;
+  const temporary = async () => (await listFiles(out)).filter((f) => f.includes('vstream-tmp'));
+  const busy = await waitFor(
+    'an encode writing its temporary file',
+    async () => (tools(pid).some((p) => p.command === 'ffmpeg') && (await temporary()).length > 0 ? tools(pid) : null),
+    120_000,
+  );
+  // What a shell does on Ctrl-C: the signal goes to the foreground process group (startCli
+  // puts the run in its own group, as a shell does with a job).
+  const stoppedAt = Date.now();
+  process.kill(-pid, 'SIGINT');
+  const result = await run.done;
+  const tookMs = Date.now() - stoppedAt;
+  assert.equal(result.code, 130, result.stderr);
+  assert.ok(tookMs < 25_000, `exited ${tookMs} ms after Ctrl-C (grace 10 s)`);
+  assert.match(result.stdout, /stopping: no new videos/);
+  assert.doesNotMatch(result.stderr, /Connection refused|gRPC|Interrupted by user|taskToken/);
+  assert.ok(
+    !(result.stdout + result.stderr).includes(`${String.fromCharCode(27)}[`),
+    'no escape codes when the output is not a terminal',
+  );
+  await waitFor('every tool of the run to be gone', () => busy.every((p) => !isAlive(p.pid)), 10_000);
+
+  const clipsAfterStop = (await listFiles(out)).filter((f) => f.endsWith('.hevc'));
+  const identities = await Promise.all(clipsAfterStop.map((f) => fileIdentity(join(out, f))));
+  const again = await runCli(groupArgs);
+  assert.equal(again.code, 0, again.stderr);
+  const clips = (await listFiles(out)).filter((f) => f.endsWith('.hevc'));
+  assert.equal(clips.length, VIDEOS.length * CLIPS.length);
+  for (const clip of clips) assert.equal((await probeClip(resolveTool('ffprobe'), join(out, clip)))?.frames, 45, clip);
+  assert.deepEqual(await Promise.all(clipsAfterStop.map((f) => fileIdentity(join(out, f)))), identities);
+});
