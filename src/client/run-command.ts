@@ -101,7 +101,7 @@ async function settleFromStoredReport(
   const storedReport = await readJsonIfExists<Report>(reportPath);
   // A cancelled batch is not finished: running it again continues it.
   if (!storedReport || request.retryFailed || storedReport.counts.cancelled > 0)
-    return { hadReport: storedReport !== null };
+    return { hadReport: Boolean(storedReport) };
   out(
     `vstream: batch ${place.batchId} already finished at ${storedReport.finishedAt}; nothing to do (--retry-failed runs failed and partial videos again)`,
   );

@@ -140,6 +140,7 @@ describe('vstream run, end to end', () => {
       /done: 8 videos: 4 succeeded, 2 partial, 1 skipped, 1 failed \(VideoUnavailable 1\); 10 clips; 3 URL lines rejected/,
     );
     assert.match(run.stdout, /Temporal UI: http:\/\/127\.0\.0\.1:\d+\//);
+    assert.match(run.stdout, /^vstream: starting batch vstream-[0-9a-f]+ with /m, 'a new batch says it starts');
   });
 
   test('report counts and rejected lines with line numbers and reasons', () => {
