@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import * as layout from '../core/layout.js';
-import { countOf, summaryLine, type Report } from '../core/report.js';
+import { countOf, plural, summaryLine, type Report } from '../core/report.js';
 import { resolveMediaTools } from '../tools/binaries.js';
 import type { EncodeTopology } from '../core/types.js';
 import { readJsonIfExists } from '../tools/fs.js';
@@ -122,6 +122,12 @@ export async function cancelCommand(raw: BatchCommandOptions, out: Out = console
 }
 
 /** `vstream status`: progress of a running batch, or what the files say of one that is not. */
+/** "running", or "running (cancelling)" while the batch is in another phase than its status says. */
+export function statusWords(status: string, phase: string | undefined): string {
+  const name = status.toLowerCase();
+  return phase && phase !== name ? `${name} (${phase})` : name;
+}
+
 export async function statusCommand(raw: BatchCommandOptions, out: Out = console.log): Promise<number> {
   requireTarget(raw);
   const outDir = raw.outDir ? resolve(raw.outDir) : undefined;
@@ -135,11 +141,11 @@ export async function statusCommand(raw: BatchCommandOptions, out: Out = console
       if (!description)
         throw new CliError(`batch ${batchId} is not known to the Temporal server at ${session.address}`);
       const progress = await handle.query(progressQuery).catch(() => null);
-      out(`batch ${batchId}: ${description.status.name.toLowerCase()}${progress ? `, ${progress.phase}` : ''}`);
-      if (progress)
-        out(
-          `  ${describeProgress(progress)}${progress.rejectedLines > 0 ? `; ${progress.rejectedLines} URL lines rejected` : ''}`,
-        );
+      out(`batch ${batchId}: ${statusWords(description.status.name, progress?.phase)}`);
+      if (progress) {
+        const rejected = progress.rejectedLines > 0 ? `; ${plural(progress.rejectedLines, 'URL line')} rejected` : '';
+        out(`  ${describeProgress(progress)}${rejected}`);
+      }
       const uiUrl = outDir ? (await readLiveHolder(layout.lockPath(outDir)))?.uiUrl : undefined;
       if (uiUrl) out(`  Temporal UI: ${uiUrl}/namespaces/${raw.namespace}/workflows/${encodeURIComponent(batchId)}`);
       return ExitCode.ok;

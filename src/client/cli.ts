@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { ToolMissingError } from '../tools/binaries.js';
 import { EncoderUnavailableError } from '../tools/encoder.js';
+import { vstreamVersion } from '../worker/deployment.js';
 import { WorkflowBundleError } from '../worker/workflow-source.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { ENCODER_CHOICES, OPTION_DEFAULTS, X265_PRESETS, parseRunOptions, parseWorkerOptions } from './options.js';
@@ -52,6 +53,7 @@ function addWorkerOptions(command: Command): Command {
 export function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command('vstream')
     .description('Durable YouTube-to-HEVC-clip pipeline on Temporal')
+    .version(vstreamVersion(), '-V, --version', "print vstream's version")
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`vstream: ${text.replace(/^error: /, '').trim()}\n`) })
     .showSuggestionAfterError(true);

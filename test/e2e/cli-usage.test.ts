@@ -1,9 +1,10 @@
 // Usage errors: exit 2 with one line naming the problem, before anything starts.
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { runCli, tempDir } from '../helpers/e2e.js';
+import { ROOT } from '../helpers/paths.js';
 
 let root: string;
 before(async () => {
@@ -50,3 +51,12 @@ for (const [what, args, message] of cases) {
     assert.match(lines[0] ?? '', message);
   });
 }
+
+test('--version prints the version of package.json and exits 0', async () => {
+  const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  for (const flag of ['--version', '-V']) {
+    const run = await runCli([flag]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), version);
+  }
+});

@@ -103,7 +103,7 @@ test('vstream cancel stops the batch for good; the run exits 4; the same command
 
   const status = await runCli(['status', '-o', dirs.out]);
   assert.equal(status.code, 0, status.stderr);
-  assert.match(status.stdout, /batch vstream-[0-9a-f]+: running, running/);
+  assert.match(status.stdout, /^batch vstream-[0-9a-f]+: running$/m);
   assert.match(status.stdout, /\d+\/4 done, \d+ in flight/);
 
   const kept = await finalClips();

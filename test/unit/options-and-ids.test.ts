@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { statusWords } from '../../src/client/batch-commands.js';
 import { parseRunOptions, OPTION_DEFAULTS } from '../../src/client/options.js';
 import { UsageError } from '../../src/client/exit-codes.js';
 import { DEFAULT_ENCODE_SETTINGS } from '../../src/config.js';
@@ -77,4 +78,10 @@ describe('batch ID and settings', () => {
       '--width 640 (output folder has 1280)',
     ]);
   });
+});
+
+test('status words: the phase only when it says more than the status', () => {
+  assert.equal(statusWords('RUNNING', 'running'), 'running');
+  assert.equal(statusWords('RUNNING', 'cancelling'), 'running (cancelling)');
+  assert.equal(statusWords('COMPLETED', undefined), 'completed');
 });
