@@ -10,7 +10,7 @@ import {
   type CheckResult,
 } from '../core/doctor.js';
 import { resolveTool, type ToolName } from '../tools/binaries.js';
-import { listGpus, nvencProblem } from '../tools/encoder.js';
+import { listGpus, NO_GPU_LISTED, nvencProblem } from '../tools/encoder.js';
 import { captureTool } from '../tools/process.js';
 import type { ConnectionSecurity } from './connection-options.js';
 
@@ -83,7 +83,7 @@ export async function doctorCommand(
   }
 
   const gpus = await listGpus();
-  if (gpus.length === 0) report({ level: 'warn', name: 'GPUs', detail: 'nvidia-smi lists none: encoding on the CPU' });
+  if (gpus.length === 0) report({ level: 'warn', name: 'GPUs', detail: `${NO_GPU_LISTED}: encoding on the CPU` });
   let nvencWorks = 0;
   for (const gpu of gpus) {
     const problem = ffmpeg.path ? await nvencProblem(ffmpeg.path, gpu) : 'no ffmpeg';

@@ -11,7 +11,7 @@ import * as layout from '../core/layout.js';
 import { exitCodeForCounts, summaryLine, type Report } from '../core/report.js';
 import type { BatchSummary, ReportCounts } from '../core/types.js';
 import { resolveMediaTools } from '../tools/binaries.js';
-import { describeTopology, selectTopology, type TopologySelection } from '../tools/encoder.js';
+import { describeTopology, listGpus, selectTopology, type TopologySelection } from '../tools/encoder.js';
 import { readJsonIfExists } from '../tools/fs.js';
 import { ScratchFiles } from '../tools/scratch.js';
 import { TempBudget } from '../tools/temp-budget.js';
@@ -128,6 +128,12 @@ type HostOptions = Pick<
   | 'maxTempGb'
 >;
 
+/** --device-id, unless auto finds no GPU at all: then the warning says so, as doctor does. */
+async function gpusToTry(host: Pick<HostOptions, 'encoder' | 'deviceId'>): Promise<number[]> {
+  if (host.encoder === 'auto' && (await listGpus()).length === 0) return [];
+  return [host.deviceId];
+}
+
 interface SessionContext {
   logger: Logger;
   scratch: ScratchFiles;
@@ -154,13 +160,15 @@ async function openRunSession(
   const tools = resolveMediaTools();
   installRuntime(logger);
   void ytDlpAgeWarning(tools.ytDlp).then((warning) => warning && logger.warn({}, warning));
-  const selection = selectTopology(host.encoder, {
-    ffmpeg: tools.ffmpeg,
-    gpus: [host.deviceId],
-    sessionsPerGpu: host.workers,
-    cpuSlots: host.workers,
-    x265Preset: host.x265Preset,
-  });
+  const selection = gpusToTry(host).then((gpus) =>
+    selectTopology(host.encoder, {
+      ffmpeg: tools.ffmpeg,
+      gpus,
+      sessionsPerGpu: host.workers,
+      cpuSlots: host.workers,
+      x265Preset: host.x265Preset,
+    }),
+  );
   selection.then((s) => s.warnings.forEach((w) => logger.warn({}, w))).catch(() => undefined);
   const session = await openSession({
     outDir: host.outDir,

@@ -122,6 +122,12 @@ export function classifyYtDlpFailure(rawLines: string[], exitCode: number | unde
   return { type: ErrorType.Unknown, retryable: true, message };
 }
 
+/**
+ * ffmpeg catches SIGINT and SIGTERM, stops, and exits with code 255 (not by the signal),
+ * saying so on its last line: a stop from outside, never the input's fault.
+ */
+const FFMPEG_STOPPED_BY_SIGNAL = /^Exiting normally, received signal (\d+)\.?$/;
+
 /** Classifies a failed ffmpeg run for one clip. */
 export function classifyFfmpegFailure(
   stderrLines: string[],
@@ -133,7 +139,9 @@ export function classifyFfmpegFailure(
     (signal ? `ffmpeg killed by ${signal}` : `ffmpeg exited with code ${exitCode ?? 'unknown'}`);
   if (stderrLines.some((l) => /No space left on device/i.test(l)))
     return { type: ErrorType.DiskFull, retryable: true, message };
-  // Killed by a signal: the host or the worker stopped it, not the input.
+  // Killed by a signal, or stopped by one: the host or the worker stopped it, not the input.
+  const caught = stderrLines.map((l) => FFMPEG_STOPPED_BY_SIGNAL.exec(l.trim())).find(Boolean);
+  if (caught) return { type: ErrorType.EncodeFailed, retryable: true, message: `ffmpeg stopped by signal ${caught[1]}` };
   if (signal) return { type: ErrorType.EncodeFailed, retryable: true, message };
   const encoderProblem = encoderProblemLine(stderrLines);
   if (encoderProblem) {

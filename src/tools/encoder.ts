@@ -57,6 +57,9 @@ export async function selectEncoder(
   return { encoder: x265 };
 }
 
+/** Why a host without an NVIDIA driver encodes on the CPU: the same words in `run`, `worker` and `doctor`. */
+export const NO_GPU_LISTED = 'nvidia-smi lists none';
+
 /** GPUs nvidia-smi lists (none without an NVIDIA driver). */
 export async function listGpus(): Promise<number[]> {
   const run = await captureTool('nvidia-smi', ['--query-gpu=index', '--format=csv,noheader'], {
@@ -112,7 +115,7 @@ export async function selectTopology(
     };
   }
   await cpuCheck();
-  const reason = options.gpus.length === 0 ? 'no GPU found' : why;
+  const reason = options.gpus.length === 0 ? `no GPU: ${NO_GPU_LISTED}` : why;
   return {
     topology: cpu,
     warnings: [

@@ -74,3 +74,14 @@ test('NVENC probe: the line that says why, from real stderr (an H200 has no NVEN
   assert.equal(encoderProblemLine(read('nvenc-probe-no-driver.txt')), 'Cannot load libcuda.so.1');
   assert.equal(encoderProblemLine(['/src.mp4: Invalid data found when processing input']), null);
 });
+
+test('ffmpeg stopped by a signal it caught (exit 255, real stderr) is retried, not blamed on the clip', () => {
+  const stderr = readFileSync(join(FIXTURES, 'ffmpeg-stderr', 'libx265-sigint.txt'), 'utf8').split('\n');
+  assert.deepEqual(classifyFfmpegFailure(stderr, 255, undefined), {
+    type: ErrorType.EncodeFailed,
+    retryable: true,
+    message: 'ffmpeg stopped by signal 2',
+  });
+  // The same exit code without that line is the input's fault.
+  assert.equal(classifyFfmpegFailure(stderr.slice(0, -2), 255, undefined).retryable, false);
+});
