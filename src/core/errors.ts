@@ -141,7 +141,8 @@ export function classifyFfmpegFailure(
     return { type: ErrorType.DiskFull, retryable: true, message };
   // Killed by a signal, or stopped by one: the host or the worker stopped it, not the input.
   const caught = stderrLines.map((l) => FFMPEG_STOPPED_BY_SIGNAL.exec(l.trim())).find(Boolean);
-  if (caught) return { type: ErrorType.EncodeFailed, retryable: true, message: `ffmpeg stopped by signal ${caught[1]}` };
+  if (caught)
+    return { type: ErrorType.EncodeFailed, retryable: true, message: `ffmpeg stopped by signal ${caught[1]}` };
   if (signal) return { type: ErrorType.EncodeFailed, retryable: true, message };
   const encoderProblem = encoderProblemLine(stderrLines);
   if (encoderProblem) {
