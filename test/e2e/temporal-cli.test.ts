@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { execa } from 'execa';
 import type { Report } from '../../src/core/report.js';
 import { startMediaServer, type MediaServer } from '../../src/devkit/media-server.js';
 import { generateSample } from '../../src/devkit/sample-videos.js';
+import { freePort } from '../../src/server/dev-server.js';
 import { resolveTool } from '../../src/tools/binaries.js';
 import { probeClip } from '../../src/tools/probe.js';
 import { tempDir, waitFor } from '../helpers/e2e.js';
@@ -21,21 +21,14 @@ import { ROOT } from '../helpers/paths.js';
 const MARKER = '<!-- recipe: temporal-cli -->';
 const TOOLS_BIN = join(ROOT, '.tools', 'bin');
 
-/** The first ```bash block after the marker line. */
+/** The ```bash block right after the marker line. */
 function recipeAfter(markdown: string, marker: string): string {
   const at = markdown.indexOf(marker);
   assert.ok(at >= 0, `README.md has no ${marker}`);
-  const block = /^```bash\n([\s\S]*?)^```$/m.exec(markdown.slice(at + marker.length));
-  assert.ok(block?.[1], `no \`\`\`bash block after ${marker}`);
+  const rest = markdown.slice(at + marker.length);
+  const block = /^```bash\n([\s\S]*?)^```$/m.exec(rest);
+  assert.ok(block?.[1] && rest.slice(0, block.index).trim() === '', `no \`\`\`bash block right after ${marker}`);
   return block[1];
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function groupAlive(pid: number): boolean {
