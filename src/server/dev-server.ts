@@ -9,7 +9,8 @@ import { withParentDeathSignal } from '../tools/process.js';
 export const EMBEDDED_RETENTION_DAYS = 30;
 const HOST = '127.0.0.1';
 
-async function freePort(): Promise<number> {
+/** A loopback port free now (the OS picks it). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();

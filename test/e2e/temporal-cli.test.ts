@@ -1,27 +1,51 @@
-// A batch started with the Temporal CLI (plain JSON input) against `vstream worker`.
+// The README's Temporal CLI recipe ("Batches from the Temporal CLI"), run as written:
+// a dev server, `vstream worker`, `temporal workflow start --input-file batch.json`,
+// `vstream status`, `temporal workflow result`, then the stop. The block is a shell
+// recipe for people, so bash runs it verbatim (in its own process group, killed whole
+// whatever happens); only PORT and UI_PORT are set, to free ports.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { execa } from 'execa';
-import { SHARED_TASK_QUEUE, WORKFLOW_TYPES } from '../../src/config.js';
-import type { BatchInput } from '../../src/core/batch-input.js';
 import type { Report } from '../../src/core/report.js';
 import { startMediaServer, type MediaServer } from '../../src/devkit/media-server.js';
 import { generateSample } from '../../src/devkit/sample-videos.js';
-import { startDevServer, type DevServer } from '../../src/server/dev-server.js';
+import { freePort } from '../../src/server/dev-server.js';
 import { resolveTool } from '../../src/tools/binaries.js';
 import { probeClip } from '../../src/tools/probe.js';
-import { startCli, tempDir, waitFor, type StartedCli } from '../helpers/e2e.js';
+import { tempDir, waitFor } from '../helpers/e2e.js';
+import { ROOT } from '../helpers/paths.js';
 
-const temporal = resolveTool('temporal');
+const MARKER = '<!-- recipe: temporal-cli -->';
+const TOOLS_BIN = join(ROOT, '.tools', 'bin');
+
+/** The ```bash block right after the marker line. */
+function recipeAfter(markdown: string, marker: string): string {
+  const at = markdown.indexOf(marker);
+  assert.ok(at >= 0, `README.md has no ${marker}`);
+  const rest = markdown.slice(at + marker.length);
+  const block = /^```bash\n([\s\S]*?)^```$/m.exec(rest);
+  assert.ok(block?.[1] && rest.slice(0, block.index).trim() === '', `no \`\`\`bash block right after ${marker}`);
+  return block[1];
+}
+
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 let media: MediaServer;
-let temporalServer: DevServer;
-let worker: StartedCli;
 let root: string;
+let recipePid: number | undefined;
 
 before(async () => {
-  root = await tempDir('tcli');
+  root = await tempDir('recipe');
   await mkdir(join(root, 'clips'), { recursive: true });
   await generateSample(resolveTool('ffmpeg'), join(root, 'sources'), {
     name: 'cli1',
@@ -34,73 +58,46 @@ before(async () => {
   await writeFile(join(root, 'clips', 'cli1.txt'), '0 20\n30 50\n');
   media = await startMediaServer({ root: join(root, 'sources') });
   await writeFile(join(root, 'urls.txt'), `${media.url('cli1.mp4')}\n`);
-  temporalServer = await startDevServer({
-    temporalBin: temporal,
-    dbFile: join(root, 'temporal.db'),
-    logFile: join(root, 'server.log'),
-  });
-  worker = startCli([
-    'worker',
-    '--temporal-address',
-    temporalServer.address,
-    '--encoder',
-    'x265',
-    '--x265-preset',
-    'ultrafast',
-    '--host-id',
-    'cli-test-host',
-  ]);
-  await waitFor(
-    'the worker to start',
-    () => worker.output.stdout.includes('vstream worker: host cli-test-host'),
-    60_000,
-  );
 });
 
 after(async () => {
-  worker?.child.kill('SIGTERM');
-  await worker?.done;
-  await temporalServer?.stop();
+  if (recipePid !== undefined && groupAlive(recipePid)) process.kill(-recipePid, 'SIGKILL');
   await media?.close();
 });
 
-test('temporal workflow start --input-file batch.json runs a batch on `vstream worker`', async () => {
-  const input: BatchInput = {
-    urlsFile: join(root, 'urls.txt'),
-    clipDir: join(root, 'clips'),
-    outDir: join(root, 'out'),
-    workDir: join(root, 'work'),
-    workers: 1,
-    startDelaySeconds: 0,
-  };
-  await writeFile(join(root, 'batch.json'), JSON.stringify(input));
-  const address = ['--address', temporalServer.address];
-  await execa(temporal, [
-    'workflow',
-    'start',
-    ...address,
-    '--type',
-    WORKFLOW_TYPES.batch,
-    '--task-queue',
-    SHARED_TASK_QUEUE,
-    '--workflow-id',
-    'cli-batch',
-    '--input-file',
-    join(root, 'batch.json'),
-  ]);
-  const result = await execa(temporal, [
-    'workflow',
-    'result',
-    ...address,
-    '--workflow-id',
-    'cli-batch',
-    '--output',
-    'json',
-  ]);
-  assert.match(result.stdout, /"succeeded": 1/);
+test('the README recipe: a batch from the Temporal CLI on `vstream worker`, then a clean stop', async () => {
+  assert.ok(existsSync(join(TOOLS_BIN, 'vstream')), `${TOOLS_BIN} is missing: run npm run setup`);
+  const recipe = recipeAfter(await readFile(join(ROOT, 'README.md'), 'utf8'), MARKER);
+  const [port, uiPort] = [await freePort(), await freePort()];
+  const run = execa('bash', ['-eu', '-o', 'pipefail', '-c', recipe], {
+    cwd: root,
+    env: { PATH: `${TOOLS_BIN}${delimiter}${process.env.PATH}`, PORT: String(port), UI_PORT: String(uiPort) },
+    detached: true,
+    reject: false,
+    timeout: 240_000,
+    killSignal: 'SIGKILL',
+    stdin: 'ignore',
+  });
+  recipePid = run.pid;
+  const result = await run;
+  const logs = async () =>
+    (
+      await Promise.all(
+        ['worker.log', 'temporal.log'].map(
+          async (f) => `--- ${f}\n${await readFile(join(root, f), 'utf8').catch(() => '')}`,
+        ),
+      )
+    ).join('\n');
+  assert.equal(result.exitCode, 0, `${result.stdout}\n${result.stderr}\n${(await logs()).slice(-4000)}`);
+  assert.match(result.stdout, /^batch my-batch: /m, '`vstream status` answered');
+  assert.match(result.stdout, /Status +COMPLETED/, '`temporal workflow result` waited for the end');
+  assert.match(result.stdout, /"succeeded": ?1/, 'and printed the counts');
+  assert.match(await readFile(join(root, 'worker.log'), 'utf8'), /vstream worker: draining/, 'the worker drained');
+  // The recipe's own `kill` stops the server: nothing it started is left.
+  await waitFor('the recipe to leave no process behind', () => !groupAlive(recipePid as number), 20_000);
 
-  const report = JSON.parse(await readFile(join(root, 'out', '_vstream', 'report.json'), 'utf8')) as Report;
-  assert.equal(report.batchId, 'cli-batch', 'the batch ID defaults to the workflow ID');
+  const report = JSON.parse(await readFile(join(root, 'vstreams', '_vstream', 'report.json'), 'utf8')) as Report;
+  assert.equal(report.batchId, 'my-batch', 'the batch ID defaults to the workflow ID');
   assert.deepEqual(report.counts, {
     videos: 1,
     succeeded: 1,
@@ -113,16 +110,10 @@ test('temporal workflow start --input-file batch.json runs a batch on `vstream w
     byErrorType: {},
   });
   for (const clip of report.videos[0]?.clips ?? []) {
-    assert.deepEqual(await probeClip(resolveTool('ffprobe'), join(root, 'out', 'cli1', clip.file)), {
+    assert.deepEqual(await probeClip(resolveTool('ffprobe'), join(root, 'vstreams', 'cli1', clip.file)), {
       frames: 20,
       width: 1280,
       height: 720,
     });
   }
-});
-
-test('the worker drains and exits 0 on SIGTERM', async () => {
-  worker.child.kill('SIGTERM');
-  const { code } = await worker.done;
-  assert.equal(code, 0);
 });
