@@ -291,7 +291,11 @@ describe('batch workflow (stub activities, real server)', () => {
     );
 
     const retried = await runBatch(behaviour, { recheckClipFiles: true, retryFailed: true }, { prior });
-    assert.deepEqual([...retried.record.downloadCalls.keys()].sort(), ['v1', 'v2', 'v4'], '--retry-failed: also failed');
+    assert.deepEqual(
+      [...retried.record.downloadCalls.keys()].sort(),
+      ['v1', 'v2', 'v4'],
+      '--retry-failed: also failed',
+    );
 
     const unasked = await runBatch(behaviour, {}, { prior });
     assert.deepEqual(unasked.record.recheckClipDirs, [undefined], 'no recheck unless the input asks');
