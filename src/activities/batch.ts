@@ -10,6 +10,7 @@ import { ErrorType } from '../core/errors.js';
 import * as layout from '../core/layout.js';
 import { ReportTally, unrecordedResult, type ReportHead } from '../core/report.js';
 import type { BatchSummary, EncodeSettings, LineError, PriorResult, VideoEntry, VideoResult } from '../core/types.js';
+import { recheckClipFile } from '../tools/clip-recheck.js';
 import { readJsonIfExists, writeJsonAtomic } from '../tools/fs.js';
 import {
   checkOutputSettings,
@@ -35,6 +36,8 @@ export interface ReadPageInput {
   batchId: string;
   offset: number;
   limit: number;
+  /** Asks for a recheck: a recorded video whose clip file here appeared or changed since comes back `stale`. */
+  recheckClipDir?: string;
 }
 
 export interface WriteReportInput {
@@ -92,14 +95,19 @@ export function createBatchActivities(deps: SharedDeps) {
       return meta;
     },
 
-    /** A page of the snapshot, with what earlier runs of the batch recorded for each video. */
+    /** A page of the snapshot, with what earlier runs of the batch recorded for each video (and, asked, whether it is stale). */
     async readVideoPage(input: ReadPageInput): Promise<PagedVideo[]> {
       const page = await readSnapshotPage(input.outDir, input.batchId, input.offset, input.limit);
       return Promise.all(
         page.map(async (video) => {
           const resultPath = layout.resultPath(input.outDir, input.batchId, video.videoId);
           const recorded = await readJsonIfExists<VideoResult>(resultPath);
-          return { ...video, prior: recorded ? { status: recorded.status, clips: recorded.clips.length } : null };
+          if (!recorded) return { ...video, prior: null };
+          const prior: PriorResult = { status: recorded.status, clips: recorded.clips.length };
+          const clipDir = input.recheckClipDir;
+          if (clipDir && (await recheckClipFile({ clipDir, outDir: input.outDir }, video.videoId, recorded.status)))
+            prior.stale = true;
+          return { ...video, prior };
         }),
       );
     },

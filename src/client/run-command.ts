@@ -8,10 +8,11 @@ import { checkOutputSettings, readSnapshotMeta } from '../tools/snapshot-store.j
 import { SHARED_TASK_QUEUE, STATE_DIR_NAME, WORKFLOW_TYPES } from '../config.js';
 import type { BatchInput } from '../core/batch-input.js';
 import * as layout from '../core/layout.js';
-import { exitCodeForCounts, summaryLine, type Report } from '../core/report.js';
+import { exitCodeForCounts, plural, summaryLine, type Report } from '../core/report.js';
 import type { BatchSummary, ReportCounts } from '../core/types.js';
 import { resolveMediaTools } from '../tools/binaries.js';
 import { describeTopology, listGpus, selectTopology, type TopologySelection } from '../tools/encoder.js';
+import { recheckBatch } from '../tools/clip-recheck.js';
 import { readJsonIfExists } from '../tools/fs.js';
 import { ScratchFiles } from '../tools/scratch.js';
 import { TempBudget } from '../tools/temp-budget.js';
@@ -88,11 +89,12 @@ type Settled = { exitCode: number } | { hadReport: boolean };
 
 /**
  * Settle from a stored report: the output folder must have been made with these settings,
- * and a batch that finished answers from its report, without a server.
+ * and a batch that finished answers from its report, without a server, unless a clip
+ * file appeared or changed since (the batch then runs those videos again).
  */
 async function settleFromStoredReport(
   place: BatchPlace,
-  request: Pick<RunOptions, 'urlsFile' | 'retryFailed' | 'settings'>,
+  request: Pick<RunOptions, 'urlsFile' | 'clipDir' | 'retryFailed' | 'settings'>,
   out: Out,
 ): Promise<Settled> {
   const mismatch = await checkOutputSettings(place.outDir, request.settings);
@@ -102,8 +104,15 @@ async function settleFromStoredReport(
   // A cancelled batch is not finished: running it again continues it.
   if (!storedReport || request.retryFailed || storedReport.counts.cancelled > 0)
     return { hadReport: Boolean(storedReport) };
+  const recheck = await recheckBatch({ clipDir: request.clipDir, outDir: place.outDir }, place.batchId);
+  if (recheck.stale.length > 0) {
+    out(
+      `vstream: batch ${place.batchId} finished at ${storedReport.finishedAt}; ${plural(recheck.stale.length, 'video')} whose clip file appeared or changed since: running ${recheck.stale.length === 1 ? 'it' : 'them'} again`,
+    );
+    return { hadReport: true };
+  }
   out(
-    `vstream: batch ${place.batchId} already finished at ${storedReport.finishedAt}; nothing to do (--retry-failed runs failed and partial videos again)`,
+    `vstream: batch ${place.batchId} already finished at ${storedReport.finishedAt}; nothing to do (${plural(recheck.checked, 'clip file')} checked, none appeared or changed; --retry-failed runs failed and partial videos again)`,
   );
   const meta = await readSnapshotMeta(place.outDir, place.batchId);
   if (meta && meta.urlsSha256 !== (await fileSha256(request.urlsFile))) {

@@ -45,6 +45,8 @@ export function batchInputFromOptions(
     workers: options.workers,
     startDelaySeconds: options.startDelaySeconds,
     retryFailed: options.retryFailed,
+    // The same command picks up clip files added or changed since the batch's videos were done.
+    recheckClipFiles: true,
     heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds,
     ...(options.format ? { format: options.format } : {}),
     backoffSeconds: options.backoffSeconds,

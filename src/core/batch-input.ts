@@ -19,6 +19,11 @@ export interface BatchInput {
   startDelaySeconds?: number;
   /** Process failed and partial videos again; succeeded ones are kept as they are. */
   retryFailed?: boolean;
+  /**
+   * Run again the videos an earlier run of the batch finished whose clip file appeared
+   * (skipped for want of one) or changed (clips made from another) since. `vstream run` sets it.
+   */
+  recheckClipFiles?: boolean;
   heartbeatTimeoutSeconds?: number;
   /** A host that picks up none of its video's activities in this time is taken for gone (default 300). */
   hostTimeoutSeconds?: number;

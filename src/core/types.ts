@@ -51,6 +51,8 @@ export interface ClipOutput {
 export interface PriorResult {
   status: VideoStatus;
   clips: number;
+  /** Its clip file appeared or changed since (set only when the page read was asked to recheck): run it again. */
+  stale?: boolean;
 }
 
 /** One unique video of the URL list snapshot. */

@@ -5,6 +5,7 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  patched,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -23,6 +24,7 @@ import { ErrorType } from '../core/errors.js';
 import { DOWNLOAD_MODES } from '../core/sections.js';
 import type { BatchSummary } from '../core/types.js';
 import { BatchBackoff, type Broadcast } from './backoff.js';
+import { PATCHES } from './patches.js';
 import { sharedActivities } from './proxies.js';
 import { videoWorkflow } from './video.js';
 import { VideoWindow } from './window.js';
@@ -51,6 +53,8 @@ export class BatchRun {
   private readonly runs: number;
   /** The first `workers` videos of a batch's first start begin i x startDelay late. */
   private readonly staggered: boolean;
+  /** Page reads recheck the clip files of videos earlier runs finished. */
+  private readonly recheckClipFiles: boolean;
   private readonly activities: ReturnType<typeof sharedActivities>;
   private readonly reporting: ReturnType<typeof sharedActivities>['remote'];
 
@@ -70,6 +74,7 @@ export class BatchRun {
     this.startedAt = carried?.startedAt ?? new Date().toISOString();
     this.runs = (carried?.runs ?? 0) + 1;
     this.staggered = !carried && !input.retryFailed;
+    this.recheckClipFiles = input.recheckClipFiles === true && patched(PATCHES.recheckClipFiles);
     this.activities = sharedActivities(policy.quick);
     this.reporting = sharedActivities(policy.report).remote;
   }
@@ -102,6 +107,7 @@ export class BatchRun {
       batchId: this.batchId,
       offset,
       limit: this.policy.pageSize,
+      ...(this.recheckClipFiles ? { recheckClipDir: this.input.clipDir } : {}),
     });
   }
 

@@ -19,4 +19,11 @@ export const PATCHES = {
    * frozen literals (legacy/release-0.2.ts).
    */
   frozenPolicy: 'vstream-0.3-frozen-policy',
+  /**
+   * 0.4: a batch whose input asks for it (`recheckClipFiles`, set by `vstream run`) has
+   * its page reads recheck the clip files of videos earlier runs finished, and runs
+   * again those whose clip file appeared or changed since (`prior.stale`). Histories
+   * without it never ask.
+   */
+  recheckClipFiles: 'vstream-0.4-recheck-clip-files',
 } as const;

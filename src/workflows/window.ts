@@ -2,9 +2,12 @@ import type { BatchContinuation, FinishedEntry, VideoFinished } from '../core/ba
 import { countOf, emptyStatusCounts } from '../core/report.js';
 import type { PriorResult, StatusCounts } from '../core/types.js';
 
-/** A video an earlier run of the batch finished for good is not run again. */
+/**
+ * A video an earlier run of the batch finished for good is not run again; one whose
+ * clip file appeared or changed since (stale: only reported when the batch asks) is.
+ */
 export function isSettled(prior: PriorResult | null | undefined, retryFailed: boolean): prior is PriorResult {
-  if (!prior) return false;
+  if (!prior || prior.stale) return false;
   if (prior.status === 'succeeded' || prior.status === 'skipped') return true;
   if (prior.status === 'partial' || prior.status === 'failed') return !retryFailed;
   return false; // cancelled: continue it

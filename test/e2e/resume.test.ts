@@ -178,7 +178,7 @@ test('kill -9 mid-batch, twice, then re-runs resume without rewriting a clip', a
   // 5. Once finished, a re-run makes no request at all.
   const requests = server.requests.length;
   const fourth = await runCli(args);
-  assert.equal(fourth.code, 0);
+  assert.equal(fourth.code, 0, `${fourth.stdout}\n${fourth.stderr}`);
   assert.match(fourth.stdout, /already finished/);
   assert.equal(server.requests.length, requests);
 });

@@ -15,6 +15,8 @@ export interface StubBehaviour {
   workMs?: number;
   /** Video IDs whose clip file is missing. */
   skip?: string[];
+  /** Video IDs whose clip file appeared or changed since their prior result: stale when a page read asks for a recheck. */
+  stale?: string[];
   downloadFails?: Record<string, { type: string; nonRetryable: boolean; times?: number }>;
   encodeFails?: Record<string, { type: string; nonRetryable: boolean }>;
   /** Video IDs whose download runs (heartbeating) until it is cancelled. */
@@ -47,6 +49,8 @@ export function createStubs(behaviour: StubBehaviour, prior: PriorResults = new 
     deleted: [] as string[],
     results: new Map<string, VideoResult[]>([...prior].map(([id, list]) => [id, [...list]])),
     pagesRead: [] as Array<[number, number]>,
+    /** The clip folder each page read asked to recheck (undefined: no recheck). */
+    recheckClipDirs: [] as Array<string | undefined>,
     cancelledDownloads: [] as string[],
     failures: [] as Array<{ videoId: string; type: string; at: number }>,
     /** What each download was asked for beyond the video (mode, clips, fps). */
@@ -75,11 +79,19 @@ export function createStubs(behaviour: StubBehaviour, prior: PriorResults = new 
         repeatedLines: 0,
       };
     },
-    async readVideoPage({ offset, limit }) {
+    async readVideoPage({ offset, limit, recheckClipDir }) {
       record.pagesRead.push([offset, limit]);
+      record.recheckClipDirs.push(recheckClipDir);
       return videos.slice(offset, offset + limit).map((video) => {
-        const last = record.results.get(video.videoId)?.at(-1);
-        return { ...video, prior: last ? { status: last.status, clips: last.clips.length } : null };
+        const results = record.results.get(video.videoId);
+        const last = results?.at(-1);
+        if (!last) return { ...video, prior: null };
+        // Only the prior result is stale: one this batch recorded was made from today's clip file.
+        const stale =
+          recheckClipDir !== undefined &&
+          (behaviour.stale?.includes(video.videoId) ?? false) &&
+          results?.length === prior.get(video.videoId)?.length;
+        return { ...video, prior: { status: last.status, clips: last.clips.length, ...(stale ? { stale } : {}) } };
       });
     },
     async verifyClip({ video }) {

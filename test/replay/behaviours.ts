@@ -52,6 +52,7 @@ export function cliShapedInput(batchId: string): BatchInput {
     workers: 2,
     startDelaySeconds: 1, // CLI default 15
     retryFailed: false,
+    recheckClipFiles: true,
     heartbeatTimeoutSeconds: 2, // CLI default 30
     backoffSeconds: 1, // CLI default 600
     maxPauses: 5,
@@ -199,6 +200,26 @@ export const BEHAVIOURS: Behaviour[] = [
       expect(
         s.record.downloadCalls.get('v0') === undefined &&
           [1, 2, 3, 4].every((i) => s.record.downloadCalls.get(`v${i}`) === 1),
+        'wrong videos run',
+      ),
+  },
+  {
+    name: 'recheck',
+    about:
+      'recheckClipFiles with prior results: v0 succeeded (counted), v1 skipped whose clip file appeared and v2 succeeded whose clip file changed (run again), v3 skipped (counted), v4 failed (kept)',
+    stubs: { videos: 5, workMs: 20, skip: ['v3'], stale: ['v1', 'v2'] },
+    prior: new Map([
+      ['v0', priorResult(0, 'succeeded')],
+      ['v1', priorResult(1, 'skipped')],
+      ['v2', priorResult(2, 'succeeded')],
+      ['v3', priorResult(3, 'skipped')],
+      ['v4', priorResult(4, 'failed')],
+    ]),
+    videos: ['v1', 'v2'],
+    check: (s) =>
+      expect(
+        [0, 3, 4].every((i) => s.record.downloadCalls.get(`v${i}`) === undefined) &&
+          [1, 2].every((i) => s.record.downloadCalls.get(`v${i}`) === 1 && s.record.results.get(`v${i}`)?.length === 2),
         'wrong videos run',
       ),
   },

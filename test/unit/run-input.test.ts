@@ -25,6 +25,7 @@ describe('the batch input of vstream run', () => {
       workers: 2,
       startDelaySeconds: 15,
       retryFailed: false,
+      recheckClipFiles: true,
       heartbeatTimeoutSeconds: Number(OPTION_DEFAULTS.heartbeatTimeout),
       backoffSeconds: 600,
       maxPauses: 5,

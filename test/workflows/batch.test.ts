@@ -77,6 +77,26 @@ async function runBatch(
   return { ...stubs, summary: summary as BatchSummary, progress, failure, workflowId, elapsedMs: Date.now() - started };
 }
 
+/** What an earlier run of the batch recorded for video `v<i>`. */
+const video = (i: number) => ({ index: i, line: i + 1, url: `http://127.0.0.1:1/v${i}.mp4`, videoId: `v${i}` });
+const settled = (i: number, status: 'succeeded' | 'failed' | 'cancelled' | 'skipped') => {
+  const base = buildVideoResult({
+    video: video(i),
+    clipErrors: [],
+    existing: [],
+    produced: [],
+    unproducible: [],
+    failure: status === 'failed' ? { type: 'VideoUnavailable', message: 'gone' } : null,
+  });
+  return [
+    {
+      ...base,
+      status,
+      clips: status === 'succeeded' ? [{ file: 'x.hevc', startFrame: 0, endFrame: 10, frames: 10, bytes: 1 }] : [],
+    },
+  ];
+};
+
 describe('batch workflow (stub activities, real server)', () => {
   test('keeps at most --workers videos in flight and uses the whole window', async () => {
     const { record, summary } = await runBatch({ videos: 12, workMs: 150 }, { workers: 3 });
@@ -184,24 +204,6 @@ describe('batch workflow (stub activities, real server)', () => {
   });
 
   test('videos an earlier run settled are counted, not run again; cancelled ones are continued', async () => {
-    const video = (i: number) => ({ index: i, line: i + 1, url: `http://127.0.0.1:1/v${i}.mp4`, videoId: `v${i}` });
-    const settled = (i: number, status: 'succeeded' | 'failed' | 'cancelled') => {
-      const base = buildVideoResult({
-        video: video(i),
-        clipErrors: [],
-        existing: [],
-        produced: [],
-        unproducible: [],
-        failure: status === 'failed' ? { type: 'VideoUnavailable', message: 'gone' } : null,
-      });
-      return [
-        {
-          ...base,
-          status,
-          clips: status === 'succeeded' ? [{ file: 'x.hevc', startFrame: 0, endFrame: 10, frames: 10, bytes: 1 }] : [],
-        },
-      ];
-    };
     const prior: PriorResults = new Map([
       ['v0', settled(0, 'succeeded')],
       ['v1', settled(1, 'failed')],
@@ -266,5 +268,37 @@ describe('batch workflow (stub activities, real server)', () => {
         err instanceof WorkflowFailedError &&
         /downloadMode must be one of full, sections, auto, not "Sections"/.test(String(err.cause?.message)),
     );
+  });
+
+  test('recheckClipFiles runs again exactly the videos whose clip file appeared or changed', async () => {
+    const prior: PriorResults = new Map([
+      ['v0', settled(0, 'succeeded')],
+      ['v1', settled(1, 'skipped')],
+      ['v2', settled(2, 'succeeded')],
+      ['v3', settled(3, 'skipped')],
+      ['v4', settled(4, 'failed')],
+    ]);
+    const behaviour = { videos: 5, workMs: 10, skip: ['v3'], stale: ['v1', 'v2'] };
+    const { record, summary } = await runBatch(behaviour, { recheckClipFiles: true }, { prior });
+    assert.ok(record.recheckClipDirs.length > 0 && record.recheckClipDirs.every((dir) => dir === '/c'));
+    assert.deepEqual([...record.downloadCalls.keys()].sort(), ['v1', 'v2'], 'only the stale videos downloaded');
+    assert.deepEqual([...record.verifyCalls.keys()].sort(), ['v1', 'v2'], 'only the stale videos verified');
+    assert.equal(record.results.get('v1')?.at(-1)?.status, 'succeeded', 'the skipped video now succeeds');
+    assert.deepEqual(
+      [summary.counts.succeeded, summary.counts.skipped, summary.counts.failed, summary.counts.clips],
+      [3, 1, 1, 3],
+      'the counts follow: the re-run results replace the old',
+    );
+
+    const retried = await runBatch(behaviour, { recheckClipFiles: true, retryFailed: true }, { prior });
+    assert.deepEqual(
+      [...retried.record.downloadCalls.keys()].sort(),
+      ['v1', 'v2', 'v4'],
+      '--retry-failed: also failed',
+    );
+
+    const unasked = await runBatch(behaviour, {}, { prior });
+    assert.deepEqual(unasked.record.recheckClipDirs, [undefined], 'no recheck unless the input asks');
+    assert.equal(unasked.record.downloadCalls.size, 0, 'without a recheck every prior result is settled');
   });
 });
