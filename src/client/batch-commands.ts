@@ -14,7 +14,8 @@ import { CliError, ExitCode, UsageError } from './exit-codes.js';
 import { acquireRunLock, readLiveHolder } from './lock.js';
 import { createLogger } from './logger.js';
 import type { ConnectionSecurity } from './connection-options.js';
-import { describeProgress } from './progress.js';
+import { describeProgress } from '../core/progress-view.js';
+import { batchSnapshots, followProgress, progressScreen } from './progress.js';
 import { openSession, type Session } from './session.js';
 
 export interface BatchCommandOptions {
@@ -23,6 +24,8 @@ export interface BatchCommandOptions {
   temporalAddress: string | undefined;
   namespace: string;
   security?: ConnectionSecurity;
+  /** status: follow the batch until it ends or Ctrl-C. */
+  watch?: boolean;
 }
 
 type Out = (line: string) => void;
@@ -121,13 +124,44 @@ export async function cancelCommand(raw: BatchCommandOptions, out: Out = console
   }
 }
 
-/** `vstream status`: progress of a running batch, or what the files say of one that is not. */
 /** "running", or "running (cancelling)" while the batch is in another phase than its status says. */
 export function statusWords(status: string, phase: string | undefined): string {
   const name = status.toLowerCase();
   return phase && phase !== name ? `${name} (${phase})` : name;
 }
 
+/**
+ * `status --watch`: the batch's live progress (plain lines when piped) until it ends
+ * or Ctrl-C, which only stops the watching (exit 0).
+ */
+async function watchBatch(client: Client, batchId: string, out: Out): Promise<number> {
+  const screen = progressScreen(out, 'info');
+  const follow = followProgress(batchSnapshots(client, batchId), screen);
+  let interrupt = () => undefined as void;
+  const interrupted = new Promise<'interrupted'>((resolve) => {
+    interrupt = () => resolve('interrupted');
+    process.once('SIGINT', interrupt);
+  });
+  const ended = client.workflow
+    .getHandle(batchId)
+    .result()
+    .then(
+      () => 'finished',
+      (err: unknown) =>
+        err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure ? 'cancelled' : 'failed',
+    );
+  try {
+    const how = await Promise.race([ended, interrupted]);
+    await follow.stop(how !== 'interrupted');
+    out(how === 'interrupted' ? `vstream: stopped watching batch ${batchId}` : `batch ${batchId}: ${how}`);
+    return ExitCode.ok;
+  } finally {
+    process.off('SIGINT', interrupt);
+    screen.close();
+  }
+}
+
+/** `vstream status`: progress of a running batch, or what the files say of one that is not. */
 export async function statusCommand(raw: BatchCommandOptions, out: Out = console.log): Promise<number> {
   requireTarget(raw);
   const outDir = raw.outDir ? resolve(raw.outDir) : undefined;
@@ -142,6 +176,7 @@ export async function statusCommand(raw: BatchCommandOptions, out: Out = console
         throw new CliError(`batch ${batchId} is not known to the Temporal server at ${session.address}`);
       const progress = await handle.query(progressQuery).catch(() => null);
       out(`batch ${batchId}: ${statusWords(description.status.name, progress?.phase)}`);
+      if (raw.watch && description.status.name === 'RUNNING') return await watchBatch(session.client, batchId, out);
       if (progress) {
         const rejected = progress.rejectedLines > 0 ? `; ${plural(progress.rejectedLines, 'URL line')} rejected` : '';
         out(`  ${describeProgress(progress)}${rejected}`);
