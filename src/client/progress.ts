@@ -34,7 +34,7 @@ export function plainScreen(out: Out, quietMs: number = PROGRESS_DEFAULTS.plainS
     show(snapshot) {
       const shown = plainLines(state, snapshot, quietMs);
       state = shown.state;
-      shown.lines.forEach(out);
+      for (const line of shown.lines) out(line);
     },
     close: () => undefined,
   };
