@@ -14,6 +14,7 @@ import { CliError, ExitCode, UsageError } from './exit-codes.js';
 import { acquireRunLock, readLiveHolder } from './lock.js';
 import { createLogger } from './logger.js';
 import type { ConnectionSecurity } from './connection-options.js';
+import { PROGRESS_DEFAULTS } from '../config.js';
 import { describeProgress } from '../core/progress-view.js';
 import { batchSnapshots, followProgress, progressScreen } from './progress.js';
 import { openSession, type Session } from './session.js';
@@ -130,35 +131,45 @@ export function statusWords(status: string, phase: string | undefined): string {
   return phase && phase !== name ? `${name} (${phase})` : name;
 }
 
+const ENDED_WORDS: Record<string, string> = { COMPLETED: 'finished', CANCELED: 'cancelled' };
+
 /**
- * `status --watch`: the batch's live progress (plain lines when piped) until it ends
- * or Ctrl-C, which only stops the watching (exit 0).
+ * `status --watch`: the batch's live progress (plain lines when piped) until it ends,
+ * its server stops answering (an embedded one goes with its run), or Ctrl-C, which
+ * only stops the watching.
  */
-async function watchBatch(client: Client, batchId: string, out: Out): Promise<number> {
+async function watchBatch(client: Client, batchId: string, out: Out): Promise<'ended' | 'lost'> {
   const screen = progressScreen(out, 'info');
   const follow = followProgress(batchSnapshots(client, batchId), screen);
-  let interrupt = () => undefined as void;
-  const interrupted = new Promise<'interrupted'>((resolve) => {
-    interrupt = () => resolve('interrupted');
-    process.once('SIGINT', interrupt);
+  const handle = client.workflow.getHandle(batchId);
+  let onInterrupt = (): void => undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const how = await new Promise<{ status: string } | 'interrupted' | 'lost'>((resolve) => {
+    onInterrupt = () => resolve('interrupted');
+    process.once('SIGINT', onInterrupt);
+    let lastAnswer = Date.now();
+    let asking = false;
+    timer = setInterval(() => {
+      if (Date.now() - lastAnswer > PROGRESS_DEFAULTS.watchLostAfterMs) resolve('lost');
+      if (asking) return;
+      asking = true;
+      handle
+        .describe()
+        .then((description) => {
+          lastAnswer = Date.now();
+          if (description.status.name !== 'RUNNING') resolve({ status: description.status.name });
+        })
+        .catch(() => undefined)
+        .finally(() => (asking = false));
+    }, PROGRESS_DEFAULTS.pollMs);
   });
-  const ended = client.workflow
-    .getHandle(batchId)
-    .result()
-    .then(
-      () => 'finished',
-      (err: unknown) =>
-        err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure ? 'cancelled' : 'failed',
-    );
-  try {
-    const how = await Promise.race([ended, interrupted]);
-    await follow.stop(how !== 'interrupted');
-    out(how === 'interrupted' ? `vstream: stopped watching batch ${batchId}` : `batch ${batchId}: ${how}`);
-    return ExitCode.ok;
-  } finally {
-    process.off('SIGINT', interrupt);
-    screen.close();
-  }
+  clearInterval(timer);
+  process.off('SIGINT', onInterrupt);
+  await follow.stop(how !== 'interrupted' && how !== 'lost');
+  if (how === 'interrupted') out(`vstream: stopped watching batch ${batchId}`);
+  else if (how === 'lost') out(`vstream: the Temporal server of batch ${batchId} stopped answering`);
+  else out(`batch ${batchId}: ${ENDED_WORDS[how.status] ?? how.status.toLowerCase()}`);
+  return how === 'lost' ? 'lost' : 'ended';
 }
 
 /** `vstream status`: progress of a running batch, or what the files say of one that is not. */
@@ -176,14 +187,19 @@ export async function statusCommand(raw: BatchCommandOptions, out: Out = console
         throw new CliError(`batch ${batchId} is not known to the Temporal server at ${session.address}`);
       const progress = await handle.query(progressQuery).catch(() => null);
       out(`batch ${batchId}: ${statusWords(description.status.name, progress?.phase)}`);
-      if (raw.watch && description.status.name === 'RUNNING') return await watchBatch(session.client, batchId, out);
-      if (progress) {
-        const rejected = progress.rejectedLines > 0 ? `; ${plural(progress.rejectedLines, 'URL line')} rejected` : '';
-        out(`  ${describeProgress(progress)}${rejected}`);
+      if (!raw.watch || description.status.name !== 'RUNNING') {
+        if (progress) {
+          const rejected = progress.rejectedLines > 0 ? `; ${plural(progress.rejectedLines, 'URL line')} rejected` : '';
+          out(`  ${describeProgress(progress)}${rejected}`);
+        }
+        const uiUrl = outDir ? (await readLiveHolder(layout.lockPath(outDir)))?.uiUrl : undefined;
+        if (uiUrl) out(`  Temporal UI: ${uiUrl}/namespaces/${raw.namespace}/workflows/${encodeURIComponent(batchId)}`);
+        return ExitCode.ok;
       }
-      const uiUrl = outDir ? (await readLiveHolder(layout.lockPath(outDir)))?.uiUrl : undefined;
-      if (uiUrl) out(`  Temporal UI: ${uiUrl}/namespaces/${raw.namespace}/workflows/${encodeURIComponent(batchId)}`);
-      return ExitCode.ok;
+      const watched = await watchBatch(session.client, batchId, out);
+      if (watched === 'ended') return ExitCode.ok;
+      // Its server stopped answering: an embedded one goes with its run, the files tell how the batch ended.
+      if (!outDir) return ExitCode.error;
     } finally {
       await session.close();
       await release();
