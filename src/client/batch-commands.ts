@@ -167,7 +167,8 @@ async function watchBatch(client: Client, batchId: string, out: Out): Promise<'e
   process.off('SIGINT', onInterrupt);
   await follow.stop(how !== 'interrupted' && how !== 'lost');
   if (how === 'interrupted') out(`vstream: stopped watching batch ${batchId}`);
-  else if (how === 'lost') out(`vstream: the Temporal server of batch ${batchId} stopped answering`);
+  else if (how === 'lost')
+    out(`vstream: the server of batch ${batchId} stopped answering (an embedded one ends with its run)`);
   else out(`batch ${batchId}: ${ENDED_WORDS[how.status] ?? how.status.toLowerCase()}`);
   return how === 'lost' ? 'lost' : 'ended';
 }

@@ -141,10 +141,11 @@ export function followProgress(
   pollMs: number = PROGRESS_DEFAULTS.pollMs,
 ) {
   let looking: Promise<void> | null = null;
+  let stopped = false;
   const look = (): Promise<void> => {
     looking ??= snapshots()
       .then((snapshot) => {
-        if (snapshot) screen.show(snapshot);
+        if (snapshot && !stopped) screen.show(snapshot);
       })
       .catch(() => undefined)
       .finally(() => {
@@ -158,8 +159,12 @@ export function followProgress(
     /** Stops polling, after one last look so the latest videos are shown. */
     async stop(flush: boolean): Promise<void> {
       clearInterval(timer);
-      await looking;
-      if (flush) await look();
+      if (flush) {
+        await looking;
+        await look();
+      }
+      // Without a flush, a look still waiting (for a server gone, say) shows nothing.
+      stopped = true;
       screen.close();
     },
   };

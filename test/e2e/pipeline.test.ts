@@ -371,21 +371,22 @@ describe('vstream run, end to end', () => {
   });
 
   test('status --watch follows a batch run elsewhere until it ends, in plain lines when piped', async () => {
-    // A slow server: the one video downloads for about 5 s, long enough to attach.
+    // A slow server: each video downloads for about 4 s, one at a time, long enough to attach and to see the first finish.
     const size = (await stat(join(dirs.sources, 'idx30.mp4'))).size;
-    const slow = await startMediaServer({ root: dirs.sources, bytesPerSecond: Math.ceil(size / 5) });
+    const slow = await startMediaServer({ root: dirs.sources, bytesPerSecond: Math.ceil(size / 4) });
     try {
       const out = join(dirs.root, 'watched');
       const urls = join(dirs.root, 'watched.txt');
-      await writeFile(urls, `${slow.url('idx30.mp4')}\n`);
-      const batch = startCli(['run', '-u', urls, '-c', dirs.clips, '-o', out, '-d', '0', '--x265-preset', 'ultrafast']);
+      await writeFile(urls, `${slow.url('idx30.mp4')}\n${slow.url('portrait.mp4')}\n`);
+      const args = ['run', '-u', urls, '-c', dirs.clips, '-o', out, '-w', '1', '--x265-preset', 'ultrafast'];
+      const batch = startCli(args);
       await waitFor('the batch to start', () => /starting batch/.test(batch.output.stdout), 60_000);
-      const watch = await exitWithin(startCli(['status', '--watch', '-o', out]), 60_000);
+      const watch = await exitWithin(startCli(['status', '--watch', '-o', out]), 90_000);
       assert.equal(watch.code, 0, watch.stderr);
       assert.ok(!watch.stdout.includes('\u001b'), 'no escape code');
       assert.match(watch.stdout, /^batch vstream-[0-9a-f]+: running$/m);
-      assert.match(watch.stdout, /^vstream: 0\/1 done, 1 in flight, 0 clips; idx30 [\w ,.%/]+$/m);
-      assert.match(watch.stdout, /^\[1\/1\] idx30: succeeded, 3 clips$/m);
+      assert.match(watch.stdout, /^vstream: 0\/2 done, 1 in flight, 0 clips; idx30 [\w ,.%/]+$/m);
+      assert.match(watch.stdout, /^\[1\/2\] idx30: succeeded, 3 clips$/m);
       // Its end, from the server, or from the files when the run's embedded server went first.
       assert.match(watch.stdout, /^batch vstream-[0-9a-f]+: finished( at .*)?$/m);
       assert.equal((await exitWithin(batch, 60_000)).code, 0);
