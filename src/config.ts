@@ -69,6 +69,20 @@ export const WORKER_DEFAULTS = {
   runGraceSeconds: 30,
 } as const;
 
+/** The live progress of `vstream run` and `vstream status --watch`. */
+export const PROGRESS_DEFAULTS = {
+  /** How often the display asks the batch and its videos where they are. */
+  pollMs: 1_000,
+  /** Long activities heartbeat this often (or a third of their heartbeat timeout, if less)... */
+  heartbeatEveryMs: 2_000,
+  /** ...and the worker sends the details on at least this often (the SDK's default: 0.8 x the timeout). */
+  heartbeatThrottleMs: 2_000,
+  /** Without a terminal: a status line after this long without a line. */
+  plainStatusEveryMs: 30_000,
+  /** `status --watch` stops when the batch's server has not answered for this long. */
+  watchLostAfterMs: 10_000,
+} as const;
+
 export const BATCH_DEFAULTS = {
   /** Videos read from the snapshot per readVideoPage call. */
   pageSize: 200,

@@ -38,6 +38,8 @@ export interface EncodeProgress {
   unproducible: number;
   clip: number;
   frame: number;
+  /** ffmpeg's frames per second of the pass under way, for display. */
+  fps?: number;
 }
 
 /** The encode queue an encode worker serves, where each attempt counts itself while it runs. */
@@ -76,7 +78,7 @@ type PassOutput = ClipSpec & { finalPath: string; outputPath: string };
 class EncodeAttempt {
   readonly produced: ClipOutput[] = [];
   readonly unproducible: LineError[] = [];
-  current = { clip: 0, frame: 0 };
+  current: { clip: number; frame: number; fps?: number } = { clip: 0, frame: 0 };
   private readonly token = attemptToken();
   private readonly temps = new Set<string>();
   private finalizing: Promise<unknown> = Promise.resolve();
@@ -164,6 +166,7 @@ class EncodeAttempt {
         cancelSignal: signal,
         onStdoutLine: (line) => {
           if (line.startsWith('frame=')) this.current = { ...this.current, frame: Number(line.slice(6)) || 0 };
+          if (line.startsWith('fps=')) this.current = { ...this.current, fps: Number(line.slice(4)) || 0 };
         },
       });
     } finally {

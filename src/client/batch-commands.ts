@@ -14,7 +14,9 @@ import { CliError, ExitCode, UsageError } from './exit-codes.js';
 import { acquireRunLock, readLiveHolder } from './lock.js';
 import { createLogger } from './logger.js';
 import type { ConnectionSecurity } from './connection-options.js';
-import { describeProgress } from './progress.js';
+import { PROGRESS_DEFAULTS } from '../config.js';
+import { describeProgress } from '../core/progress-view.js';
+import { batchSnapshots, followProgress, progressScreen } from './progress.js';
 import { openSession, type Session } from './session.js';
 
 export interface BatchCommandOptions {
@@ -23,6 +25,8 @@ export interface BatchCommandOptions {
   temporalAddress: string | undefined;
   namespace: string;
   security?: ConnectionSecurity;
+  /** status: follow the batch until it ends or Ctrl-C. */
+  watch?: boolean;
 }
 
 type Out = (line: string) => void;
@@ -121,13 +125,55 @@ export async function cancelCommand(raw: BatchCommandOptions, out: Out = console
   }
 }
 
-/** `vstream status`: progress of a running batch, or what the files say of one that is not. */
 /** "running", or "running (cancelling)" while the batch is in another phase than its status says. */
 export function statusWords(status: string, phase: string | undefined): string {
   const name = status.toLowerCase();
   return phase && phase !== name ? `${name} (${phase})` : name;
 }
 
+const ENDED_WORDS: Record<string, string> = { COMPLETED: 'finished', CANCELED: 'cancelled' };
+
+/**
+ * `status --watch`: the batch's live progress (plain lines when piped) until it ends,
+ * its server stops answering (an embedded one goes with its run), or Ctrl-C, which
+ * only stops the watching.
+ */
+async function watchBatch(client: Client, batchId: string, out: Out): Promise<'ended' | 'lost'> {
+  const screen = progressScreen(out, 'info');
+  const follow = followProgress(batchSnapshots(client, batchId), screen);
+  const handle = client.workflow.getHandle(batchId);
+  let onInterrupt = (): void => undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const how = await new Promise<{ status: string } | 'interrupted' | 'lost'>((resolve) => {
+    onInterrupt = () => resolve('interrupted');
+    process.once('SIGINT', onInterrupt);
+    let lastAnswer = Date.now();
+    let asking = false;
+    timer = setInterval(() => {
+      if (Date.now() - lastAnswer > PROGRESS_DEFAULTS.watchLostAfterMs) resolve('lost');
+      if (asking) return;
+      asking = true;
+      handle
+        .describe()
+        .then((description) => {
+          lastAnswer = Date.now();
+          if (description.status.name !== 'RUNNING') resolve({ status: description.status.name });
+        })
+        .catch(() => undefined)
+        .finally(() => (asking = false));
+    }, PROGRESS_DEFAULTS.pollMs);
+  });
+  clearInterval(timer);
+  process.off('SIGINT', onInterrupt);
+  await follow.stop(how !== 'interrupted' && how !== 'lost');
+  if (how === 'interrupted') out(`vstream: stopped watching batch ${batchId}`);
+  else if (how === 'lost')
+    out(`vstream: the server of batch ${batchId} stopped answering (an embedded one ends with its run)`);
+  else out(`batch ${batchId}: ${ENDED_WORDS[how.status] ?? how.status.toLowerCase()}`);
+  return how === 'lost' ? 'lost' : 'ended';
+}
+
+/** `vstream status`: progress of a running batch, or what the files say of one that is not. */
 export async function statusCommand(raw: BatchCommandOptions, out: Out = console.log): Promise<number> {
   requireTarget(raw);
   const outDir = raw.outDir ? resolve(raw.outDir) : undefined;
@@ -142,13 +188,19 @@ export async function statusCommand(raw: BatchCommandOptions, out: Out = console
         throw new CliError(`batch ${batchId} is not known to the Temporal server at ${session.address}`);
       const progress = await handle.query(progressQuery).catch(() => null);
       out(`batch ${batchId}: ${statusWords(description.status.name, progress?.phase)}`);
-      if (progress) {
-        const rejected = progress.rejectedLines > 0 ? `; ${plural(progress.rejectedLines, 'URL line')} rejected` : '';
-        out(`  ${describeProgress(progress)}${rejected}`);
+      if (!raw.watch || description.status.name !== 'RUNNING') {
+        if (progress) {
+          const rejected = progress.rejectedLines > 0 ? `; ${plural(progress.rejectedLines, 'URL line')} rejected` : '';
+          out(`  ${describeProgress(progress)}${rejected}`);
+        }
+        const uiUrl = outDir ? (await readLiveHolder(layout.lockPath(outDir)))?.uiUrl : undefined;
+        if (uiUrl) out(`  Temporal UI: ${uiUrl}/namespaces/${raw.namespace}/workflows/${encodeURIComponent(batchId)}`);
+        return ExitCode.ok;
       }
-      const uiUrl = outDir ? (await readLiveHolder(layout.lockPath(outDir)))?.uiUrl : undefined;
-      if (uiUrl) out(`  Temporal UI: ${uiUrl}/namespaces/${raw.namespace}/workflows/${encodeURIComponent(batchId)}`);
-      return ExitCode.ok;
+      const watched = await watchBatch(session.client, batchId, out);
+      if (watched === 'ended') return ExitCode.ok;
+      // Its server stopped answering: an embedded one goes with its run, the files tell how the batch ended.
+      if (!outDir) return ExitCode.error;
     } finally {
       await session.close();
       await release();

@@ -157,27 +157,30 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     ],
     ['status', 'print the progress of a running or finished batch', statusCommand],
   ] as const) {
-    addConnectionOptions(program.command(name))
+    const command = addConnectionOptions(program.command(name))
       .description(description)
       .argument('[batchId]', "the batch (default: the output folder's latest)")
       .option('-o, --output-dir <dir>', 'the output folder of the batch (embedded server)')
       .option('--temporal-address <host:port>', 'the Temporal server of the batch')
-      .option('--namespace <name>', 'Temporal namespace', OPTION_DEFAULTS.namespace)
-      .action(
-        async (
-          batchId: string | undefined,
-          raw: { outputDir?: string; temporalAddress?: string; namespace: string } & SecurityOptions,
-        ) =>
-          setExitCode(
-            await action({
-              batchId,
-              outDir: raw.outputDir,
-              temporalAddress: raw.temporalAddress,
-              namespace: raw.namespace,
-              security: security(raw),
-            }),
-          ),
-      );
+      .option('--namespace <name>', 'Temporal namespace', OPTION_DEFAULTS.namespace);
+    if (name === 'status')
+      command.option('-w, --watch', 'follow a running batch live until it ends (Ctrl-C stops watching)');
+    command.action(
+      async (
+        batchId: string | undefined,
+        raw: { outputDir?: string; temporalAddress?: string; namespace: string; watch?: boolean } & SecurityOptions,
+      ) =>
+        setExitCode(
+          await action({
+            batchId,
+            outDir: raw.outputDir,
+            temporalAddress: raw.temporalAddress,
+            namespace: raw.namespace,
+            security: security(raw),
+            watch: raw.watch ?? false,
+          }),
+        ),
+    );
   }
 
   addConnectionOptions(program.command('doctor'))

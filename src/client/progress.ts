@@ -1,79 +1,171 @@
-import type { WorkflowHandle } from '@temporalio/client';
-import type { BatchProgress, FinishedEntry } from '../core/batch-input.js';
-import { plural } from '../core/report.js';
+import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import type { PayloadConverter } from '@temporalio/common';
+import { optionalTsToMs } from '@temporalio/common/lib/time.js';
+import { createLogUpdate } from 'log-update';
+import { PROGRESS_DEFAULTS } from '../config.js';
+import { videoWorkflowId } from '../core/batch-input.js';
+import {
+  advance,
+  emptyTally,
+  liveLines,
+  plainLines,
+  type ActivityView,
+  type PlainState,
+  type ProgressSnapshot,
+} from '../core/progress-view.js';
 import { progressQuery } from '../workflows/definitions.js';
 
-const POLL_MS = 1_000;
-const QUIET_STATUS_EVERY_MS = 30_000;
+type Out = (line: string) => void;
 
-export function describeFinished(entry: FinishedEntry, total: number): string {
-  const clips = entry.clips > 0 ? `, ${plural(entry.clips, 'clip')}` : '';
-  const what =
-    entry.status === 'succeeded'
-      ? `succeeded, ${plural(entry.clips, 'clip')}`
-      : `${entry.status}${entry.errorType ? ` (${entry.errorType})` : ''}${clips}: ${entry.reason ?? ''}`;
-  return `[${entry.seq}/${total}] ${entry.videoId}: ${what}`;
+/** Where progress goes: a live block on a terminal, or plain lines. */
+export interface ProgressScreen {
+  /** A line that stays (above the live block, when there is one). */
+  line: Out;
+  show(snapshot: ProgressSnapshot): void;
+  /** Takes the live block away; lines still print after. */
+  close(): void;
 }
 
-export function describeProgress(progress: BatchProgress): string {
-  const counts = progress.counts;
-  const extra = [
-    counts.failed > 0 ? `${counts.failed} failed` : null,
-    counts.partial > 0 ? `${counts.partial} partial` : null,
-    counts.cancelled > 0 ? `${counts.cancelled} cancelled` : null,
-  ].filter(Boolean);
-  const paused = progress.paused
-    ? `; downloads paused until ${new Date(progress.paused.until).toLocaleTimeString()} (${progress.paused.errorType})`
-    : '';
-  return (
-    `${progress.done}/${progress.total} done, ${progress.inFlight.length} in flight, ${plural(progress.clips, 'clip')}` +
-    (extra.length > 0 ? `, ${extra.join(', ')}` : '') +
-    paused
-  );
-}
-
-/** Prints each finished video once, and a status line when nothing happened for a while. */
-export function followProgress(handle: WorkflowHandle, out: (line: string) => void) {
-  let lastSeq = 0;
-  let lastPrint = Date.now();
-  let announced = false;
-  let lastPause = 0;
-  let abandonedShown = false;
-  const show = async () => {
-    const progress = await handle.query(progressQuery).catch(() => null);
-    if (!progress) return;
-    if (progress.paused && progress.paused.until !== lastPause) {
-      lastPause = progress.paused.until;
-      const { paused } = progress;
-      out(
-        `vstream: downloads paused until ${new Date(paused.until).toLocaleTimeString()} (pause ${paused.pause} of ${paused.maxPauses}, ${paused.errorType}: ${paused.message})`,
-      );
-    }
-    if (progress.abandoned && !abandonedShown) {
-      abandonedShown = true;
-      out(`vstream: ${progress.abandoned.message}; the remaining videos fail (--retry-failed takes them up later)`);
-    }
-    if (!announced && progress.phase !== 'preparing') {
-      announced = true;
-      const rejected = progress.rejectedLines > 0 ? `, ${plural(progress.rejectedLines, 'URL line')} rejected` : '';
-      out(`vstream: ${plural(progress.total, 'video')}${rejected}; ${progress.done} done`);
-    }
-    for (const entry of progress.recent.filter((e) => e.seq > lastSeq)) {
-      out(describeFinished(entry, progress.total));
-      lastSeq = entry.seq;
-      lastPrint = Date.now();
-    }
-    if (Date.now() - lastPrint > QUIET_STATUS_EVERY_MS) {
-      lastPrint = Date.now();
-      out(`vstream: ${describeProgress(progress)}`);
-    }
+/** Lines for pipes, files and CI: the permanent lines and a status line now and then; no escape codes. */
+export function plainScreen(out: Out, quietMs: number = PROGRESS_DEFAULTS.plainStatusEveryMs): ProgressScreen {
+  let state: PlainState = { tally: emptyTally(), lastPrintAt: 0, statusShown: false };
+  return {
+    line: out,
+    show(snapshot) {
+      const shown = plainLines(state, snapshot, quietMs);
+      state = shown.state;
+      for (const line of shown.lines) out(line);
+    },
+    close: () => undefined,
   };
-  const timer = setInterval(() => void show(), POLL_MS);
+}
+
+/** On a terminal: finished videos scroll above a block redrawn in place (log-update). */
+export function liveScreen(stream: NodeJS.WriteStream): ProgressScreen {
+  const draw = createLogUpdate(stream);
+  let tally = emptyTally();
+  let frame: string | null = null;
+  const line: Out = (text) => {
+    draw.persist(`${text}\n`);
+    if (frame !== null) draw(frame);
+  };
+  return {
+    line,
+    show(snapshot) {
+      const shown = advance(tally, snapshot);
+      tally = shown.tally;
+      if (shown.lines.length > 0) draw.persist(`${shown.lines.join('\n')}\n`);
+      frame = liveLines(tally, snapshot).join('\n');
+      draw(frame);
+    },
+    close() {
+      if (frame === null) return;
+      frame = null;
+      draw.clear();
+      draw.done();
+    },
+  };
+}
+
+/**
+ * A live block when stdout is a terminal; plain lines when it is not (a pipe, a file,
+ * nohup) and with --log-level debug or trace, whose log lines would tear the block.
+ */
+export function progressScreen(out: Out, logLevel: string): ProgressScreen {
+  const debugging = logLevel === 'debug' || logLevel === 'trace';
+  return process.stdout.isTTY === true && !debugging ? liveScreen(process.stdout) : plainScreen(out);
+}
+
+const ACTIVITY_STATES: Record<number, ActivityView['state']> = { 1: 'scheduled', 2: 'started', 3: 'cancelRequested' };
+
+/** A video workflow's pending activities, with their heartbeat details decoded. */
+export function pendingActivities(
+  description: WorkflowExecutionDescription,
+  converter: PayloadConverter,
+): ActivityView[] {
+  return (description.raw.pendingActivities ?? []).map((pending) => {
+    const payload = pending.heartbeatDetails?.payloads?.[0];
+    let details: unknown = null;
+    try {
+      details = payload ? converter.fromPayload(payload) : null;
+    } catch {
+      // details in a format this client cannot read: shown without them
+    }
+    const failure = pending.lastFailure;
+    return {
+      type: pending.activityType?.name ?? 'activity',
+      state: ACTIVITY_STATES[Number(pending.state)] ?? 'scheduled',
+      attempt: pending.attempt ?? 1,
+      lastFailureType: failure ? (failure.applicationFailureInfo?.type ?? failure.message ?? 'failure') : null,
+      nextAttemptAt: optionalTsToMs(pending.nextAttemptScheduleTime) ?? null,
+      details,
+    };
+  });
+}
+
+/**
+ * Snapshots of a batch, wherever it runs: its progress query and, for each video in
+ * flight, its pending activities. A failed query gives no snapshot; a failed describe
+ * keeps what that video showed before.
+ */
+export function batchSnapshots(client: Client, batchId: string): () => Promise<ProgressSnapshot | null> {
+  const handle = client.workflow.getHandle(batchId);
+  const converter = client.options.loadedDataConverter.payloadConverter;
+  let known: Record<string, ActivityView[]> = {};
+  return async () => {
+    const progress = await handle.query(progressQuery).catch(() => null);
+    if (!progress) return null;
+    const described = await Promise.all(
+      progress.inFlight.map((videoId) =>
+        client.workflow
+          .getHandle(videoWorkflowId(progress.batchId, videoId))
+          .describe()
+          .then((d) => pendingActivities(d, converter))
+          .catch(() => known[videoId] ?? null),
+      ),
+    );
+    const activities: Record<string, ActivityView[]> = {};
+    progress.inFlight.forEach((videoId, i) => {
+      const views = described[i];
+      if (views) activities[videoId] = views;
+    });
+    known = activities;
+    return { at: Date.now(), progress, activities };
+  };
+}
+
+/** Shows a snapshot every poll until stopped; a snapshot that fails is skipped. */
+export function followProgress(
+  snapshots: () => Promise<ProgressSnapshot | null>,
+  screen: ProgressScreen,
+  pollMs: number = PROGRESS_DEFAULTS.pollMs,
+) {
+  let looking: Promise<void> | null = null;
+  let stopped = false;
+  const look = (): Promise<void> => {
+    looking ??= snapshots()
+      .then((snapshot) => {
+        if (snapshot && !stopped) screen.show(snapshot);
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        looking = null;
+      });
+    return looking;
+  };
+  void look();
+  const timer = setInterval(() => void look(), pollMs);
   return {
     /** Stops polling, after one last look so the latest videos are shown. */
     async stop(flush: boolean): Promise<void> {
       clearInterval(timer);
-      if (flush) await show();
+      if (flush) {
+        await looking;
+        await look();
+      }
+      // Without a flush, a look still waiting (for a server gone, say) shows nothing.
+      stopped = true;
+      screen.close();
     },
   };
 }

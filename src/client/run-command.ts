@@ -26,7 +26,7 @@ import { CliError, ExitCode, UsageError } from './exit-codes.js';
 import { acquireRunLock } from './lock.js';
 import { createLogger } from './logger.js';
 import type { RunOptions } from './options.js';
-import { followProgress } from './progress.js';
+import { batchSnapshots, followProgress, progressScreen, type ProgressScreen } from './progress.js';
 import { batchInputFromOptions, runBatchId } from './run-input.js';
 import { openSession, type Session } from './session.js';
 import { Stopper } from './stopper.js';
@@ -222,11 +222,12 @@ type Outcome = { kind: 'finished'; summary: BatchSummary } | { kind: 'stopped' }
 
 /** Watch: progress lines until the batch ends, Ctrl-C asks to stop, or the server or the worker fails. */
 async function watch(
+  client: Client,
   handle: WorkflowHandle<typeof batchWorkflow>,
   ends: { stop: Promise<'stop'>; failure: Promise<never> },
-  out: Out,
+  screen: ProgressScreen,
 ): Promise<Outcome> {
-  const progress = followProgress(handle, out);
+  const progress = followProgress(batchSnapshots(client, handle.workflowId), screen);
   let outcome: Outcome;
   try {
     outcome = await Promise.race([
@@ -278,14 +279,17 @@ export async function runCommand(
   const lock = await acquireRunLock(layout.lockPath(options.outDir), `output folder ${options.outDir}`);
   const logger = createLogger(options.logLevel, layout.logPath(options.outDir));
   const scratch = new ScratchFiles();
+  // Every line goes through the screen: on a terminal, above its live block.
+  const screen = progressScreen(out, options.logLevel);
+  const print = screen.line;
   const stopper = new Stopper(
-    out,
+    print,
     scratch,
     `vstream: stopping: no new videos; running downloads and encodes may finish for up to ${options.graceSeconds} s (Ctrl-C again to stop at once); running the same command again resumes`,
   );
   let session: Session | null = null;
   try {
-    const settled = await settleFromStoredReport(place, options, out);
+    const settled = await settleFromStoredReport(place, options, print);
     if ('exitCode' in settled) return settled.exitCode;
 
     const opened = await openRunSession(options, { logger, scratch, security, downloads });
@@ -294,18 +298,19 @@ export async function runCommand(
 
     const input = batchInputFromOptions(options, place.batchId, workDir);
     const { handle, state } = await startOrAttach(session.client, input, settled.hadReport);
-    out(`vstream: ${state} batch ${place.batchId} with ${describeTopology((await opened.selection).topology)}`);
+    print(`vstream: ${state} batch ${place.batchId} with ${describeTopology((await opened.selection).topology)}`);
     if (session.uiUrl)
-      out(
+      print(
         `Temporal UI: ${session.uiUrl}/namespaces/${options.namespace}/workflows/${encodeURIComponent(place.batchId)}`,
       );
     logger.info({ batchId: place.batchId, address: session.address, workDir }, 'batch attached');
 
-    const outcome = await watch(handle, { stop: stopper.requested, failure: session.failure }, out);
+    const outcome = await watch(session.client, handle, { stop: stopper.requested, failure: session.failure }, screen);
     // Stopped: running activities get their grace time before the line that says so.
     if (outcome.kind === 'stopped') await session.close();
-    return await summarize(outcome, place, out);
+    return await summarize(outcome, place, print);
   } finally {
+    screen.close();
     stopper.dispose();
     await session?.close();
     await lock.release();

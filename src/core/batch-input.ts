@@ -170,7 +170,10 @@ export interface VideoFinished {
 }
 
 export interface FinishedEntry extends VideoFinished {
-  /** 1-based completion order within the batch, for display. */
+  /**
+   * 1-based completion order within the batch, for display: consecutive, the first of
+   * a run after the videos done (or settled) before it.
+   */
   seq: number;
 }
 
@@ -192,6 +195,8 @@ export interface BatchProgress {
   paused?: DownloadsPaused | null;
   /** Downloads given up after too many pauses. */
   abandoned?: DownloadsAbandoned | null;
+  /** Staggered first videos: when each one's start delay ends (epoch ms, about: it sleeps after verifying). */
+  startDelays?: Record<string, number>;
 }
 
 export function videoWorkflowId(batchId: string, videoId: string): string {

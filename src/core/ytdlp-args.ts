@@ -103,7 +103,7 @@ export function buildDownloadArgs(input: DownloadArgsInput): string[] {
     '--newline',
     '--progress',
     '--progress-template',
-    `download:${PROGRESS_PREFIX} %(progress.downloaded_bytes)s %(progress.total_bytes)s %(progress.total_bytes_estimate)s`,
+    `download:${PROGRESS_PREFIX} %(progress.downloaded_bytes)s %(progress.total_bytes)s %(progress.total_bytes_estimate)s %(progress.speed)s`,
     '--retries',
     '3',
     '--socket-timeout',
@@ -210,14 +210,21 @@ export function expectedSizeFromInfo(info: Record<string, unknown>): ExpectedSiz
 export interface DownloadProgress {
   downloadedBytes: number;
   totalBytes: number | null;
+  /** yt-dlp's current speed, when it knows it. */
+  speedBytesPerSecond?: number;
 }
 
 /** Parses one of our progress-template lines; null for any other line. */
 export function parseDownloadProgress(line: string): DownloadProgress | null {
   if (!line.startsWith(PROGRESS_PREFIX)) return null;
-  const [, downloaded, total, estimate] = line.trim().split(/\s+/);
+  const [, downloaded, total, estimate, speed] = line.trim().split(/\s+/);
   const num = (s: string | undefined) => (s && s !== 'NA' && Number.isFinite(Number(s)) ? Number(s) : null);
   const downloadedBytes = num(downloaded);
   if (downloadedBytes === null) return null;
-  return { downloadedBytes, totalBytes: num(total) ?? num(estimate) };
+  const speedBytesPerSecond = num(speed);
+  return {
+    downloadedBytes,
+    totalBytes: num(total) ?? num(estimate),
+    ...(speedBytesPerSecond !== null ? { speedBytesPerSecond: Math.round(speedBytesPerSecond) } : {}),
+  };
 }

@@ -10,7 +10,14 @@ import {
   type Logger,
   type SharedDeps,
 } from '../activities/index.js';
-import { SHARED_TASK_QUEUE, WORKER_DEFAULTS, cpuTaskQueue, gpuTaskQueue, hostTaskQueue } from '../config.js';
+import {
+  PROGRESS_DEFAULTS,
+  SHARED_TASK_QUEUE,
+  WORKER_DEFAULTS,
+  cpuTaskQueue,
+  gpuTaskQueue,
+  hostTaskQueue,
+} from '../config.js';
 import type { EncodeTopology, EncoderConfig } from '../core/types.js';
 import type { ToolPaths } from '../tools/binaries.js';
 import type { ScratchFiles } from '../tools/scratch.js';
@@ -99,6 +106,8 @@ export async function createVstreamWorkers(options: VstreamWorkersOptions): Prom
     workDir: options.workDir,
   };
   const shutdownGraceTime = options.shutdownGraceTime ?? WORKER_DEFAULTS.shutdownGraceTime;
+  // Heartbeat details reach the server within seconds: the live progress shows them.
+  const maxHeartbeatThrottleInterval = PROGRESS_DEFAULTS.heartbeatThrottleMs;
   const common = { connection: options.connection, namespace: options.namespace, shutdownGraceTime };
   const workers = [
     await Worker.create({
@@ -114,6 +123,7 @@ export async function createVstreamWorkers(options: VstreamWorkersOptions): Prom
       taskQueue: hostQueue,
       activities: createHostActivities(host),
       maxConcurrentActivityTaskExecutions: options.downloadSlots,
+      maxHeartbeatThrottleInterval,
     }),
     ...(await Promise.all(
       targets.map((target) =>
@@ -129,6 +139,7 @@ export async function createVstreamWorkers(options: VstreamWorkersOptions): Prom
             sessions: target.encoder.kind === 'nvenc' ? new Sessions(target.capacity) : undefined,
           }),
           maxConcurrentActivityTaskExecutions: target.capacity,
+          maxHeartbeatThrottleInterval,
         }),
       ),
     )),

@@ -57,6 +57,8 @@ export class BatchRun {
   private readonly recheckClipFiles: boolean;
   private readonly activities: ReturnType<typeof sharedActivities>;
   private readonly reporting: ReturnType<typeof sharedActivities>['remote'];
+  /** Query-only (not carried): when each staggered video's start delay ends. */
+  private readonly startDelays: Record<string, number> = {};
 
   constructor(
     private readonly input: BatchInput,
@@ -113,6 +115,8 @@ export class BatchRun {
 
   async startVideo(video: PagedVideo): Promise<void> {
     this.window.add(video.videoId);
+    const delaySeconds = this.startDelaySeconds(video);
+    if (delaySeconds > 0) this.startDelays[video.videoId] = Date.now() + delaySeconds * 1000;
     try {
       // Not cancellable half-way: a started child must be in the set, to be cancelled too.
       await CancellationScope.nonCancellable(() =>
@@ -159,6 +163,7 @@ export class BatchRun {
       recent: this.window.recent,
       paused: this.backoff.pause(),
       abandoned: this.backoff.abandoned,
+      startDelays: this.startDelays,
     };
   }
 
@@ -199,6 +204,11 @@ export class BatchRun {
     }
   };
 
+  private startDelaySeconds(video: PagedVideo): number {
+    const { policy } = this;
+    return this.staggered && video.index < policy.workers ? video.index * policy.startDelaySeconds : 0;
+  }
+
   private videoInput(video: PagedVideo): VideoInput {
     const { input, policy } = this;
     return {
@@ -209,7 +219,7 @@ export class BatchRun {
       outDir: input.outDir,
       workDir: input.workDir,
       settings: policy.settings,
-      startDelaySeconds: this.staggered && video.index < policy.workers ? video.index * policy.startDelaySeconds : 0,
+      startDelaySeconds: this.startDelaySeconds(video),
       retryFailed: this.retryFailed,
       heartbeatTimeoutSeconds: policy.heartbeatTimeoutSeconds,
       hostTimeoutSeconds: policy.hostTimeoutSeconds,

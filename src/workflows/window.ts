@@ -24,6 +24,8 @@ export class VideoWindow {
   clips: number;
   /** The latest finished videos, for display. */
   readonly recent: FinishedEntry[] = [];
+  /** The last finished video's `seq`: 0 until one finishes in this run. */
+  private lastSeq = 0;
 
   constructor(
     carried: BatchContinuation | undefined,
@@ -51,9 +53,13 @@ export class VideoWindow {
   /** The videoFinished signal. */
   finished(report: VideoFinished): void {
     if (!this.inFlight.delete(report.videoId)) return;
+    // Consecutive numbers: the first after every video done or settled so far, then one
+    // more each. Videos settled later (their page read since) do not make the numbers skip.
+    const seq = this.lastSeq === 0 ? this.done + 1 : this.lastSeq + 1;
+    this.lastSeq = seq;
     this.counts[report.status]++;
     this.clips += report.clips;
-    this.recent.push({ ...report, seq: this.done });
+    this.recent.push({ ...report, seq });
     if (this.recent.length > this.recentLimit) this.recent.shift();
   }
 

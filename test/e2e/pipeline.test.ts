@@ -1,7 +1,7 @@
 // The whole job through the CLI, all real: an embedded Temporal dev server,
 // yt-dlp on 127.0.0.1 URLs, ffmpeg. One batch covers the cases; each test checks one.
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Report } from '../../src/core/report.js';
@@ -14,7 +14,16 @@ import {
 } from '../../src/devkit/sample-videos.js';
 import { resolveTool } from '../../src/tools/binaries.js';
 import { probeClip } from '../../src/tools/probe.js';
-import { fileIdentity, listFiles, runCli, tempDir, type CliRun } from '../helpers/e2e.js';
+import {
+  exitWithin,
+  fileIdentity,
+  listFiles,
+  runCli,
+  startCli,
+  tempDir,
+  waitFor,
+  type CliRun,
+} from '../helpers/e2e.js';
 
 const ffmpeg = resolveTool('ffmpeg');
 const ffprobe = resolveTool('ffprobe');
@@ -141,6 +150,13 @@ describe('vstream run, end to end', () => {
     );
     assert.match(run.stdout, /Temporal UI: http:\/\/127\.0\.0\.1:\d+\//);
     assert.match(run.stdout, /^vstream: starting batch vstream-[0-9a-f]+ with /m, 'a new batch says it starts');
+  });
+
+  test('piped, progress is plain lines: a status line before the first video finishes, no escape codes', () => {
+    assert.ok(!run.stdout.includes('\u001b'), 'no escape code');
+    const status = run.stdout.search(/^vstream: 0\/8 done, \d+ in flight, 0 clips(;.*)?$/m);
+    const firstFinished = run.stdout.search(/^\[1\/8\] /m);
+    assert.ok(status >= 0 && status < firstFinished, run.stdout);
   });
 
   test('report counts and rejected lines with line numbers and reasons', () => {
@@ -338,6 +354,11 @@ describe('vstream run, end to end', () => {
       byErrorType: {},
     });
     assert.equal(retried.videos.find((v) => v.videoId === 'missing')?.status, 'succeeded');
+    // The 5 settled videos come first in the list: the 3 run again are numbered on from them.
+    assert.deepEqual(
+      [...retry.stdout.matchAll(/^\[(\d+)\/8\] /gm)].map((m) => Number(m[1])),
+      [6, 7, 8],
+    );
     for (const done of ['idx30', 'idx60', 'portrait', 'rate25', 'noclip', 'malformed']) {
       assert.equal(requestsBefore(done), before[done], `${done} is not downloaded again`);
     }
@@ -347,5 +368,30 @@ describe('vstream run, end to end', () => {
       identities,
       'no clip is written again',
     );
+  });
+
+  test('status --watch follows a batch run elsewhere until it ends, in plain lines when piped', async () => {
+    // A slow server: each video downloads for about 4 s, one at a time, long enough to attach and to see the first finish.
+    const size = (await stat(join(dirs.sources, 'idx30.mp4'))).size;
+    const slow = await startMediaServer({ root: dirs.sources, bytesPerSecond: Math.ceil(size / 4) });
+    try {
+      const out = join(dirs.root, 'watched');
+      const urls = join(dirs.root, 'watched.txt');
+      await writeFile(urls, `${slow.url('idx30.mp4')}\n${slow.url('portrait.mp4')}\n`);
+      const args = ['run', '-u', urls, '-c', dirs.clips, '-o', out, '-w', '1', '--x265-preset', 'ultrafast'];
+      const batch = startCli(args);
+      await waitFor('the batch to start', () => /starting batch/.test(batch.output.stdout), 60_000);
+      const watch = await exitWithin(startCli(['status', '--watch', '-o', out]), 90_000);
+      assert.equal(watch.code, 0, watch.stderr);
+      assert.ok(!watch.stdout.includes('\u001b'), 'no escape code');
+      assert.match(watch.stdout, /^batch vstream-[0-9a-f]+: running$/m);
+      assert.match(watch.stdout, /^vstream: 0\/2 done, 1 in flight, 0 clips; idx30 [\w ,.%/]+$/m);
+      assert.match(watch.stdout, /^\[1\/2\] idx30: succeeded, 3 clips$/m);
+      // Its end, from the server, or from the files when the run's embedded server went first.
+      assert.match(watch.stdout, /^batch vstream-[0-9a-f]+: finished( at .*)?$/m);
+      assert.equal((await exitWithin(batch, 60_000)).code, 0);
+    } finally {
+      await slow.close();
+    }
   });
 });

@@ -42,6 +42,11 @@ test('progress lines', () => {
     totalBytes: 90000,
   });
   assert.deepEqual(parseDownloadProgress('vstream-progress 2048 NA NA'), { downloadedBytes: 2048, totalBytes: null });
+  assert.deepEqual(parseDownloadProgress('vstream-progress 2048 90000 NA 52345.67'), {
+    downloadedBytes: 2048,
+    totalBytes: 90000,
+    speedBytesPerSecond: 52346,
+  });
   assert.equal(parseDownloadProgress('[download] Destination: x'), null);
 });
 
