@@ -109,10 +109,25 @@ test("the runtime logger writes workflows' events as ours at any level, the SDK'
   runtime.warn('No workflows registered, not polling for workflow tasks');
   await settle();
   assert.deepEqual(
-    lines.map(({ time: _time, ...line }) => line),
+    lines.map((line) => ({ ...line, time: undefined })),
     [
-      { level: 30, event: 'pause.start', batchId: 'b1', videoId: 'v', ...pause, msg: 'downloads paused' },
-      { level: 40, taskToken: 'abc', activityType: 'download', source: SDK_LOG_SOURCE, msg: 'Activity failed' },
+      {
+        level: 30,
+        time: undefined,
+        event: 'pause.start',
+        batchId: 'b1',
+        videoId: 'v',
+        ...pause,
+        msg: 'downloads paused',
+      },
+      {
+        level: 40,
+        time: undefined,
+        taskToken: 'abc',
+        activityType: 'download',
+        source: SDK_LOG_SOURCE,
+        msg: 'Activity failed',
+      },
     ],
   );
 });
