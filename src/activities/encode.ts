@@ -7,6 +7,7 @@ import { buildClipEncodeArgs, buildPassEncodeArgs } from '../core/ffmpeg-args.js
 import * as layout from '../core/layout.js';
 import type { ClipOutput, ClipSpec, EncodeSettings, LineError, SourceInfo, VideoEntry } from '../core/types.js';
 import { secondsSince } from '../core/log-events.js';
+import { plural } from '../core/report.js';
 import { assertVideoId } from '../core/video-id.js';
 import { checkClipFile, validClipOutput } from '../tools/clip-check.js';
 import { describeEncoder } from '../tools/encoder.js';
@@ -165,7 +166,7 @@ class EncodeAttempt {
       frames: outputs.reduce((sum, o) => sum + o.endFrame - o.startFrame, 0),
     };
     const { pass, clips, frames } = fields;
-    this.events.event('encode.start', fields, `encode pass ${pass} starts: ${clips} clips, ${frames} frames`);
+    this.events.event('encode.start', fields, `encode pass ${pass} starts: ${plural(clips, 'clip')}, ${frames} frames`);
     return { fields, startedAt: Date.now() };
   }
 

@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { parseClipFile } from '../core/clip-file.js';
+import { plural } from '../core/report.js';
 import { describeSettingsDifference } from '../core/encode-settings.js';
 import { ErrorType } from '../core/errors.js';
 import { settingsHash, sha256Hex } from '../core/hashing.js';
@@ -90,7 +91,8 @@ function logVerified(events: EventLogger, outcome: VerifyOutcome): void {
     pending: pending.length,
     clipErrors: clipErrors.length,
   };
-  const what = outcome.kind === 'done' ? 'finished earlier (manifest matches)' : `${pending.length} clips to make`;
+  const what =
+    outcome.kind === 'done' ? 'finished earlier (manifest matches)' : `${plural(pending.length, 'clip')} to make`;
   events.event('video.verified', fields, `verified: ${what}, ${made.length} already on disk`);
 }
 
