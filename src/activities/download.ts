@@ -14,6 +14,7 @@ import {
   type SectionRange,
 } from '../core/sections.js';
 import type { ClipSpec, DownloadedSection, SourceInfo, VideoEntry } from '../core/types.js';
+import { secondsSince } from '../core/log-events.js';
 import { assertVideoId } from '../core/video-id.js';
 import {
   buildDownloadArgs,
@@ -31,6 +32,7 @@ import { encodeReservationKey } from '../tools/sessions.js';
 import { plannedSourceNames, removeUnplannedSources } from '../tools/source-files.js';
 import type { TempBudget } from '../tools/temp-budget.js';
 import type { HostDeps } from './deps.js';
+import { eventLogger, type EventLogger } from './events.js';
 import { startHeartbeat } from './heartbeat.js';
 
 export interface DownloadInput {
@@ -199,9 +201,8 @@ async function downloadFiles(
   });
   if (run.canceled) throw new CancelledFailure('download cancelled');
   if (!run.ok) {
+    // Logged once, as the attempt's activity.failed event (src/worker/failure-events.ts).
     const failure = classifyYtDlpFailure(redactLines(deps, run.stderrTail), run.exitCode);
-    const { type: errorType, retryable } = failure;
-    deps.logger.warn({ videoId: input.video.videoId, errorType, retryable }, failure.message);
     // A full disk: free what this download wrote before it is tried again.
     if (failure.type === ErrorType.DiskFull) await rm(dir, { recursive: true, force: true });
     throw ytDlpFailure(failure);
@@ -216,6 +217,19 @@ function chooseSections(input: DownloadInput, durationSeconds: number | null): S
   const fps = input.fps ?? 0;
   const planned = mode !== 'full' && clips.length > 0 && fps > 0 ? planSections(clips, fps, durationSeconds) : null;
   return planned && chooseDownloadMode(mode, sectionCoverage(planned, durationSeconds)) === 'sections' ? planned : null;
+}
+
+/** The download.end event: the mode the download used, which `auto` leaves to the sections' coverage. */
+function logDownloaded(
+  events: EventLogger,
+  attempt: number,
+  startedAt: number,
+  source: Omit<SourceInfo, 'encodeQueue'>,
+) {
+  const mode = source.sections ? 'sections' : 'full';
+  const seconds = secondsSince(startedAt, Date.now());
+  const fields = { attempt, mode, bytes: source.bytes, seconds, sections: source.sections?.length ?? 0 } as const;
+  events.event('download.end', fields, `downloaded ${source.bytes} bytes in ${seconds} s (${mode})`);
 }
 
 export function createDownloadActivities(deps: HostDeps) {
@@ -238,6 +252,11 @@ export function createDownloadActivities(deps: HostDeps) {
         progress: null,
         waitingForDisk: null,
       };
+      const events = eventLogger(deps.logger, input);
+      const { attempt } = Context.current().info;
+      const startedAt = Date.now();
+      const asked = input.downloadMode ?? 'full';
+      events.event('download.start', { attempt, mode: asked }, `download starts (attempt ${attempt}, ${asked})`);
       const heartbeat = () => ({ phase: 'download', ...job.progress, waitingForDisk: job.waitingForDisk });
       const stopHeartbeat = startHeartbeat(heartbeat, deps.heartbeatIntervalMs);
       try {
@@ -251,12 +270,13 @@ export function createDownloadActivities(deps: HostDeps) {
         const late = source.sections ? clipsStartingBeforeTheirSection(source.sections, clips, input.fps ?? 0) : [];
         if (late.length > 0) {
           deps.logger.warn(
-            { videoId: video.videoId, clips: late.length },
+            { ...events.ids, clips: late.length },
             'a downloaded section starts after its clip (does the server ignore Range requests?): ' +
               'downloading the whole video instead',
           );
           source = await downloadFiles(deps, job, null);
         }
+        logDownloaded(events, attempt, startedAt, source);
         // The encode goes to the least loaded GPU (or the CPU queue) of this host, reserved for this video.
         return { ...source, encodeQueue: deps.encodeQueues.pick(encodeReservationKey(source.path)) };
       } finally {

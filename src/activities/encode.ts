@@ -6,6 +6,8 @@ import { PLAN_DEFAULTS, planSourcePasses, type EncodePass } from '../core/encode
 import { buildClipEncodeArgs, buildPassEncodeArgs } from '../core/ffmpeg-args.js';
 import * as layout from '../core/layout.js';
 import type { ClipOutput, ClipSpec, EncodeSettings, LineError, SourceInfo, VideoEntry } from '../core/types.js';
+import { secondsSince } from '../core/log-events.js';
+import { plural } from '../core/report.js';
 import { assertVideoId } from '../core/video-id.js';
 import { checkClipFile, validClipOutput } from '../tools/clip-check.js';
 import { describeEncoder } from '../tools/encoder.js';
@@ -14,6 +16,7 @@ import { PassQueue } from '../tools/pass-queue.js';
 import { runTool } from '../tools/process.js';
 import { encodeReservationKey, type EncodeQueues } from '../tools/sessions.js';
 import type { EncoderDeps } from './deps.js';
+import { eventLogger, type EventLogger } from './events.js';
 import { startHeartbeat } from './heartbeat.js';
 
 export interface EncodeClipsInput {
@@ -82,12 +85,17 @@ class EncodeAttempt {
   private readonly token = attemptToken();
   private readonly temps = new Set<string>();
   private finalizing: Promise<unknown> = Promise.resolve();
+  private readonly events: EventLogger;
+  private readonly attempt = Context.current().info.attempt;
+  private passes = 0;
 
   constructor(
     private readonly deps: EncoderDeps,
     private readonly input: EncodeClipsInput,
     private readonly signal: AbortSignal,
-  ) {}
+  ) {
+    this.events = eventLogger(deps.logger, input);
+  }
 
   progress(): EncodeProgress {
     const { produced, unproducible, current } = this;
@@ -96,6 +104,8 @@ class EncodeAttempt {
 
   notProduced(clip: ClipSpec, reason: string): void {
     this.unproducible.push({ line: clip.line, text: `${clip.startFrame} ${clip.endFrame}`, reason });
+    const { line } = clip;
+    this.events.event('clip.unproducible', { line, reason }, `clip of line ${line} not made: ${reason}`);
   }
 
   /** Clips already made (by an earlier attempt, or valid on disk) are kept; the rest still to make. */
@@ -122,7 +132,9 @@ class EncodeAttempt {
         this.track(outputPath);
         return { ...clip, finalPath, outputPath };
       });
+      const started = this.passStarted(outputs);
       const run = await this.encode(pass, outputs);
+      this.passEnded(started, run.ok);
       await this.finalizing;
       if (run.canceled) throw new CancelledFailure('encode cancelled');
       if (run.ok) {
@@ -143,6 +155,28 @@ class EncodeAttempt {
   async cleanUp(): Promise<void> {
     await this.finalizing.catch(() => undefined);
     await Promise.all([...this.temps].map((path) => this.discard(path)));
+  }
+
+  /** The encode.start event; what encode.end needs. */
+  private passStarted(outputs: PassOutput[]) {
+    const { attempt } = this;
+    const fields = {
+      attempt,
+      pass: ++this.passes,
+      clips: outputs.length,
+      encoder: describeEncoder(this.deps.encoder),
+      frames: outputs.reduce((sum, o) => sum + o.endFrame - o.startFrame, 0),
+    };
+    const { pass, clips, frames } = fields;
+    this.events.event('encode.start', fields, `encode pass ${pass} starts: ${plural(clips, 'clip')}, ${frames} frames`);
+    return { fields, startedAt: Date.now() };
+  }
+
+  private passEnded({ fields, startedAt }: ReturnType<EncodeAttempt['passStarted']>, ok: boolean): void {
+    const seconds = secondsSince(startedAt, Date.now());
+    const fps = seconds > 0 ? Math.round((fields.frames / seconds) * 10) / 10 : 0;
+    const how = ok ? `${fields.frames} frames in ${seconds} s (${fps} fps)` : `failed after ${seconds} s`;
+    this.events.event('encode.end', { ...fields, seconds, fps, ok }, `encode pass ${fields.pass} ended: ${how}`);
   }
 
   private finalPath(clip: ClipSpec): string {
@@ -186,6 +220,8 @@ class EncodeAttempt {
       const [file, bytes, encoder] = [basename(output.finalPath), check.bytes, describeEncoder(this.deps.encoder)];
       this.produced.push({ file, startFrame, endFrame, frames, bytes, encoder });
       this.untrack(output.outputPath);
+      const path = output.finalPath;
+      this.events.event('clip.written', { path, frames, bytes }, `clip written: ${file} (${frames} frames)`);
     } else {
       this.notProduced(output, check?.reason ?? 'encoded file is unreadable');
       await this.discard(output.outputPath);

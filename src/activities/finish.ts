@@ -5,7 +5,8 @@ import * as layout from '../core/layout.js';
 import type { ClipOutput, EncodeSettings, LineError, VideoResult, VideoStatus } from '../core/types.js';
 import { assertVideoId } from '../core/video-id.js';
 import { writeJsonAtomic } from '../tools/fs.js';
-import type { HostDeps } from './deps.js';
+import type { HostDeps, Logger } from './deps.js';
+import { eventLogger } from './events.js';
 
 /** A video's record in its output folder, written last: verifyClip trusts it on later runs. */
 export interface VideoManifest {
@@ -47,7 +48,7 @@ async function deleteSourceFolder(input: DeleteSourceInput, hostWorkDir: string 
 }
 
 /** Manifest (succeeded and partial videos, last), result file, and a line of report.jsonl. */
-async function recordResult(input: RecordVideoInput): Promise<void> {
+async function recordResult(input: RecordVideoInput, logger: Logger): Promise<void> {
   const { result, manifest } = input;
   if (manifest && (result.status === 'succeeded' || result.status === 'partial')) {
     const content: VideoManifest = {
@@ -68,20 +69,23 @@ async function recordResult(input: RecordVideoInput): Promise<void> {
   await writeJsonAtomic(layout.resultPath(input.outDir, input.batchId, result.videoId), result);
   // One write with O_APPEND: lines from concurrent activities do not interleave.
   await appendFile(layout.reportLinesPath(input.outDir), `${JSON.stringify(result)}\n`);
+  const { status, errorType, reason } = result;
+  const fields = { status, clips: result.clips.length, errorType, reason };
+  eventLogger(logger, input).event('video.finished', fields, reason ? `${status}: ${reason}` : status);
 }
 
 /** recordVideo runs on any worker: it writes only to the shared output folder. */
-export function createRecordActivities() {
+export function createRecordActivities(deps: Pick<HostDeps, 'logger'>) {
   return {
     /** Records the video's result for the report, and its manifest (written last) when clips were made. */
     async recordVideo(input: RecordVideoInput): Promise<void> {
-      await recordResult(input);
+      await recordResult(input, deps.logger);
     },
   };
 }
 
 /** The host's last steps for a video: its source folder is on this host's disk. */
-export function createFinishActivities(deps: Pick<HostDeps, 'workDir'>) {
+export function createFinishActivities(deps: Pick<HostDeps, 'workDir' | 'logger'>) {
   return {
     /** Removes the video's source folder, and the batch's work folder once empty. */
     async deleteSource(input: DeleteSourceInput): Promise<void> {
@@ -92,7 +96,7 @@ export function createFinishActivities(deps: Pick<HostDeps, 'workDir'>) {
     async finishVideo(input: FinishVideoInput): Promise<void> {
       const { batchId, workDir } = input;
       await deleteSourceFolder({ batchId, videoId: input.result.videoId, workDir }, deps.workDir);
-      await recordResult(input);
+      await recordResult(input, deps.logger);
     },
   };
 }

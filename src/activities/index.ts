@@ -16,7 +16,7 @@ export function createSharedActivities(deps: SharedDeps) {
     readVideoPage: batch.readVideoPage,
     writeReport: batch.writeReport,
     verifyClip: createVerifyActivities(deps).verifyClip,
-    recordVideo: createRecordActivities().recordVideo,
+    recordVideo: createRecordActivities(deps).recordVideo,
     ...createPolicyActivities(),
   };
 }

@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { parseClipFile } from '../core/clip-file.js';
+import { plural } from '../core/report.js';
 import { describeSettingsDifference } from '../core/encode-settings.js';
 import { ErrorType } from '../core/errors.js';
 import { settingsHash, sha256Hex } from '../core/hashing.js';
@@ -11,6 +12,7 @@ import { assertVideoId } from '../core/video-id.js';
 import { isNotFound, readJsonIfExists } from '../tools/fs.js';
 import { validClipOutput } from '../tools/clip-check.js';
 import type { SharedDeps } from './deps.js';
+import { eventLogger, type EventLogger } from './events.js';
 import type { VideoManifest } from './finish.js';
 
 export interface VerifyClipInput {
@@ -74,8 +76,28 @@ async function readClipFile(clipFile: string): Promise<string | { skipped: strin
   }
 }
 
+function logVerified(events: EventLogger, outcome: VerifyOutcome): void {
+  if (outcome.kind === 'skipped') {
+    const { reason, clipErrors } = outcome;
+    events.event('video.skipped', { reason, clipErrors: clipErrors.length }, `skipped: ${reason}`);
+    return;
+  }
+  const [made, pending] = outcome.kind === 'done' ? [outcome.result.clips, []] : [outcome.existing, outcome.pending];
+  const clipErrors = outcome.kind === 'done' ? outcome.result.clipErrors : outcome.clipErrors;
+  const fields = {
+    outcome: outcome.kind,
+    clips: made.length + pending.length,
+    existing: made.length,
+    pending: pending.length,
+    clipErrors: clipErrors.length,
+  };
+  const what =
+    outcome.kind === 'done' ? 'finished earlier (manifest matches)' : `${plural(pending.length, 'clip')} to make`;
+  events.event('video.verified', fields, `verified: ${what}, ${made.length} already on disk`);
+}
+
 export function createVerifyActivities(deps: SharedDeps) {
-  return {
+  const unlogged = {
     /**
      * Runs before any download: reads the clip file, trusts a matching manifest,
      * and lists which clips still need encoding. Returns this host's queue for the rest.
@@ -117,6 +139,14 @@ export function createVerifyActivities(deps: SharedDeps) {
         else pending.push(clip);
       }
       return { kind: 'work', hostQueue: deps.hostQueue, clipErrors: parsed.errors, existing, pending, clipFileSha256 };
+    },
+  };
+  return {
+    /** verifyClip, and its outcome as an event of the log. */
+    async verifyClip(input: VerifyClipInput): Promise<VerifyOutcome> {
+      const outcome = await unlogged.verifyClip(input);
+      logVerified(eventLogger(deps.logger, input), outcome);
+      return outcome;
     },
   };
 }

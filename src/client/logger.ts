@@ -17,7 +17,7 @@ const HIDDEN_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'msg']);
 /**
  * Turns pino's JSON lines into one readable line each, for the terminal. With a log file,
  * the Temporal SDK's own lines (connection retries, activity failures with task tokens) go
- * there only.
+ * there only. Events (level info) reach the terminal only when debugging.
  */
 function humanLines(out: NodeJS.WritableStream, sdkToFileOnly: boolean): Writable {
   return new Writable({
@@ -43,13 +43,17 @@ function humanLines(out: NodeJS.WritableStream, sdkToFileOnly: boolean): Writabl
 }
 
 /**
- * Everything at `level` goes to the log file as JSON; the terminal gets readable
- * lines for warnings and errors (and for everything when debugging).
+ * Everything at `level` goes to the log (a file, or a stream such as a worker's piped
+ * stdout) as JSON, the events of src/core/log-events.ts included; the terminal gets
+ * readable lines for warnings and errors (and for everything when debugging).
  */
-export function createLogger(level: Level, logFile?: string): Logger {
+export function createLogger(level: Level, log?: string | NodeJS.WritableStream): Logger {
   const terminalLevel: Level = level === 'debug' || level === 'trace' ? level : 'warn';
-  const streams: pino.StreamEntry[] = [{ level: terminalLevel, stream: humanLines(process.stderr, Boolean(logFile)) }];
-  if (logFile) streams.push({ level, stream: pino.destination({ dest: logFile, sync: true, mkdir: true }) });
+  const streams: pino.StreamEntry[] = [{ level: terminalLevel, stream: humanLines(process.stderr, Boolean(log)) }];
+  if (log) {
+    const stream = typeof log === 'string' ? pino.destination({ dest: log, sync: true, mkdir: true }) : log;
+    streams.push({ level, stream });
+  }
   const minimum = LOG_LEVELS.find((l) => l === level || l === terminalLevel) ?? level;
   return pino({ level: minimum, base: undefined }, pino.multistream(streams));
 }

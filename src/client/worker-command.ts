@@ -44,7 +44,8 @@ export async function workerCommand(
   downloads?: DownloadSettings,
   out: (line: string) => void = console.log,
 ): Promise<number> {
-  const logger = createLogger(options.logLevel);
+  // Piped (a service, a container): JSON lines with every event on stdout, for the log collector.
+  const logger = createLogger(options.logLevel, process.stdout.isTTY ? undefined : process.stdout);
   const tools = resolveMediaTools();
   installRuntime(logger);
   void ytDlpAgeWarning(tools.ytDlp).then((warning) => warning && logger.warn({}, warning));

@@ -202,3 +202,9 @@ export interface BatchProgress {
 export function videoWorkflowId(batchId: string, videoId: string): string {
   return `${batchId}/${videoId}`;
 }
+
+/** The batch of a video workflow, from its ID (videoWorkflowId); any other workflow ID as it is. */
+export function batchIdOfWorkflow(workflowId: string, videoId: string): string {
+  const suffix = `/${videoId}`;
+  return workflowId.endsWith(suffix) ? workflowId.slice(0, -suffix.length) : workflowId;
+}

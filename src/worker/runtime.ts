@@ -1,10 +1,56 @@
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { Runtime, type LogLevel, type LogMetadata, type Logger } from '@temporalio/worker';
 import type { Logger as PinoLogger } from 'pino';
+import { isLogEventName } from '../core/log-events.js';
 
 let installed = false;
 
 /** The `source` field of every line the Temporal SDK logs (the terminal leaves them to the log file). */
 export const SDK_LOG_SOURCE = 'temporal';
+
+const SEVERITY: Record<LogLevel, number> = { TRACE: 0, DEBUG: 1, INFO: 2, WARN: 3, ERROR: 4 };
+const PINO_METHOD = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
+/** What the SDK adds to a workflow's `log` lines; an event line needs none of it (its batchId and videoId say more). */
+const WORKFLOW_CONTEXT = ['sdkComponent', 'namespace', 'taskQueue', 'workflowId', 'runId', 'workflowType'];
+
+/**
+ * The SDK's lines at `level` and up, tagged as the SDK's; our workflows' events (`log`
+ * from @temporalio/workflow with an `event` field, src/core/log-events.ts) at any level,
+ * as our own lines, like the activities' events.
+ */
+export class RuntimeLogger implements Logger {
+  constructor(
+    private readonly logger: PinoLogger,
+    private readonly level: LogLevel,
+  ) {}
+
+  log(level: LogLevel, message: string, meta: LogMetadata = {}): void {
+    if (isLogEventName(meta.event)) {
+      const fields = Object.fromEntries(Object.entries(meta).filter(([key]) => !WORKFLOW_CONTEXT.includes(key)));
+      this.logger[PINO_METHOD[level]](fields, message);
+      return;
+    }
+    if (SEVERITY[level] < SEVERITY[this.level]) return;
+    // Host-queue workers poll activities only, by design.
+    if (message.startsWith('No workflows registered')) return;
+    this.logger[PINO_METHOD[level]]({ ...meta, source: SDK_LOG_SOURCE }, message);
+  }
+
+  trace(message: string, meta?: LogMetadata): void {
+    this.log('TRACE', message, meta);
+  }
+  debug(message: string, meta?: LogMetadata): void {
+    this.log('DEBUG', message, meta);
+  }
+  info(message: string, meta?: LogMetadata): void {
+    this.log('INFO', message, meta);
+  }
+  warn(message: string, meta?: LogMetadata): void {
+    this.log('WARN', message, meta);
+  }
+  error(message: string, meta?: LogMetadata): void {
+    this.log('ERROR', message, meta);
+  }
+}
 
 /**
  * Routes the SDK's logs into our logger (warnings and up by default: the SDK is
@@ -17,13 +63,6 @@ export function installRuntime(logger: PinoLogger, level: LogLevel = 'WARN'): vo
     shutdownSignals: [],
     // Core's own (Rust) lines too, instead of raw ANSI lines on stderr.
     telemetryOptions: { logging: { filter: { core: level, other: level }, forward: {} } },
-    logger: new DefaultLogger(level, (entry) => {
-      // Host-queue workers poll activities only, by design.
-      if (entry.message.startsWith('No workflows registered')) return;
-      const fields = { ...(entry.meta ?? {}), source: SDK_LOG_SOURCE };
-      const method =
-        entry.level === 'ERROR' ? 'error' : entry.level === 'WARN' ? 'warn' : entry.level === 'INFO' ? 'info' : 'debug';
-      logger[method](fields, entry.message);
-    }),
+    logger: new RuntimeLogger(logger, level),
   });
 }

@@ -24,6 +24,7 @@ import type { ScratchFiles } from '../tools/scratch.js';
 import { EncodeQueues, Sessions } from '../tools/sessions.js';
 import type { TempBudget } from '../tools/temp-budget.js';
 import { versionedWorker } from './deployment.js';
+import { failureEvents } from './failure-events.js';
 import { workflowSource } from './workflow-source.js';
 
 /** CPU encodes at once from the core count: libx265 threads each encode itself. */
@@ -108,7 +109,12 @@ export async function createVstreamWorkers(options: VstreamWorkersOptions): Prom
   const shutdownGraceTime = options.shutdownGraceTime ?? WORKER_DEFAULTS.shutdownGraceTime;
   // Heartbeat details reach the server within seconds: the live progress shows them.
   const maxHeartbeatThrottleInterval = PROGRESS_DEFAULTS.heartbeatThrottleMs;
-  const common = { connection: options.connection, namespace: options.namespace, shutdownGraceTime };
+  const common = {
+    connection: options.connection,
+    namespace: options.namespace,
+    shutdownGraceTime,
+    interceptors: { activity: [failureEvents(options.logger)] },
+  };
   const workers = [
     await Worker.create({
       ...common,

@@ -15,11 +15,23 @@ import type { BatchContinuation, DownloadBlocked, DownloadsAbandoned, DownloadsP
 import { onDownloadBlocked, pauseInEffect, type BackoffLimits, type BackoffState } from '../core/backoff.js';
 import { ErrorType, SHARED_BACKOFF_TYPES } from '../core/errors.js';
 import {
+  eventFields,
+  secondsSince,
+  type EventIds,
+  type LogEventFields,
+  type LogEventName,
+} from '../core/log-events.js';
+import {
   downloadBlockedSignal,
   downloadsAbandonedSignal,
   downloadsPausedSignal,
   downloadSucceededSignal,
 } from './definitions.js';
+
+/** A workflow's event line: `log` skips it on replay; the worker's runtime logger writes it (src/worker/runtime.ts). */
+function logEvent<K extends LogEventName>(name: K, ids: EventIds, fields: LogEventFields[K], msg: string): void {
+  log.info(msg, eventFields(name, ids, fields));
+}
 
 export type Broadcast = <T>(signal: SignalDefinition<[T]>, payload: T) => Promise<void>;
 
@@ -58,11 +70,16 @@ export class BatchBackoff {
   async blocked(report: DownloadBlocked): Promise<void> {
     const { state, decision } = onDownloadBlocked(this.state, report, Date.now(), this.limits);
     this.state = state;
+    // Batch-wide events name the video whose download was blocked.
+    const ids = { batchId: this.batchId, videoId: report.videoId };
     if (decision.kind === 'abandon') {
-      log.warn('downloads given up', { batchId: this.batchId, ...decision.abandoned });
+      const { errorType, message } = decision.abandoned;
+      logEvent('downloads.abandoned', ids, { errorType, message }, `downloads given up: ${errorType}: ${message}`);
       await this.tellVideos(downloadsAbandonedSignal, decision.abandoned);
     } else if (decision.kind === 'pause') {
-      log.warn('downloads paused', { batchId: this.batchId, ...decision.paused });
+      const { until, pause, maxPauses, errorType, message } = decision.paused;
+      const fields = { until: new Date(until).toISOString(), pause, maxPauses, errorType, message };
+      logEvent('pause.start', ids, fields, `downloads paused until ${fields.until} (pause ${pause} of ${maxPauses})`);
       await this.tellVideos(downloadsPausedSignal, decision.paused);
     }
   }
@@ -86,7 +103,7 @@ export class DownloadGate {
   private abandoned: DownloadsAbandoned | null = null;
 
   constructor(
-    private readonly videoId: string,
+    private readonly ids: EventIds & { videoId: string },
     private reportDownloads: boolean,
     private readonly maxAnswerWait: `${number}m`,
     private readonly tellBatch: TellBatch,
@@ -103,14 +120,19 @@ export class DownloadGate {
   /** Runs the download once no pause holds it; a rate limit or bot check makes the batch pause, then it runs again. */
   async download<T>(attempt: () => Promise<T>): Promise<T> {
     for (;;) {
+      const heldFrom = Date.now();
       while (this.abandoned === null && Date.now() < this.pausedUntil) {
         await condition(() => this.abandoned !== null, this.pausedUntil - Date.now());
       }
       const given: DownloadsAbandoned | null = this.abandoned;
       if (given) throw ApplicationFailure.nonRetryable(given.message, given.errorType);
+      if (Date.now() > heldFrom) {
+        const heldSeconds = secondsSince(heldFrom, Date.now());
+        logEvent('pause.end', this.ids, { heldSeconds }, `download goes ahead after the pause (held ${heldSeconds} s)`);
+      }
       try {
         const result = await attempt();
-        if (this.reportDownloads) await this.tellBatch(downloadSucceededSignal, { videoId: this.videoId });
+        if (this.reportDownloads) await this.tellBatch(downloadSucceededSignal, { videoId: this.ids.videoId });
         return result;
       } catch (err) {
         const cause = err instanceof ActivityFailure ? err.cause : null;
@@ -118,7 +140,8 @@ export class DownloadGate {
         // Not this video's fault: the batch pauses every download, then this one is tried again.
         const blockedAt = Date.now();
         const type = cause.type ?? ErrorType.Unknown;
-        await this.tellBatch(downloadBlockedSignal, { videoId: this.videoId, errorType: type, message: cause.message });
+        const blocked = { videoId: this.ids.videoId, errorType: type, message: cause.message };
+        await this.tellBatch(downloadBlockedSignal, blocked);
         await condition(() => this.abandoned !== null || this.pausedUntil > blockedAt, this.maxAnswerWait);
       }
     }

@@ -32,7 +32,7 @@ export async function videoWorkflow(input: VideoInput): Promise<VideoResult> {
   let currentHost: string | null = null;
   setHandler(videoHostQuery, () => currentHost);
   const gate = new DownloadGate(
-    input.video.videoId,
+    { batchId: input.batchId, videoId: input.video.videoId },
     input.reportDownloads ?? false,
     `${policy.maxPauseAnswerMinutes}m`,
     (signal, payload) => signalBatch(input, signal, payload),

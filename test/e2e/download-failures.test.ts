@@ -2,16 +2,19 @@
 // 404 (permanent, one attempt), 403 (retried, then failed), 429 (the whole batch's
 // downloads pause; the video is retried after it), a stalled transfer and a transfer
 // cut short (the retry continues the partial file). yt-dlp's timeouts and retries are
-// set low so the test takes seconds.
+// set low so the test takes seconds. The log file tells each video's steps and each
+// failed attempt; the terminal tells a failure once.
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { isLogEventName } from '../../src/core/log-events.js';
 import type { Report } from '../../src/core/report.js';
 import { startMediaServer, type MediaServer } from '../../src/devkit/media-server.js';
 import { generateSample } from '../../src/devkit/sample-videos.js';
 import { resolveTool } from '../../src/tools/binaries.js';
 import { runCli, tempDir, type CliRun } from '../helpers/e2e.js';
+import { eventLines, inOrder, type EventLine } from '../helpers/log-lines.js';
 
 const OK = ['ok0', 'ok1', 'ok2', 'ok3'];
 const BACKOFF_S = 3;
@@ -19,6 +22,7 @@ let root: string;
 let media: MediaServer;
 let run: CliRun;
 let report: Report;
+let events: EventLine[];
 
 before(async () => {
   root = await tempDir('dlfail');
@@ -80,6 +84,7 @@ before(async () => {
     '--yt-dlp-arg=0',
   ]);
   report = JSON.parse(await readFile(join(root, 'out', '_vstream', 'report.json'), 'utf8')) as Report;
+  events = eventLines(await readFile(join(root, 'out', '_vstream', 'vstream.log'), 'utf8'));
 });
 
 after(async () => {
@@ -127,4 +132,67 @@ test('a transfer cut short is continued from its partial file', () => {
     cut.some((r) => r.range && !r.range.startsWith('bytes=0-')),
     `requests: ${JSON.stringify(cut.map((r) => r.range))}`,
   );
+});
+
+const eventsOf = (videoId: string) => events.filter((e) => e.videoId === videoId);
+
+test("the log file has each video's steps, each with the batch's and the video's ID", () => {
+  assert.ok(events.length > 0, 'event lines in vstream.log');
+  for (const e of events) {
+    assert.ok(isLogEventName(e.event), e.event);
+    assert.equal(e.batchId, report.batchId, JSON.stringify(e));
+    assert.equal(typeof e.videoId, 'string', JSON.stringify(e));
+    assert.ok(e.msg.length > 0, JSON.stringify(e));
+  }
+  for (const id of OK) {
+    const steps = ['video.verified', 'download.start', 'download.end', 'encode.start', 'encode.end'] as const;
+    assert.ok(
+      inOrder(eventsOf(id), [...steps, 'clip.written', 'video.finished']),
+      `${id}: ${eventsOf(id).map((e) => e.event)}`,
+    );
+    const written = eventsOf(id).find((e) => e.event === 'clip.written');
+    const clip = video(id)?.clips[0];
+    assert.equal(written?.path, join(root, 'out', id, clip?.file ?? '?'));
+    assert.deepEqual([written?.frames, written?.bytes], [10, clip?.bytes]);
+    const downloaded = eventsOf(id).find((e) => e.event === 'download.end');
+    assert.equal(downloaded?.mode, 'full');
+    assert.ok(Number(downloaded?.bytes) > 0 && Number(downloaded?.seconds) > 0, JSON.stringify(downloaded));
+    const encoded = eventsOf(id).find((e) => e.event === 'encode.end');
+    assert.deepEqual([encoded?.clips, encoded?.frames, encoded?.ok], [1, 10, true]);
+    assert.match(String(encoded?.encoder), /libx265/);
+  }
+});
+
+test('each failed attempt is one activity.failed event; the pause is logged where it starts and ends', () => {
+  const failed = (id: string) => eventsOf(id).filter((e) => e.event === 'activity.failed');
+  assert.deepEqual(
+    failed('gone').map((e) => [e.activity, e.attempt, e.errorType]),
+    [['download', 1, 'VideoUnavailable']],
+  );
+  assert.match(String(failed('gone')[0]?.message), /HTTP Error 404/);
+  assert.deepEqual(
+    failed('forbidden').map((e) => [e.attempt, e.errorType]),
+    [
+      [1, 'Network'],
+      [2, 'Network'],
+    ],
+  );
+  assert.deepEqual(
+    eventsOf('gone').map((e) => e.event),
+    ['video.verified', 'download.start', 'activity.failed', 'video.finished'],
+  );
+  assert.ok(inOrder(eventsOf('limited'), ['activity.failed', 'pause.start', 'pause.end', 'download.end']));
+  const pause = eventsOf('limited').find((e) => e.event === 'pause.start');
+  assert.deepEqual([pause?.errorType, pause?.pause, pause?.maxPauses], ['RateLimited', 1, 3]);
+});
+
+test('the terminal shows a failure once: the finished video line, no warning and no SDK line', () => {
+  const terminal = `${run.stdout}\n${run.stderr}`.split('\n');
+  assert.deepEqual(
+    terminal.filter((line) => line.includes('HTTP Error 404')).length,
+    1,
+    `${run.stdout}\n${run.stderr}`,
+  );
+  assert.match(run.stdout, /gone: failed \(VideoUnavailable\).*HTTP Error 404/);
+  assert.doesNotMatch(run.stderr, /HTTP Error|taskToken|Activity failed/);
 });

@@ -16,6 +16,7 @@ import { freePort } from '../../src/server/dev-server.js';
 import { resolveTool } from '../../src/tools/binaries.js';
 import { probeClip } from '../../src/tools/probe.js';
 import { tempDir, waitFor } from '../helpers/e2e.js';
+import { eventLines, inOrder } from '../helpers/log-lines.js';
 import { ROOT } from '../helpers/paths.js';
 
 const MARKER = '<!-- recipe: temporal-cli -->';
@@ -92,7 +93,15 @@ test('the README recipe: a batch from the Temporal CLI on `vstream worker`, then
   assert.match(result.stdout, /^batch my-batch: /m, '`vstream status` answered');
   assert.match(result.stdout, /Status +COMPLETED/, '`temporal workflow result` waited for the end');
   assert.match(result.stdout, /"succeeded": ?1/, 'and printed the counts');
-  assert.match(await readFile(join(root, 'worker.log'), 'utf8'), /vstream worker: draining/, 'the worker drained');
+  const workerLog = await readFile(join(root, 'worker.log'), 'utf8');
+  assert.match(workerLog, /vstream worker: draining/, 'the worker drained');
+  // Its stdout was not a terminal: the log's JSON lines went there, the video's events with the batch's ID
+  // (encodeClips' input has none: it comes from the video workflow's ID).
+  const events = eventLines(workerLog).filter((e) => e.videoId === 'cli1');
+  const steps = ['video.verified', 'download.start', 'download.end', 'encode.start', 'encode.end'] as const;
+  const story = events.map((e) => e.event).join(' ');
+  assert.ok(inOrder(events, [...steps, 'clip.written', 'clip.written', 'video.finished']), story);
+  assert.deepEqual([...new Set(events.map((e) => e.batchId))], ['my-batch']);
   // The recipe's own `kill` stops the server: nothing it started is left.
   await waitFor('the recipe to leave no process behind', () => !groupAlive(recipePid as number), 20_000);
 
