@@ -15,14 +15,15 @@ import {
 import { resolveTool } from '../../src/tools/binaries.js';
 import { probeClip } from '../../src/tools/probe.js';
 import {
+  type CliRun,
   exitWithin,
   fileIdentity,
   listFiles,
+  runArgs,
   runCli,
   startCli,
   tempDir,
   waitFor,
-  type CliRun,
 } from '../helpers/e2e.js';
 
 const ffmpeg = resolveTool('ffmpeg');
@@ -108,7 +109,7 @@ before(async () => {
     url('pastend'),
   ];
   await writeFile(dirs.urls, `${lines.join('\n')}\n`);
-  run = await runCli(runArgs());
+  run = await runCli(pipelineArgs());
   report = JSON.parse(await readFile(join(dirs.out, '_vstream', 'report.json'), 'utf8')) as Report;
 });
 
@@ -116,24 +117,8 @@ after(async () => {
   await server?.close();
 });
 
-const runArgs = (...extra: string[]) => [
-  'run',
-  '-u',
-  dirs.urls,
-  '-c',
-  dirs.clips,
-  '-o',
-  dirs.out,
-  '--work-dir',
-  dirs.work,
-  '-w',
-  '2',
-  '-d',
-  '0',
-  '--x265-preset',
-  'ultrafast',
-  ...extra,
-];
+const pipelineArgs = (...extra: string[]) =>
+  runArgs(dirs, '-w', '2', '-d', '0', '--x265-preset', 'ultrafast', ...extra);
 
 const video = (id: string) => {
   const found = report.videos.find((v) => v.videoId === id);
@@ -322,7 +307,7 @@ describe('vstream run, end to end', () => {
 
   test('a finished batch re-run downloads nothing and exits with the same code', async () => {
     const before = server.requests.length;
-    const again = await runCli(runArgs());
+    const again = await runCli(pipelineArgs());
     assert.equal(again.code, 3);
     assert.match(again.stdout, /already finished/);
     assert.match(again.stdout, /done: 8 videos: 4 succeeded, 2 partial, 1 skipped, 1 failed/);
@@ -339,7 +324,7 @@ describe('vstream run, end to end', () => {
     const requestsBefore = (name: string) => server.requestsFor(`${name}.mp4`).length;
     const before = Object.fromEntries(Object.keys(CASES).map((name) => [name, requestsBefore(name)]));
 
-    const retry = await runCli(runArgs('--retry-failed'));
+    const retry = await runCli(pipelineArgs('--retry-failed'));
     assert.equal(retry.code, 3, retry.stderr);
     const retried = JSON.parse(await readFile(join(dirs.out, '_vstream', 'report.json'), 'utf8')) as Report;
     assert.deepEqual(retried.counts, {

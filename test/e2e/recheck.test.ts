@@ -2,23 +2,21 @@
 // again the skipped video whose clip file appeared and the video whose clip file
 // changed, downloads no other video, and the report follows. All real.
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { startMediaServer, type MediaServer } from '../../src/devkit/media-server.js';
-import { generateSample } from '../../src/devkit/sample-videos.js';
+import { type MediaServer } from '../../src/devkit/media-server.js';
 import type { Report } from '../../src/core/report.js';
 import { resolveTool } from '../../src/tools/binaries.js';
 import { probeClip } from '../../src/tools/probe.js';
-import { fileIdentity, listFiles, runCli, tempDir } from '../helpers/e2e.js';
+import { batchDirs, type BatchDirs, fileIdentity, listFiles, runArgs, runCli, serveSamples } from '../helpers/e2e.js';
 
-const ffmpeg = resolveTool('ffmpeg');
 const ffprobe = resolveTool('ffprobe');
 /** kept: clip file unchanged; added: no clip file at first; changed: its clip file changes. */
 const VIDEOS = ['kept', 'added', 'changed'];
 
 let server: MediaServer;
-let dirs: { out: string; clips: string; urls: string };
+let dirs: BatchDirs;
 let args: string[];
 
 const writeClips = (videoId: string, lines: string[]) =>
@@ -29,29 +27,10 @@ const readReport = async () => JSON.parse(await readFile(join(dirs.out, '_vstrea
 const downloadsOf = (videoId: string) => server.requestsFor(`${videoId}.mp4`).length;
 
 before(async () => {
-  const root = await tempDir('recheck');
-  dirs = { out: join(root, 'out'), clips: join(root, 'clips'), urls: join(root, 'urls.txt') };
-  await mkdir(dirs.clips, { recursive: true });
-  for (const name of VIDEOS) {
-    await generateSample(ffmpeg, join(root, 'sources'), {
-      name,
-      width: 640,
-      height: 360,
-      fps: 30,
-      seconds: 6,
-      pattern: 'index',
-    });
-  }
-  server = await startMediaServer({ root: join(root, 'sources') });
-  await writeFile(dirs.urls, `${VIDEOS.map((v) => server.url(`${v}.mp4`)).join('\n')}\n`);
-  args = [
-    'run',
-    '-u',
-    dirs.urls,
-    '-c',
-    dirs.clips,
-    '-o',
-    dirs.out,
+  dirs = await batchDirs('recheck');
+  server = await serveSamples(dirs, VIDEOS, { width: 640, height: 360, fps: 30, seconds: 6, pattern: 'index' }, null);
+  args = runArgs(
+    { ...dirs, work: undefined },
     '-w',
     '2',
     '-d',
@@ -64,7 +43,7 @@ before(async () => {
     'x265',
     '--x265-preset',
     'ultrafast',
-  ];
+  );
 });
 
 after(async () => {

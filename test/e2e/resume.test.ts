@@ -2,62 +2,46 @@
 // process group (kill -9), then only its main process (kill -9), which must take its
 // server, yt-dlp and ffmpeg with it. Re-runs complete the batch without rewriting clips.
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { startMediaServer, type MediaServer } from '../../src/devkit/media-server.js';
-import { generateSample } from '../../src/devkit/sample-videos.js';
+import { type MediaServer } from '../../src/devkit/media-server.js';
 import { resolveTool } from '../../src/tools/binaries.js';
 import { probeClip } from '../../src/tools/probe.js';
 import {
+  batchDirs,
+  type BatchDirs,
   descendants,
   fileIdentity,
   isAlive,
   listFiles,
   listProcesses,
+  runArgs,
   runCli,
+  serveSamples,
   startCli,
-  tempDir,
   waitFor,
 } from '../helpers/e2e.js';
 
-const ffmpeg = resolveTool('ffmpeg');
 const ffprobe = resolveTool('ffprobe');
 const VIDEOS = ['r0', 'r1', 'r2'];
 const CLIPS = ['0 30', '60 90', '120 150', '180 210'];
 
 let server: MediaServer;
-let dirs: { out: string; work: string; clips: string; urls: string };
+let dirs: BatchDirs;
 let args: string[];
 
 before(async () => {
-  const root = await tempDir('resume');
-  dirs = { out: join(root, 'out'), work: join(root, 'work'), clips: join(root, 'clips'), urls: join(root, 'urls.txt') };
-  await mkdir(dirs.clips, { recursive: true });
-  for (const name of VIDEOS) {
-    await generateSample(ffmpeg, join(root, 'sources'), {
-      name,
-      width: 1920,
-      height: 1080,
-      fps: 30,
-      seconds: 8,
-      pattern: 'index',
-    });
-    await writeFile(join(dirs.clips, `${name}.txt`), `${CLIPS.join('\n')}\n`);
-  }
-  // Paced so a download takes seconds: the kills land mid-work.
-  server = await startMediaServer({ root: join(root, 'sources'), bytesPerSecond: 150 * 1024 });
-  await writeFile(dirs.urls, `${VIDEOS.map((v) => server.url(`${v}.mp4`)).join('\n')}\n`);
-  args = [
-    'run',
-    '-u',
-    dirs.urls,
-    '-c',
-    dirs.clips,
-    '-o',
-    dirs.out,
-    '--work-dir',
-    dirs.work,
+  dirs = await batchDirs('resume');
+  server = await serveSamples(
+    dirs,
+    VIDEOS,
+    { width: 1920, height: 1080, fps: 30, seconds: 8, pattern: 'index' },
+    CLIPS,
+    // Paced so a download takes seconds: the kills land mid-work.
+    { bytesPerSecond: 150 * 1024 },
+  );
+  args = runArgs(
+    dirs,
     '-w',
     '1',
     '-d',
@@ -70,7 +54,7 @@ before(async () => {
     '3',
     '--grace-time',
     '2',
-  ];
+  );
 });
 
 after(async () => {

@@ -3,50 +3,45 @@
 // good (run exits 4, videos reported cancelled, finished clips kept); running the
 // same command again continues it to the end.
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Report } from '../../src/core/report.js';
-import { startMediaServer, type MediaServer } from '../../src/devkit/media-server.js';
-import { generateSample } from '../../src/devkit/sample-videos.js';
+import { type MediaServer } from '../../src/devkit/media-server.js';
 import { resolveTool } from '../../src/tools/binaries.js';
 import { probeClip } from '../../src/tools/probe.js';
-import { descendants, fileIdentity, isAlive, listFiles, runCli, startCli, tempDir, waitFor } from '../helpers/e2e.js';
+import {
+  batchDirs,
+  type BatchDirs,
+  descendants,
+  fileIdentity,
+  isAlive,
+  listFiles,
+  runArgs,
+  runCli,
+  serveSamples,
+  startCli,
+  waitFor,
+} from '../helpers/e2e.js';
 
 const VIDEOS = ['s0', 's1', 's2', 's3'];
 const CLIPS = ['0 45', '60 105', '120 165', '180 225'];
 const HEARTBEAT_TIMEOUT_S = 3;
 let server: MediaServer;
-let dirs: { out: string; work: string; clips: string; urls: string };
+let dirs: BatchDirs;
 let args: string[];
 
 before(async () => {
-  const root = await tempDir('stop');
-  dirs = { out: join(root, 'out'), work: join(root, 'work'), clips: join(root, 'clips'), urls: join(root, 'urls.txt') };
-  await mkdir(dirs.clips, { recursive: true });
-  for (const name of VIDEOS) {
-    await generateSample(resolveTool('ffmpeg'), join(root, 'sources'), {
-      name,
-      width: 1920,
-      height: 1080,
-      fps: 30,
-      seconds: 8,
-      pattern: 'index',
-    });
-    await writeFile(join(dirs.clips, `${name}.txt`), `${CLIPS.join('\n')}\n`);
-  }
-  server = await startMediaServer({ root: join(root, 'sources'), bytesPerSecond: 200 * 1024 });
-  await writeFile(dirs.urls, `${VIDEOS.map((v) => server.url(`${v}.mp4`)).join('\n')}\n`);
-  args = [
-    'run',
-    '-u',
-    dirs.urls,
-    '-c',
-    dirs.clips,
-    '-o',
-    dirs.out,
-    '--work-dir',
-    dirs.work,
+  dirs = await batchDirs('stop');
+  server = await serveSamples(
+    dirs,
+    VIDEOS,
+    { width: 1920, height: 1080, fps: 30, seconds: 8, pattern: 'index' },
+    CLIPS,
+    { bytesPerSecond: 200 * 1024 },
+  );
+  args = runArgs(
+    dirs,
     '-w',
     '2',
     '-d',
@@ -57,7 +52,7 @@ before(async () => {
     'ultrafast',
     '--heartbeat-timeout',
     String(HEARTBEAT_TIMEOUT_S),
-  ];
+  );
 });
 
 after(async () => {

@@ -22,6 +22,7 @@ import {
   fileIdentity,
   listFiles,
   listProcesses,
+  runArgs,
   startCli,
   tempDir,
   waitFor,
@@ -73,36 +74,10 @@ before(async () => {
   });
   const urls = join(root, 'urls.txt');
   await writeFile(urls, `${VIDEOS.map((v) => server.url(`${v}.mp4`)).join('\n')}\n`);
-  args = [
-    'run',
-    '-u',
-    urls,
-    '-c',
-    clips,
-    '-o',
-    out,
-    '--work-dir',
-    join(root, 'work'),
-    '-w',
-    '2',
-    '-d',
-    '0',
-    '--width',
-    '320',
-    '--height',
-    '180',
-  ];
-  args.push(
-    '--encoder',
-    'x265',
-    '--x265-preset',
-    'ultrafast',
-    '--heartbeat-timeout',
-    '3',
-    '--download-retry-interval',
-    '1',
-    '--grace-time',
-    '2',
+  args = runArgs(
+    { urls, clips, out, work: join(root, 'work') },
+    ...['-w', '2', '-d', '0', '--width', '320', '--height', '180', '--encoder', 'x265', '--x265-preset', 'ultrafast'],
+    ...['--heartbeat-timeout', '3', '--download-retry-interval', '1', '--grace-time', '2'],
   );
 });
 

@@ -1,9 +1,12 @@
 // Helpers for end-to-end tests: the real CLI, real Temporal, real yt-dlp and ffmpeg.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startMediaServer, type MediaServer, type MediaServerOptions } from '../../src/devkit/media-server.js';
+import { generateSample, type SampleSpec } from '../../src/devkit/sample-videos.js';
+import { resolveTool } from '../../src/tools/binaries.js';
 import { CLI, ROOT } from './paths.js';
 
 export async function tempDir(prefix: string): Promise<string> {
@@ -141,4 +144,53 @@ export function isAlive(pid: number): boolean {
 export async function fileIdentity(path: string): Promise<{ ino: number; size: number; mtimeMs: number }> {
   const info = await stat(path);
   return { ino: info.ino, size: info.size, mtimeMs: info.mtimeMs };
+}
+
+/** The folders of one end-to-end batch, under a new temporary folder; the clip folder is made. */
+export interface BatchDirs {
+  root: string;
+  out: string;
+  work: string;
+  clips: string;
+  urls: string;
+}
+
+export async function batchDirs(prefix: string): Promise<BatchDirs> {
+  const root = await tempDir(prefix);
+  const dirs = {
+    root,
+    out: join(root, 'out'),
+    work: join(root, 'work'),
+    clips: join(root, 'clips'),
+    urls: join(root, 'urls.txt'),
+  };
+  await mkdir(dirs.clips, { recursive: true });
+  return dirs;
+}
+
+/**
+ * Generated samples (one per name, all alike), served from 127.0.0.1, and the URL list
+ * naming them; each gets `clipLines` as its clip file (none when null).
+ */
+export async function serveSamples(
+  dirs: BatchDirs,
+  names: string[],
+  sample: Omit<SampleSpec, 'name'>,
+  clipLines: string[] | null,
+  server: Omit<MediaServerOptions, 'root'> = {},
+): Promise<MediaServer> {
+  const sources = join(dirs.root, 'sources');
+  for (const name of names) {
+    await generateSample(resolveTool('ffmpeg'), sources, { ...sample, name });
+    if (clipLines) await writeFile(join(dirs.clips, `${name}.txt`), `${clipLines.join('\n')}\n`);
+  }
+  const media = await startMediaServer({ ...server, root: sources });
+  await writeFile(dirs.urls, `${names.map((name) => media.url(`${name}.mp4`)).join('\n')}\n`);
+  return media;
+}
+
+/** `vstream run` over a batch's folders (its own work folder when given), then `extra`. */
+export function runArgs(dirs: Pick<BatchDirs, 'urls' | 'clips' | 'out'> & { work?: string }, ...extra: string[]) {
+  const work = dirs.work ? ['--work-dir', dirs.work] : [];
+  return ['run', '-u', dirs.urls, '-c', dirs.clips, '-o', dirs.out, ...work, ...extra];
 }
