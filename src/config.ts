@@ -79,6 +79,8 @@ export const PROGRESS_DEFAULTS = {
   heartbeatThrottleMs: 2_000,
   /** Without a terminal: a status line after this long without a line. */
   plainStatusEveryMs: 30_000,
+  /** At the end, the last look is tried this many times (pollMs apart) before giving up. */
+  finalLookTries: 5,
   /** `status --watch` stops when the batch's server has not answered for this long. */
   watchLostAfterMs: 10_000,
 } as const;

@@ -140,14 +140,17 @@ export function followProgress(
   screen: ProgressScreen,
   pollMs: number = PROGRESS_DEFAULTS.pollMs,
 ) {
-  let looking: Promise<void> | null = null;
+  let looking: Promise<boolean> | null = null;
   let stopped = false;
-  const look = (): Promise<void> => {
+  /** Resolves true when a snapshot was shown. */
+  const look = (): Promise<boolean> => {
     looking ??= snapshots()
       .then((snapshot) => {
-        if (snapshot && !stopped) screen.show(snapshot);
+        if (!snapshot || stopped) return false;
+        screen.show(snapshot);
+        return true;
       })
-      .catch(() => undefined)
+      .catch(() => false)
       .finally(() => {
         looking = null;
       });
@@ -156,12 +159,17 @@ export function followProgress(
   void look();
   const timer = setInterval(() => void look(), pollMs);
   return {
-    /** Stops polling, after one last look so the latest videos are shown. */
+    /**
+     * Stops polling, after one last look so the latest videos are shown; a busy machine
+     * can fail a query now and then, and the last lines are the ones a user waits for.
+     */
     async stop(flush: boolean): Promise<void> {
       clearInterval(timer);
       if (flush) {
         await looking;
-        await look();
+        for (let tries = 0; tries < PROGRESS_DEFAULTS.finalLookTries && !(await look()); tries++) {
+          await new Promise((resolve) => setTimeout(resolve, pollMs));
+        }
       }
       // Without a flush, a look still waiting (for a server gone, say) shows nothing.
       stopped = true;
