@@ -46,16 +46,22 @@ export async function readStoredHistories(outDir: string, logDir: string): Promi
 }
 
 /**
- * Workflow tasks a worker failed: nondeterminism and workflow code errors. A task the
- * server rejected because a signal came in while it completed the workflow
- * (UnhandledCommand) is Temporal's normal handling and is not counted.
+ * A workflow task the server rejected because an event came in while the task completed
+ * the workflow (a signal, or a child's completion after its last signal): Temporal's
+ * normal handling, the SDK runs the task again at once with the new events. The cause
+ * comes as its name (JSON histories) or its number (1 in temporal.api.enums.v1).
  */
+export function isUnhandledCommand(cause: string | number | null | undefined): boolean {
+  return cause === 'WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND' || cause === 1;
+}
+
+/** Workflow tasks a worker failed: nondeterminism and workflow code errors (not UnhandledCommand). */
 export function failedWorkflowTasks(histories: StoredHistory[]): string[] {
   return histories.flatMap(({ workflowId, events }) =>
     events
       .filter((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_FAILED')
       .map((e) => e.workflowTaskFailedEventAttributes as { cause?: string; failure?: { message?: string } })
-      .filter((a) => a.cause !== 'WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND')
+      .filter((a) => !isUnhandledCommand(a.cause))
       .map((a) => `${workflowId}: ${a.cause}: ${a.failure?.message ?? ''}`),
   );
 }

@@ -17,6 +17,7 @@ import type { BatchSummary } from '../../src/core/types.js';
 import { resolveTool } from '../../src/tools/binaries.js';
 import { promoteIfNeverSet, versionedWorker } from '../../src/worker/deployment.js';
 import { workflowSource } from '../../src/worker/workflow-source.js';
+import { isUnhandledCommand } from '../helpers/stored-histories.js';
 import { createStubs } from '../helpers/stub-activities.js';
 import { createLocalEnv } from '../helpers/temporal.js';
 
@@ -96,9 +97,12 @@ interface ActivityTask {
   startedBy: string | null;
 }
 
+/** A failed workflow task (UnhandledCommand left out), with why, for the assertion's output. */
+type FailedTask = WorkflowTask & { why: string };
+
 interface Histories {
   completed: WorkflowTask[];
-  failed: WorkflowTask[];
+  failed: FailedTask[];
   activities: ActivityTask[];
   activityTimeouts: number;
 }
@@ -123,7 +127,10 @@ async function readHistories(client: Client, workflowIds: string[]): Promise<His
           at,
         });
       const failed = event.workflowTaskFailedEventAttributes;
-      if (failed) result.failed.push({ workflowId, identity: failed.identity ?? '', buildId: null, at });
+      if (failed && !isUnhandledCommand(failed.cause)) {
+        const why = `${String(failed.cause)}: ${failed.failure?.message ?? ''}`.slice(0, 500);
+        result.failed.push({ workflowId, identity: failed.identity ?? '', buildId: null, at, why });
+      }
       const activity = event.activityTaskScheduledEventAttributes;
       if (activity) {
         const task = {
