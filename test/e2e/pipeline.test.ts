@@ -343,6 +343,7 @@ describe('vstream run, end to end', () => {
     assert.deepEqual(
       [...retry.stdout.matchAll(/^\[(\d+)\/8\] /gm)].map((m) => Number(m[1])),
       [6, 7, 8],
+      retry.stdout,
     );
     for (const done of ['idx30', 'idx60', 'portrait', 'rate25', 'noclip', 'malformed']) {
       assert.equal(requestsBefore(done), before[done], `${done} is not downloaded again`);
