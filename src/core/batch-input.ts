@@ -24,6 +24,12 @@ export interface BatchInput {
    * (skipped for want of one) or changed (clips made from another) since. `vstream run` sets it.
    */
   recheckClipFiles?: boolean;
+  /**
+   * Whether the server has vstream's search attributes (src/core/search-attributes.ts):
+   * the client that starts the batch checks once; without them the batch runs without
+   * upserting any and says so. Absent (older clients, `temporal workflow start`): none.
+   */
+  searchAttributes?: boolean;
   heartbeatTimeoutSeconds?: number;
   /** A host that picks up none of its video's activities in this time is taken for gone (default 300). */
   hostTimeoutSeconds?: number;
