@@ -4,13 +4,14 @@ import { ToolMissingError } from '../tools/binaries.js';
 import { EncoderUnavailableError } from '../tools/encoder.js';
 import { vstreamVersion } from '../worker/deployment.js';
 import { WorkflowBundleError } from '../worker/workflow-source.js';
-import { CliError, ExitCode } from './exit-codes.js';
+import { CliError, ExitCode, UsageError } from './exit-codes.js';
 import { ENCODER_CHOICES, OPTION_DEFAULTS, X265_PRESETS, parseRunOptions, parseWorkerOptions } from './options.js';
 import { cancelCommand, statusCommand } from './batch-commands.js';
 import { connectionSecurity, securityFromEnv, type SecurityOptions } from './connection-options.js';
 import { doctorCommand } from './doctor-command.js';
 import { buildDownloadSettings } from './download-settings.js';
 import { runCommand } from './run-command.js';
+import { searchAttributesCommand } from './search-attributes-command.js';
 import { uiCommand } from './ui-command.js';
 import { workerCommand } from './worker-command.js';
 
@@ -187,15 +188,41 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description('check this host: ffmpeg, encoders, NVENC per GPU, yt-dlp and its age, Temporal, free space')
     .option('--work-dir <dir>', 'the folder sources would go to', '.')
     .option('--temporal-address <host:port>', 'check this server answers (default: check the CLI for the embedded one)')
+    .option('--namespace <name>', 'the namespace whose search attributes are checked', OPTION_DEFAULTS.namespace)
     .option('--min-free-gb <GB>', 'free space the work dir needs', '10')
-    .action(async (raw: { workDir: string; temporalAddress?: string; minFreeGb: string } & SecurityOptions) =>
+    .action(
+      async (
+        raw: { workDir: string; temporalAddress?: string; namespace: string; minFreeGb: string } & SecurityOptions,
+      ) =>
+        setExitCode(
+          await doctorCommand(
+            {
+              workDir: raw.workDir,
+              temporalAddress: raw.temporalAddress,
+              namespace: raw.namespace,
+              minFreeGb: Number(raw.minFreeGb),
+            },
+            security(raw),
+          ),
+        ),
+    );
+
+  addConnectionOptions(program.command('search-attributes'))
+    .description("register vstream's search attributes on a Temporal server (adds the missing ones; idempotent)")
+    .option('--temporal-address <host:port>', 'Temporal server', OPTION_DEFAULTS.temporalAddress)
+    .option('--namespace <name>', 'Temporal namespace', OPTION_DEFAULTS.namespace)
+    .option('--wait <seconds>', 'keep trying this long while the server does not answer yet', '0')
+    .action(async (raw: { temporalAddress: string; namespace: string; wait: string } & SecurityOptions) => {
+      const waitSeconds = Number(raw.wait);
+      if (!Number.isFinite(waitSeconds) || waitSeconds < 0)
+        throw new UsageError(`--wait: not a number of seconds: ${raw.wait}`);
       setExitCode(
-        await doctorCommand(
-          { workDir: raw.workDir, temporalAddress: raw.temporalAddress, minFreeGb: Number(raw.minFreeGb) },
+        await searchAttributesCommand(
+          { address: raw.temporalAddress, namespace: raw.namespace, waitSeconds },
           security(raw),
         ),
-      ),
-    );
+      );
+    });
 
   program
     .command('ui')

@@ -9,15 +9,40 @@ import {
   ytDlpAgeDays,
   type CheckResult,
 } from '../core/doctor.js';
+import { searchAttributesCheck, type ServerPlace } from '../core/search-attribute-registration.js';
+import { WORKER_DEFAULTS } from '../config.js';
 import { resolveTool, type ToolName } from '../tools/binaries.js';
 import { listGpus, NO_GPU_LISTED, nvencProblem } from '../tools/encoder.js';
 import { captureTool } from '../tools/process.js';
 import type { ConnectionSecurity } from './connection-options.js';
+import { readSearchAttributeState } from './search-attributes-command.js';
 
 export interface DoctorOptions {
   workDir: string;
   temporalAddress?: string;
+  /** The namespace whose search attributes are checked. */
+  namespace: string;
   minFreeGb: number;
+}
+
+/** The server's namespace has vstream's search attributes; warns (batches run without them) when not. */
+async function serverSearchAttributesCheck(connection: Connection, place: ServerPlace): Promise<CheckResult> {
+  try {
+    return searchAttributesCheck(await readSearchAttributeState(connection, place.namespace), place);
+  } catch (err) {
+    return {
+      level: 'warn',
+      name: 'search attributes',
+      detail: `cannot list those of namespace ${place.namespace} on ${place.address}: ${(err as Error).message}`,
+    };
+  }
+}
+
+/** The default address's server, when one answers there; null otherwise (the embedded server is used). */
+async function defaultServer(security: ConnectionSecurity): Promise<Connection | null> {
+  return Connection.connect({ address: WORKER_DEFAULTS.temporalAddress, connectTimeout: 1_000, ...security }).catch(
+    () => null,
+  );
 }
 
 async function toolCheck(
@@ -117,12 +142,18 @@ export async function doctorCommand(
         ...security,
       });
       const info = await connection.workflowService.getSystemInfo({});
-      await connection.close();
       report({
         level: 'ok',
         name: 'Temporal server',
         detail: `${options.temporalAddress} answers (server ${info.serverVersion || 'version unknown'})`,
       });
+      report(
+        await serverSearchAttributesCheck(connection, {
+          address: options.temporalAddress,
+          namespace: options.namespace,
+        }),
+      );
+      await connection.close();
     } catch (err) {
       report({
         level: 'fail',
@@ -137,6 +168,16 @@ export async function doctorCommand(
         ? { ...cli.check, detail: `${cli.output.split('\n')[0]} (${cli.path}): runs the embedded server` }
         : cli.check,
     );
+    const server = await defaultServer(security);
+    if (server) {
+      report(
+        await serverSearchAttributesCheck(server, {
+          address: WORKER_DEFAULTS.temporalAddress,
+          namespace: options.namespace,
+        }),
+      );
+      await server.close();
+    }
   }
 
   const workDir = resolve(options.workDir);

@@ -28,6 +28,7 @@ import { createLogger } from './logger.js';
 import type { RunOptions } from './options.js';
 import { batchSnapshots, followProgress, progressScreen, type ProgressScreen } from './progress.js';
 import { batchInputFromOptions, runBatchId } from './run-input.js';
+import { searchAttributeUsage } from './search-attributes-command.js';
 import { openSession, type Session } from './session.js';
 import { Stopper } from './stopper.js';
 
@@ -296,9 +297,18 @@ export async function runCommand(
     session = opened.session;
     await lock.update({ uiUrl: session.uiUrl ?? undefined, address: session.address });
 
-    const input = batchInputFromOptions(options, place.batchId, workDir);
+    // Checked once, recorded in the input of a new start; a running batch keeps its own.
+    const searchAttributes = await searchAttributeUsage(session.client.connection, {
+      address: session.address,
+      namespace: options.namespace,
+    });
+    const input = {
+      ...batchInputFromOptions(options, place.batchId, workDir),
+      searchAttributes: searchAttributes.use,
+    };
     const { handle, state } = await startOrAttach(session.client, input, settled.hadReport);
     print(`vstream: ${state} batch ${place.batchId} with ${describeTopology((await opened.selection).topology)}`);
+    if (state !== 'resuming' && searchAttributes.line) print(searchAttributes.line);
     if (session.uiUrl)
       print(
         `Temporal UI: ${session.uiUrl}/namespaces/${options.namespace}/workflows/${encodeURIComponent(place.batchId)}`,

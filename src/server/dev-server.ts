@@ -3,6 +3,7 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { execa } from 'execa';
 import { WORKER_DEFAULTS } from '../config.js';
+import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../core/search-attributes.js';
 import { withParentDeathSignal } from '../tools/process.js';
 
 /** Namespace retention for the embedded server: history stays browsable for a month. */
@@ -51,7 +52,16 @@ export interface DevServerOptions {
   startTimeoutMs?: number;
   /** The frontend port (default: a free one); a restart on the same file can keep its address. */
   port?: number;
+  /**
+   * Register vstream's search attributes at start (default true; an existing file keeps
+   * them, and a file from before them gains them). False: a server as an unprepared one.
+   */
+  searchAttributes?: boolean;
 }
+
+/** `--search-attribute Name=Type` for each of vstream's. */
+export const searchAttributeFlags = (): string[] =>
+  SEARCH_ATTRIBUTE_DEFINITIONS.flatMap(({ name, type }) => ['--search-attribute', `${name}=${type}`]);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -94,6 +104,7 @@ export async function launchDevServer(options: DevServerOptions): Promise<Launch
     'journal_mode=wal',
     '--sqlite-pragma',
     'synchronous=normal',
+    ...(options.searchAttributes === false ? [] : searchAttributeFlags()),
   ]);
   const log = { file: options.logFile, append: true };
   // Its own process group: a terminal's Ctrl-C reaches vstream, which stops the server last.
