@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
+import { buildProgram } from '../../src/client/cli.js';
 import { WORKER_DEFAULTS } from '../../src/config.js';
 import { composeSchemaErrors, interpolate, loadComposeFile } from '../helpers/compose-file.js';
 import { ROOT } from '../helpers/paths.js';
@@ -24,6 +25,7 @@ interface Service {
   stop_grace_period?: string;
   depends_on?: Record<string, { condition?: string }> | string[];
   command?: string[];
+  restart?: string;
 }
 
 async function composeConfig(): Promise<{ services: Record<string, Service> }> {
@@ -73,13 +75,14 @@ test('docker compose config accepts the file, where the plugin is installed', as
   await execa('docker', ['compose', '--file', COMPOSE_FILE, 'config', '--quiet'], { cwd: ROOT });
 });
 
-test('docker-compose.yml: PostgreSQL, schema by admin-tools, Temporal, UI, a GPU worker', async () => {
+test('docker-compose.yml: PostgreSQL, schema by admin-tools, Temporal, UI, search attributes, a GPU worker', async () => {
   const { services } = await composeConfig();
   assert.deepEqual(Object.keys(services).sort(), [
     'postgresql',
     'temporal',
     'temporal-schema',
     'temporal-ui',
+    'vstream-search-attributes',
     'vstream-worker',
   ]);
   assert.match(services['temporal-schema']?.image ?? '', /^temporalio\/admin-tools:/);
@@ -110,6 +113,22 @@ test('docker-compose.yml: PostgreSQL, schema by admin-tools, Temporal, UI, a GPU
   );
   assert.equal(worker.command?.[0], 'worker');
   assert.ok(worker.command?.includes('--gpus') && worker.command.includes('--work-dir'));
+
+  // A one-shot job registers the search attributes with vstream's own command (one list,
+  // src/core/search-attributes.ts), waiting for the server; the workers start once it succeeded.
+  const job = services['vstream-search-attributes'] as Service;
+  assert.equal(job.image, worker.image, 'the same image as the worker');
+  assert.equal(job.restart, 'no');
+  assert.deepEqual(job.command, ['search-attributes', '--temporal-address', 'temporal:7233', '--wait', '300']);
+  const command = buildProgram(() => undefined).commands.find((c) => c.name() === job.command?.[0]);
+  const flags = new Set(command?.options.map((option) => option.long));
+  for (const arg of job.command?.filter((a) => a.startsWith('--')) ?? [])
+    assert.ok(flags.has(arg), `vstream ${job.command?.[0]} has ${arg}`);
+  assert.deepEqual(job.depends_on, { temporal: { condition: 'service_started' } });
+  assert.deepEqual(worker.depends_on, {
+    temporal: { condition: 'service_started' },
+    'vstream-search-attributes': { condition: 'service_completed_successfully' },
+  });
 });
 
 test('Dockerfile: Debian-based Node 20 (glibc for the Temporal bridge) with ffmpeg and yt-dlp', async () => {
