@@ -8,11 +8,13 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import type { BatchInput } from '../../src/core/batch-input.js';
+import { indexedValueType } from '../../src/core/search-attribute-registration.js';
 import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../../src/core/search-attributes.js';
 import { startDevServer, type DevServer } from '../../src/server/dev-server.js';
 import { resolveTool } from '../../src/tools/binaries.js';
-import { runCli, tempDir } from '../helpers/e2e.js';
+import { runCli, tempDir, waitFor } from '../helpers/e2e.js';
 
 let root: string;
 let temporal: DevServer;
@@ -133,4 +135,30 @@ test('a namespace the server does not have: one line, exit 1', async () => {
   assert.equal(run.stdout, '');
   assert.match(run.stderr, /^vstream: cannot list the search attributes of namespace no-such-namespace on /);
   assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+});
+
+test('a name registered with another type: one line naming it, exit 1, nothing added', async () => {
+  const namespace = 'sa-conflict';
+  await connection.workflowService.registerNamespace({
+    namespace,
+    workflowExecutionRetentionPeriod: msToTs('1 day'),
+  });
+  // The server's namespace cache learns of the new namespace within seconds.
+  await waitFor('VstreamClips registered as Keyword', async () =>
+    connection.operatorService
+      .addSearchAttributes({ namespace, searchAttributes: { VstreamClips: indexedValueType('Keyword') } })
+      .then(() => true)
+      .catch(() => false),
+  );
+  const run = await runCli(['search-attributes', ...ADDRESS(), '--namespace', namespace]);
+  assert.equal(run.code, 1);
+  assert.equal(
+    run.stderr.trim(),
+    `vstream: search attributes of namespace ${namespace} conflict with vstream's: VstreamClips is Keyword (vstream needs Int); remove it (temporal operator search-attribute remove) or use another namespace`,
+  );
+  const registered = (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
+  assert.deepEqual(
+    Object.keys(registered).filter((name) => name.startsWith('Vstream')),
+    ['VstreamClips'],
+  );
 });
