@@ -203,9 +203,9 @@ describe('batch workflow (stub activities, real server)', () => {
   });
 
   test('cancelled: running videos are cancelled and clean up, unstarted ones are reported cancelled, the batch ends cancelled', async () => {
-    const { record, failure, progress } = await runBatch(
+    const { record, failure, progress, workflowId } = await runBatch(
       { videos: 6, hang: ['v0', 'v1'] },
-      { workers: 2, heartbeatTimeoutSeconds: 1 },
+      { workers: 2, heartbeatTimeoutSeconds: 1, searchAttributes: true },
       {
         cancelWhen: (stubs) =>
           (stubs.record.downloadCalls.get('v0') ?? 0) > 0 && (stubs.record.downloadCalls.get('v1') ?? 0) > 0,
@@ -218,6 +218,10 @@ describe('batch workflow (stub activities, real server)', () => {
     assert.equal(record.downloadCalls.get('v2'), undefined, 'no video started after the cancellation');
     assert.equal(progress.counts.cancelled, 2);
     assert.equal(progress.phase, 'cancelling');
+    const status = async (id: string) =>
+      (await env.client.workflow.getHandle(id).describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.status);
+    assert.equal(await status(videoWorkflowId(workflowId, 'v0')), 'cancelled');
+    assert.equal(await status(workflowId), 'cancelled');
   });
 
   test('videos an earlier run settled are counted, not run again; cancelled ones are continued', async () => {
