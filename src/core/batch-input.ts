@@ -138,6 +138,8 @@ export interface VideoInput {
   downloadMode?: DownloadMode;
   /** Absent in videos started before 0.3: they run on 0.2's frozen values. */
   policy?: VideoPolicy;
+  /** The server has vstream's search attributes: the video upserts its own (from 0.5). */
+  searchAttributes?: boolean;
 }
 
 export interface DownloadRetry {

@@ -6,7 +6,9 @@ import {
   log,
   ParentClosePolicy,
   patched,
+  setCurrentDetails,
   startChild,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -18,14 +20,18 @@ import {
   type BatchPhase,
   type BatchPolicy,
   type BatchProgress,
+  type DownloadBlocked,
+  type VideoFinished,
   type VideoInput,
 } from '../core/batch-input.js';
 import { ErrorType } from '../core/errors.js';
 import { DOWNLOAD_MODES } from '../core/sections.js';
 import type { BatchSummary } from '../core/types.js';
+import { batchCurrentDetails, batchStatus, videoStaticDetails, videoStaticSummary } from '../core/workflow-story.js';
 import { BatchBackoff, type Broadcast } from './backoff.js';
 import { PATCHES } from './patches.js';
 import { sharedActivities } from './proxies.js';
+import { batchStartAttributes, statusAttribute, videoStartAttributes } from './story.js';
 import { videoWorkflow } from './video.js';
 import { VideoWindow } from './window.js';
 
@@ -55,6 +61,10 @@ export class BatchRun {
   private readonly staggered: boolean;
   /** Page reads recheck the clip files of videos earlier runs finished. */
   private readonly recheckClipFiles: boolean;
+  /** Tells its story to the UI (PATCHES.ui): summaries, current details, a failed video fails. */
+  private readonly story: boolean;
+  /** The server has vstream's search attributes (the input says so): upserted, handed to the videos. */
+  private readonly searchAttributes: boolean;
   private readonly activities: ReturnType<typeof sharedActivities>;
   private readonly reporting: ReturnType<typeof sharedActivities>['remote'];
   /** Query-only (not carried): when each staggered video's start delay ends. */
@@ -77,12 +87,38 @@ export class BatchRun {
     this.runs = (carried?.runs ?? 0) + 1;
     this.staggered = !carried && !input.retryFailed;
     this.recheckClipFiles = input.recheckClipFiles === true && patched(PATCHES.recheckClipFiles);
+    this.story = patched(PATCHES.ui);
+    this.searchAttributes = this.story && input.searchAttributes === true;
     this.activities = sharedActivities(policy.quick);
     this.reporting = sharedActivities(policy.report).remote;
   }
 
   get retryFailed(): boolean {
     return this.input.retryFailed ?? false;
+  }
+
+  /** Every run, first or continued: its attributes (continue-as-new may not carry them) and details. */
+  started(): void {
+    if (this.searchAttributes) upsertSearchAttributes(batchStartAttributes(this.batchId));
+    this.showDetails();
+  }
+
+  /** The videoFinished signal. */
+  videoFinished(report: VideoFinished): void {
+    this.window.finished(report);
+    this.showDetails();
+  }
+
+  /** The downloadBlocked signal: the backoff decides at once, then tells the videos. */
+  downloadBlocked(report: DownloadBlocked): Promise<void> {
+    const telling = this.backoff.blocked(report);
+    this.showDetails();
+    return telling;
+  }
+
+  /** The batch's current details in the UI: live counts and a pause (metadata, no command). */
+  showDetails(): void {
+    if (this.story) setCurrentDetails(batchCurrentDetails(this.progress(), Date.now()));
   }
 
   /** Checks the input and snapshots the URL list (a first run only). */
@@ -99,6 +135,7 @@ export class BatchRun {
     this.total = snapshot.videos;
     this.rejectedLines = snapshot.rejectedLines;
     this.phase = 'running';
+    this.showDetails();
   }
 
   /** The snapshot page from `offset`, with what earlier runs recorded for each video. */
@@ -117,13 +154,23 @@ export class BatchRun {
     this.window.add(video.videoId);
     const delaySeconds = this.startDelaySeconds(video);
     if (delaySeconds > 0) this.startDelays[video.videoId] = Date.now() + delaySeconds * 1000;
+    const videoInput = this.videoInput(video);
+    const story = this.story
+      ? { staticSummary: videoStaticSummary(videoInput), staticDetails: videoStaticDetails(videoInput) }
+      : {};
+    const attributes = this.searchAttributes
+      ? { typedSearchAttributes: videoStartAttributes(this.batchId, video.videoId) }
+      : {};
     try {
       // Not cancellable half-way: a started child must be in the set, to be cancelled too.
+      // ABANDON, and its result is never awaited: a failed video does not fail the batch.
       await CancellationScope.nonCancellable(() =>
         startChild(videoWorkflow, {
           workflowId: videoWorkflowId(this.batchId, video.videoId),
           parentClosePolicy: ParentClosePolicy.ABANDON,
-          args: [this.videoInput(video)],
+          args: [videoInput],
+          ...story,
+          ...attributes,
         }),
       );
     } catch (err) {
@@ -180,6 +227,8 @@ export class BatchRun {
     if (!allReported) log.warn('videos did not report after cancellation', { videos: [...this.window.inFlight] });
     const { outDir } = this.input;
     await this.reporting.writeReport({ outDir, batchId: this.batchId, startedAt: this.startedAt, cancelled: true });
+    if (this.searchAttributes) upsertSearchAttributes([statusAttribute('cancelled')]);
+    this.showDetails();
   }
 
   async report(): Promise<BatchSummary> {
@@ -192,6 +241,8 @@ export class BatchRun {
       ...(abandoned ? { abandoned } : {}),
     });
     this.phase = 'finished';
+    if (this.searchAttributes) upsertSearchAttributes([statusAttribute(batchStatus(summary.counts, false))]);
+    this.showDetails();
     return summary;
   }
 
@@ -228,6 +279,7 @@ export class BatchRun {
       ...(input.downloadRetry ? { downloadRetry: input.downloadRetry } : {}),
       ...(input.downloadMode ? { downloadMode: input.downloadMode } : {}),
       policy: policy.video,
+      ...(this.searchAttributes ? { searchAttributes: true } : {}),
     };
   }
 }

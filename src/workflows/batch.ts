@@ -34,10 +34,11 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   const mode = patched(PATCHES.v02) ? BATCH_0_2 : BATCH_0_1;
   const policy = knownPolicy(input) ?? (await recordPolicy(input));
   const batch = new BatchRun(input, policy, mode);
-  setHandler(downloadBlockedSignal, (report) => batch.backoff.blocked(report));
+  setHandler(downloadBlockedSignal, (report) => batch.downloadBlocked(report));
   setHandler(downloadSucceededSignal, () => batch.backoff.succeeded());
-  setHandler(videoFinishedSignal, (report) => batch.window.finished(report));
+  setHandler(videoFinishedSignal, (report) => batch.videoFinished(report));
   setHandler(progressQuery, () => batch.progress());
+  batch.started();
 
   try {
     if (!input.continuation) await batch.prepare();
@@ -67,6 +68,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
       // No video starts while downloads are paused; none once they are given up.
       for (let pause = backoff.pause(); pause && !backoff.abandoned; pause = backoff.pause()) {
         await condition(() => backoff.abandoned !== null, pause.until - Date.now());
+        batch.showDetails();
       }
       if (backoff.abandoned) break;
       const start = batch.startVideo(video);

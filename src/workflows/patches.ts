@@ -26,4 +26,13 @@ export const PATCHES = {
    * without it never ask.
    */
   recheckClipFiles: 'vstream-0.4-recheck-clip-files',
+  /**
+   * 0.5: the batch tells its story to the Temporal UI. Static summaries and details on
+   * each video's start, activity summaries, the batch's current details; a failed video
+   * ends as a Failed workflow (its errorType the failure's type, its result the details)
+   * after it reported to the batch. A batch whose input says `searchAttributes` (the
+   * server has them) also upserts the vstream search attributes and hands the flag to its
+   * videos, which upsert theirs. Histories without it complete every video and upsert none.
+   */
+  ui: 'vstream-0.5-ui',
 } as const;

@@ -3,6 +3,7 @@ import type { RecordVideoInput, VerifyOutcome } from '../activities/index.js';
 import type { VideoInput, VideoPolicy } from '../core/batch-input.js';
 import type { ClipOutput, LineError, VideoResult } from '../core/types.js';
 import { buildVideoResult, cancelledResult, skippedResult, type Failure } from '../core/video-result.js';
+import { downloadSummary, encodeSummary, verifySummary } from '../core/workflow-story.js';
 import { DownloadGate } from './backoff.js';
 import { videoHostQuery } from './definitions.js';
 import { videoWorkflowV01 } from './legacy/v01.js';
@@ -10,6 +11,7 @@ import { PATCHES } from './patches.js';
 import { videoHostTimeoutSeconds, videoPolicy } from './policy.js';
 import { encodeActivity, hostActivities, sharedActivities } from './proxies.js';
 import { describeFailure, isHostLost, reportToBatch, signalBatch, verifyInput } from './video-steps.js';
+import { VideoStory, withSummary } from './story.js';
 
 type Work = Extract<VerifyOutcome, { kind: 'work' }>;
 type Made =
@@ -25,9 +27,23 @@ type Made =
  * video's activities is taken for gone and the video starts over on another
  * (samples-typescript worker-specific-task-queues). A cancelled video is recorded as
  * `cancelled`, keeping the clips already made, and the cancellation is rethrown.
+ * Since 0.5 it tells its story to the UI (VideoStory) and a failed video fails its workflow.
  */
 export async function videoWorkflow(input: VideoInput): Promise<VideoResult> {
   if (!patched(PATCHES.v02)) return videoWorkflowV01(input);
+  if (!patched(PATCHES.ui)) return processVideo(input, null);
+  const story = new VideoStory(input);
+  let result: VideoResult;
+  try {
+    result = await processVideo(input, story);
+  } catch (err) {
+    story.interrupted(err);
+    throw err;
+  }
+  return story.ended(result);
+}
+
+async function processVideo(input: VideoInput, story: VideoStory | null): Promise<VideoResult> {
   const policy = videoPolicy(input);
   let currentHost: string | null = null;
   setHandler(videoHostQuery, () => currentHost);
@@ -40,12 +56,13 @@ export async function videoWorkflow(input: VideoInput): Promise<VideoResult> {
 
   for (let hostAttempt = 1; ; hostAttempt++) {
     const mayMove = hostAttempt < policy.maxHostAttempts;
-    const verified = await verifyHere(input, policy);
+    const verified = await verifyHere(input, policy, story);
     if (verified.kind === 'finished') return verified.result;
     const work = verified.work;
 
     currentHost = work.hostQueue;
-    const made = await makeClips(input, policy, work, gate, hostAttempt === 1);
+    story?.onHost(work.hostQueue);
+    const made = await makeClips(input, policy, work, gate, hostAttempt === 1, story !== null);
     if (made.kind === 'hostLost' && mayMove) {
       log.warn('host not responding: the video starts over on another host', {
         videoId: input.video.videoId,
@@ -84,11 +101,13 @@ export async function videoWorkflow(input: VideoInput): Promise<VideoResult> {
 async function verifyHere(
   input: VideoInput,
   policy: VideoPolicy,
+  story: VideoStory | null,
 ): Promise<{ kind: 'finished'; result: VideoResult } | { kind: 'work'; work: Work }> {
   const { video } = input;
   let verified: VerifyOutcome;
   try {
-    verified = await sharedActivities(policy.quick).local.verifyClip(verifyInput(input));
+    const summary = story ? verifySummary(video.videoId) : null;
+    verified = await withSummary(sharedActivities(policy.quick).local.verifyClip, summary, verifyInput(input));
   } catch (err) {
     const cancelled = isCancellation(err);
     const result = cancelled
@@ -127,6 +146,7 @@ async function makeClips(
   work: Work,
   gate: DownloadGate,
   firstAttempt: boolean,
+  summaries: boolean,
 ): Promise<Made> {
   const { video } = input;
   const hostTimeoutSeconds = videoHostTimeoutSeconds(input);
@@ -138,11 +158,13 @@ async function makeClips(
         ? { downloadMode: input.downloadMode, clips: work.pending, fps: input.settings.fps }
         : {};
     const download = { batchId: input.batchId, video, workDir: input.workDir, format: input.format, ...sections };
-    const source = await gate.download(() => host.download(download));
+    const downloading = summaries ? downloadSummary(video.videoId, input.downloadMode, work.pending.length) : null;
+    const source = await gate.download(() => withSummary(host.download, downloading, download));
     // The download chose the GPU (or CPU) queue of its host for the encode.
     const queue = source.encodeQueue ?? work.hostQueue;
     const encode = encodeActivity(queue, input.heartbeatTimeoutSeconds, hostTimeoutSeconds, policy);
-    const encoded = await encode({
+    const encoding = summaries ? encodeSummary(work.pending.length, queue) : null;
+    const encoded = await withSummary(encode, encoding, {
       video,
       source,
       clips: work.pending,

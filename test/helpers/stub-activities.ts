@@ -15,6 +15,8 @@ export interface StubBehaviour {
   workMs?: number;
   /** Video IDs whose clip file is missing. */
   skip?: string[];
+  /** Video IDs whose clip file has a malformed line besides its one clip: they end partial. */
+  partial?: string[];
   /** Video IDs whose clip file appeared or changed since their prior result: stale when a page read asks for a recheck. */
   stale?: string[];
   downloadFails?: Record<string, { type: string; nonRetryable: boolean; times?: number }>;
@@ -102,7 +104,7 @@ export function createStubs(behaviour: StubBehaviour, prior: PriorResults = new 
       return {
         kind: 'work',
         hostQueue,
-        clipErrors: [],
+        clipErrors: behaviour.partial?.includes(video.videoId) ? [{ line: 2, text: 'x', reason: 'malformed' }] : [],
         existing: [],
         pending: [{ line: 1, startFrame: 0, endFrame: 10 }],
         clipFileSha256: 'x',

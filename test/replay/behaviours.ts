@@ -53,6 +53,7 @@ export function cliShapedInput(batchId: string): BatchInput {
     startDelaySeconds: 1, // CLI default 15
     retryFailed: false,
     recheckClipFiles: true,
+    searchAttributes: true, // from v0.5.0: the client found them on the server
     heartbeatTimeoutSeconds: 2, // CLI default 30
     backoffSeconds: 1, // CLI default 600
     maxPauses: 5,
@@ -71,6 +72,15 @@ function priorResult(i: number, status: VideoStatus): VideoResult[] {
       : [];
   return [{ ...base, status, clips }];
 }
+
+/** One video of each outcome the UI tells apart: succeeded, skipped, failed (VideoUnavailable), partial. */
+const UI_OUTCOMES: StubBehaviour = {
+  videos: 4,
+  workMs: 20,
+  skip: ['v1'],
+  downloadFails: { v2: { type: 'VideoUnavailable', nonRetryable: true } },
+  partial: ['v3'],
+};
 
 export const BEHAVIOURS: Behaviour[] = [
   {
@@ -222,5 +232,28 @@ export const BEHAVIOURS: Behaviour[] = [
           [1, 2].every((i) => s.record.downloadCalls.get(`v${i}`) === 1 && s.record.results.get(`v${i}`)?.length === 2),
         'wrong videos run',
       ),
+  },
+  {
+    name: 'ui',
+    about:
+      'searchAttributes: v0 succeeded, v1 skipped, v2 download failed (VideoUnavailable: a Failed workflow), v3 partial; attributes upserted, summaries set',
+    stubs: UI_OUTCOMES,
+    videos: ['v0', 'v1', 'v2', 'v3'],
+    check: (s) =>
+      expect(
+        ['succeeded', 'skipped', 'failed', 'partial'].every(
+          (status, i) => s.record.results.get(`v${i}`)?.[0]?.status === status,
+        ),
+        'outcomes',
+      ),
+  },
+  {
+    name: 'ui-without-search-attributes',
+    about:
+      'the same batch on a server without the search attributes (searchAttributes false): summaries only, v2 still Failed',
+    stubs: UI_OUTCOMES,
+    input: { searchAttributes: false },
+    videos: ['v0', 'v2'],
+    check: (s) => expect(s.record.results.get('v2')?.[0]?.status === 'failed', 'v2 did not fail'),
   },
 ];

@@ -12,10 +12,17 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { buildVideoResult } from '../../src/core/video-result.js';
 import { createLocalEnv } from '../helpers/temporal.js';
+import { registerSearchAttributes } from '../helpers/search-attributes.js';
+import { ApplicationFailure } from '@temporalio/common';
+import { SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
+import { videoWorkflowId } from '../../src/core/batch-input.js';
+import { workflowMetadataQuery } from '@temporalio/workflow';
 
 let env: TestWorkflowEnvironment;
 before(async () => {
   env = await createLocalEnv();
+  // Until the test server registers them itself (issue 11).
+  await registerSearchAttributes(env);
 });
 after(async () => {
   await env?.teardown();
@@ -43,7 +50,7 @@ async function runBatch(
   });
   const workflowId = `test-batch-${process.pid}-${++batchCounter}`;
   const started = Date.now();
-  const { summary, progress, failure } = await shared.runUntil(
+  const { summary, progress, failure, details } = await shared.runUntil(
     host.runUntil(async () => {
       const handle = await env.client.workflow.start(WORKFLOW_TYPES.batch, {
         taskQueue: SHARED_TASK_QUEUE,
@@ -68,13 +75,23 @@ async function runBatch(
           () => null,
           (err: unknown) => err,
         );
-        return { summary: null, progress: await handle.query(progressQuery), failure };
+        return { summary: null, progress: await handle.query(progressQuery), failure, details: null };
       }
       const summary = (await handle.result()) as BatchSummary;
-      return { summary, progress: await handle.query(progressQuery), failure: null };
+      // What the UI shows as the batch's current details.
+      const { currentDetails } = await handle.query(workflowMetadataQuery);
+      return { summary, progress: await handle.query(progressQuery), failure: null, details: currentDetails ?? null };
     }),
   );
-  return { ...stubs, summary: summary as BatchSummary, progress, failure, workflowId, elapsedMs: Date.now() - started };
+  return {
+    ...stubs,
+    summary: summary as BatchSummary,
+    progress,
+    failure,
+    details,
+    workflowId,
+    elapsedMs: Date.now() - started,
+  };
 }
 
 /** What an earlier run of the batch recorded for video `v<i>`. */
@@ -186,9 +203,9 @@ describe('batch workflow (stub activities, real server)', () => {
   });
 
   test('cancelled: running videos are cancelled and clean up, unstarted ones are reported cancelled, the batch ends cancelled', async () => {
-    const { record, failure, progress } = await runBatch(
+    const { record, failure, progress, workflowId } = await runBatch(
       { videos: 6, hang: ['v0', 'v1'] },
-      { workers: 2, heartbeatTimeoutSeconds: 1 },
+      { workers: 2, heartbeatTimeoutSeconds: 1, searchAttributes: true },
       {
         cancelWhen: (stubs) =>
           (stubs.record.downloadCalls.get('v0') ?? 0) > 0 && (stubs.record.downloadCalls.get('v1') ?? 0) > 0,
@@ -201,6 +218,10 @@ describe('batch workflow (stub activities, real server)', () => {
     assert.equal(record.downloadCalls.get('v2'), undefined, 'no video started after the cancellation');
     assert.equal(progress.counts.cancelled, 2);
     assert.equal(progress.phase, 'cancelling');
+    const status = async (id: string) =>
+      (await env.client.workflow.getHandle(id).describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.status);
+    assert.equal(await status(videoWorkflowId(workflowId, 'v0')), 'cancelled');
+    assert.equal(await status(workflowId), 'cancelled');
   });
 
   test('videos an earlier run settled are counted, not run again; cancelled ones are continued', async () => {
@@ -300,5 +321,102 @@ describe('batch workflow (stub activities, real server)', () => {
     const unasked = await runBatch(behaviour, {}, { prior });
     assert.deepEqual(unasked.record.recheckClipDirs, [undefined], 'no recheck unless the input asks');
     assert.equal(unasked.record.downloadCalls.size, 0, 'without a recheck every prior result is settled');
+  });
+});
+
+describe('the batch in the Temporal UI (patch vstream-0.5-ui)', () => {
+  const SA = SEARCH_ATTRIBUTES;
+  const outcomes = {
+    videos: 4,
+    workMs: 10,
+    skip: ['v1'],
+    downloadFails: { v2: { type: 'VideoUnavailable', nonRetryable: true } },
+    partial: ['v3'],
+  };
+
+  /** The activity summaries of a workflow's history, in order. */
+  async function activitySummaries(workflowId: string): Promise<string[]> {
+    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    return (history.events ?? [])
+      .filter((e) => e.activityTaskScheduledEventAttributes)
+      .map((e) => JSON.parse(Buffer.from(e.userMetadata?.summary?.data ?? []).toString('utf8') || 'null') as string);
+  }
+
+  test('search attributes, summaries, current details; a failed video is a Failed workflow, the batch completes', async () => {
+    const { summary, workflowId, record, details } = await runBatch(outcomes, { searchAttributes: true });
+    assert.deepEqual(
+      [summary.counts.succeeded, summary.counts.skipped, summary.counts.failed, summary.counts.partial],
+      [1, 1, 1, 1],
+    );
+    const video = (id: string) => env.client.workflow.getHandle(videoWorkflowId(workflowId, id));
+    const described = Object.fromEntries(
+      await Promise.all(['v0', 'v1', 'v2', 'v3'].map(async (id) => [id, await video(id).describe()] as const)),
+    );
+    const attribute = (id: string, key: (typeof SA)[keyof typeof SA]) => described[id]?.typedSearchAttributes.get(key);
+
+    for (const id of ['v0', 'v1', 'v2', 'v3']) {
+      assert.equal(attribute(id, SA.batchId), workflowId, id);
+      assert.equal(attribute(id, SA.videoId), id);
+    }
+    assert.deepEqual(
+      ['v0', 'v1', 'v2', 'v3'].map((id) => [described[id]?.status.name, attribute(id, SA.status)]),
+      [
+        ['COMPLETED', 'succeeded'],
+        ['COMPLETED', 'skipped'],
+        ['FAILED', 'failed'],
+        ['COMPLETED', 'partial'],
+      ],
+    );
+    assert.deepEqual(
+      ['v0', 'v1', 'v2', 'v3'].map((id) => [
+        attribute(id, SA.clips),
+        attribute(id, SA.errorType),
+        attribute(id, SA.host),
+      ]),
+      [
+        [1, undefined, STUB_HOST_QUEUE],
+        [0, undefined, undefined],
+        [0, 'VideoUnavailable', STUB_HOST_QUEUE],
+        [1, undefined, STUB_HOST_QUEUE],
+      ],
+    );
+
+    // The failed video's failure: its errorType and its result, after it reported to the batch.
+    const failure = await video('v2')
+      .result()
+      .then(
+        () => null,
+        (err: unknown) => err,
+      );
+    assert.ok(failure instanceof WorkflowFailedError && failure.cause instanceof ApplicationFailure, String(failure));
+    const cause = failure.cause as ApplicationFailure;
+    assert.equal(cause.type, 'VideoUnavailable');
+    assert.equal(cause.nonRetryable, true);
+    assert.deepEqual(cause.details?.[0], record.results.get('v2')?.at(-1));
+
+    assert.equal(await described.v2?.staticSummary(), 'video v2 (line 3)');
+    assert.match((await described.v2?.staticDetails()) ?? '', /http:\/\/127\.0\.0\.1:1\/v2\.mp4[\s\S]*\/c\/v2\.txt/);
+    assert.deepEqual(await activitySummaries(videoWorkflowId(workflowId, 'v0')), [
+      'download v0 (full)',
+      `encode 1 clip on ${STUB_HOST_QUEUE}`,
+      null, // finishVideo
+    ]);
+
+    const batch = env.client.workflow.getHandle(workflowId);
+    const batchAttributes = (await batch.describe()).typedSearchAttributes;
+    assert.deepEqual([batchAttributes.get(SA.batchId), batchAttributes.get(SA.status)], [workflowId, 'partial']);
+    assert.match(details ?? '', /\*\*finished\*\*: 4 of 4 videos done/);
+  });
+
+  test('without searchAttributes in its input the batch upserts none and completes', async () => {
+    const { summary, workflowId } = await runBatch(outcomes);
+    assert.equal(summary.counts.failed, 1);
+    for (const id of [workflowId, videoWorkflowId(workflowId, 'v0'), videoWorkflowId(workflowId, 'v2')]) {
+      const described = await env.client.workflow.getHandle(id).describe();
+      const ours = Object.values(SA).map((key) => described.typedSearchAttributes.get(key));
+      assert.deepEqual(ours, [undefined, undefined, undefined, undefined, undefined, undefined], id);
+    }
+    const failed = await env.client.workflow.getHandle(videoWorkflowId(workflowId, 'v2')).describe();
+    assert.equal(failed.status.name, 'FAILED', 'the failure does not depend on the search attributes');
   });
 });
