@@ -8,6 +8,7 @@ import { checkOutputSettings, readSnapshotMeta } from '../tools/snapshot-store.j
 import { SHARED_TASK_QUEUE, STATE_DIR_NAME, WORKFLOW_TYPES } from '../config.js';
 import type { BatchInput } from '../core/batch-input.js';
 import * as layout from '../core/layout.js';
+import { batchStaticDetails, batchStaticSummary } from '../core/workflow-story.js';
 import { exitCodeForCounts, plural, summaryLine, type Report } from '../core/report.js';
 import type { BatchSummary, ReportCounts } from '../core/types.js';
 import { resolveMediaTools } from '../tools/binaries.js';
@@ -213,6 +214,9 @@ async function startOrAttach(client: Client, input: BatchInput & { batchId: stri
     taskQueue: SHARED_TASK_QUEUE,
     workflowId: input.batchId,
     args: [input],
+    // What the UI shows on the batch's page; fixed at its first start (continue-as-new keeps it).
+    staticSummary: batchStaticSummary(input),
+    staticDetails: batchStaticDetails(input),
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
   });

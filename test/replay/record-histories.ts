@@ -19,7 +19,6 @@ import { resolveTool } from '../../src/tools/binaries.js';
 import { WORKFLOWS_PATH } from '../../src/worker/workflow-source.js';
 import { FIXTURES } from '../helpers/paths.js';
 import { createStubs, STUB_HOST_QUEUE } from '../helpers/stub-activities.js';
-import { registerSearchAttributes } from '../helpers/search-attributes.js';
 import { createLocalEnv } from '../helpers/temporal.js';
 import { BEHAVIOURS, cliShapedInput, type Behaviour } from './behaviours.js';
 
@@ -168,7 +167,6 @@ async function run(): Promise<void> {
   const { code } = await bundleWorkflowCode({ workflowsPath, logger: quiet });
   const env = await createLocalEnv();
   try {
-    await registerSearchAttributes(env);
     for (const behaviour of behaviours) {
       const entries = await record(env, code, label, behaviour);
       // Written after each behaviour, so the files of a later failure are still indexed.

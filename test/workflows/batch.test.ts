@@ -12,7 +12,6 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { buildVideoResult } from '../../src/core/video-result.js';
 import { createLocalEnv } from '../helpers/temporal.js';
-import { registerSearchAttributes } from '../helpers/search-attributes.js';
 import { ApplicationFailure } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
 import { videoWorkflowId } from '../../src/core/batch-input.js';
@@ -21,8 +20,6 @@ import { workflowMetadataQuery } from '@temporalio/workflow';
 let env: TestWorkflowEnvironment;
 before(async () => {
   env = await createLocalEnv();
-  // Until the test server registers them itself (issue 11).
-  await registerSearchAttributes(env);
 });
 after(async () => {
   await env?.teardown();
