@@ -5,7 +5,6 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
-  patched,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -24,7 +23,6 @@ import { ErrorType } from '../core/errors.js';
 import { DOWNLOAD_MODES } from '../core/sections.js';
 import type { BatchSummary } from '../core/types.js';
 import { BatchBackoff, type Broadcast } from './backoff.js';
-import { PATCHES } from './patches.js';
 import { sharedActivities } from './proxies.js';
 import { videoWorkflow } from './video.js';
 import { VideoWindow } from './window.js';
@@ -64,6 +62,7 @@ export class BatchRun {
     private readonly input: BatchInput,
     readonly policy: BatchPolicy,
     readonly mode: StartMode,
+    features: { recheckClipFiles: boolean },
   ) {
     const carried = input.continuation;
     this.batchId = input.batchId ?? workflowInfo().workflowId;
@@ -76,7 +75,7 @@ export class BatchRun {
     this.startedAt = carried?.startedAt ?? new Date().toISOString();
     this.runs = (carried?.runs ?? 0) + 1;
     this.staggered = !carried && !input.retryFailed;
-    this.recheckClipFiles = input.recheckClipFiles === true && patched(PATCHES.recheckClipFiles);
+    this.recheckClipFiles = features.recheckClipFiles;
     this.activities = sharedActivities(policy.quick);
     this.reporting = sharedActivities(policy.report).remote;
   }

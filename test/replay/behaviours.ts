@@ -27,6 +27,8 @@ export interface Behaviour {
   stubs: StubBehaviour;
   /** Fields beyond (or instead of) the CLI-shaped input. */
   input?: Partial<BatchInput>;
+  /** The batch's workflow task timeout, when not the server's default (10 s). */
+  workflowTaskTimeout?: string;
   prior?: PriorResults;
   /** Video IDs whose histories are saved (every run of the batch always is). */
   videos: string[];
@@ -222,5 +224,14 @@ export const BEHAVIOURS: Behaviour[] = [
           [1, 2].every((i) => s.record.downloadCalls.get(`v${i}`) === 1 && s.record.results.get(`v${i}`)?.length === 2),
         'wrong videos run',
       ),
+  },
+  {
+    name: 'slow-start',
+    about:
+      "the policy's local activity outlasts the 1 s workflow task: its marker, and the batch's steps after it, land in a later task; every patch is still asked in the first (a patch asked after it was lost on replay: TMPRL1100)",
+    stubs: { videos: 2, workMs: 20, policyDelayMs: 2_500 },
+    workflowTaskTimeout: '1s',
+    videos: [],
+    check: (s) => expect(s.record.results.size === 2, `${s.record.results.size} videos recorded, not 2`),
   },
 ];
