@@ -5,7 +5,6 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
-  patched,
   setCurrentDetails,
   startChild,
   upsertSearchAttributes,
@@ -29,7 +28,6 @@ import { DOWNLOAD_MODES } from '../core/sections.js';
 import type { BatchSummary } from '../core/types.js';
 import { batchCurrentDetails, batchStatus, videoStaticDetails, videoStaticSummary } from '../core/workflow-story.js';
 import { BatchBackoff, type Broadcast } from './backoff.js';
-import { PATCHES } from './patches.js';
 import { sharedActivities } from './proxies.js';
 import { batchStartAttributes, statusAttribute, videoStartAttributes } from './story.js';
 import { videoWorkflow } from './video.js';
@@ -74,6 +72,7 @@ export class BatchRun {
     private readonly input: BatchInput,
     readonly policy: BatchPolicy,
     readonly mode: StartMode,
+    features: { recheckClipFiles: boolean; story: boolean },
   ) {
     const carried = input.continuation;
     this.batchId = input.batchId ?? workflowInfo().workflowId;
@@ -86,8 +85,8 @@ export class BatchRun {
     this.startedAt = carried?.startedAt ?? new Date().toISOString();
     this.runs = (carried?.runs ?? 0) + 1;
     this.staggered = !carried && !input.retryFailed;
-    this.recheckClipFiles = input.recheckClipFiles === true && patched(PATCHES.recheckClipFiles);
-    this.story = patched(PATCHES.ui);
+    this.recheckClipFiles = features.recheckClipFiles;
+    this.story = features.story;
     this.searchAttributes = this.story && input.searchAttributes === true;
     this.activities = sharedActivities(policy.quick);
     this.reporting = sharedActivities(policy.report).remote;

@@ -32,8 +32,13 @@ const BATCH_0_2: StartMode = { pagesAsLocalActivities: true, concurrentStarts: t
  */
 export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   const mode = patched(PATCHES.v02) ? BATCH_0_2 : BATCH_0_1;
+  // Every patch is asked before the first await: asked after a local activity that
+  // resolves in a later workflow task, its marker lands there, and a replay, which sees
+  // the activity resolve in the first task, finds no call for it (TMPRL1100).
+  const recheckClipFiles = input.recheckClipFiles === true && patched(PATCHES.recheckClipFiles);
+  const story = patched(PATCHES.ui);
   const policy = knownPolicy(input) ?? (await recordPolicy(input));
-  const batch = new BatchRun(input, policy, mode);
+  const batch = new BatchRun(input, policy, mode, { recheckClipFiles, story });
   setHandler(downloadBlockedSignal, (report) => batch.downloadBlocked(report));
   setHandler(downloadSucceededSignal, () => batch.backoff.succeeded());
   setHandler(videoFinishedSignal, (report) => batch.videoFinished(report));

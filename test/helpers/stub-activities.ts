@@ -17,6 +17,8 @@ export interface StubBehaviour {
   skip?: string[];
   /** Video IDs whose clip file has a malformed line besides its one clip: they end partial. */
   partial?: string[];
+  /** How long readPolicyDefaults takes (a slow local activity at the batch's start). */
+  policyDelayMs?: number;
   /** Video IDs whose clip file appeared or changed since their prior result: stale when a page read asks for a recheck. */
   stale?: string[];
   downloadFails?: Record<string, { type: string; nonRetryable: boolean; times?: number }>;
@@ -68,8 +70,11 @@ export function createStubs(behaviour: StubBehaviour, prior: PriorResults = new 
   };
 
   const shared: SharedActivities = {
-    // The real one: it only hands over config.ts's defaults.
-    ...createPolicyActivities(),
+    // The real one: it only hands over config.ts's defaults (after a while, if asked).
+    async readPolicyDefaults() {
+      await sleep(behaviour.policyDelayMs ?? 0);
+      return createPolicyActivities().readPolicyDefaults();
+    },
     async prepareBatch() {
       return {
         batchId: 'b',

@@ -27,6 +27,8 @@ export interface Behaviour {
   stubs: StubBehaviour;
   /** Fields beyond (or instead of) the CLI-shaped input. */
   input?: Partial<BatchInput>;
+  /** The batch's workflow task timeout, when not the server's default (10 s). */
+  workflowTaskTimeout?: string;
   prior?: PriorResults;
   /** Video IDs whose histories are saved (every run of the batch always is). */
   videos: string[];
@@ -255,5 +257,12 @@ export const BEHAVIOURS: Behaviour[] = [
     input: { searchAttributes: false },
     videos: ['v0', 'v2'],
     check: (s) => expect(s.record.results.get('v2')?.[0]?.status === 'failed', 'v2 did not fail'),
+    name: 'slow-start',
+    about:
+      "the policy's local activity outlasts the 1 s workflow task: its marker, and the batch's steps after it, land in a later task; every patch is still asked in the first (a patch asked after it was lost on replay: TMPRL1100)",
+    stubs: { videos: 2, workMs: 20, policyDelayMs: 2_500 },
+    workflowTaskTimeout: '1s',
+    videos: [],
+    check: (s) => expect(s.record.results.size === 2, `${s.record.results.size} videos recorded, not 2`),
   },
 ];

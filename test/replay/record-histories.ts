@@ -89,6 +89,7 @@ async function record(
       taskQueue: SHARED_TASK_QUEUE,
       workflowId,
       args: [{ ...cliShapedInput(workflowId), ...behaviour.input }],
+      ...(behaviour.workflowTaskTimeout ? { workflowTaskTimeout: behaviour.workflowTaskTimeout } : {}),
     });
     firstRunId = handle.firstExecutionRunId;
     const { cancelWhen } = behaviour;

@@ -53,3 +53,26 @@ test('a command inserted at the start of either workflow fails the replay (the t
   assert.equal(errors.length, 2);
   for (const error of errors) assert.match(error, /nondeterminism/i);
 });
+
+test('every patch is asked in the first workflow task, before any local activity (the rule that keeps replays finding them)', async () => {
+  // A patch asked after a local activity lands in whichever task that activity resolved
+  // in; a replay sees it resolve earlier and finds no call for the marker (TMPRL1100).
+  // v0.4.0-slow-start's policy activity outlasts three workflow tasks.
+  const late: string[] = [];
+  for (const { file } of await readIndex()) {
+    const { events } = JSON.parse(await readFile(join(dir, file), 'utf8')) as {
+      events: Array<{ eventType: string; markerRecordedEventAttributes?: { markerName?: string } }>;
+    };
+    const marker = (e: (typeof events)[number]) => e.markerRecordedEventAttributes?.markerName;
+    const firstCompleted = events.findIndex((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED');
+    // The first task's commands follow its completion, up to the next task.
+    const firstTaskEnd = events.findIndex(
+      (e, i) => i > firstCompleted && e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_SCHEDULED',
+    );
+    const firstLocalActivity = events.findIndex((e) => marker(e) === 'core_local_activity');
+    const bound = Math.min(...[firstTaskEnd, firstLocalActivity].filter((i) => i >= 0), events.length);
+    const patchesAfter = events.slice(bound).filter((e) => marker(e) === 'core_patch').length;
+    if (patchesAfter > 0) late.push(`${file}: ${patchesAfter} patch marker(s) after the first task or local activity`);
+  }
+  assert.deepEqual(late, []);
+});
