@@ -257,6 +257,8 @@ export const BEHAVIOURS: Behaviour[] = [
     input: { searchAttributes: false },
     videos: ['v0', 'v2'],
     check: (s) => expect(s.record.results.get('v2')?.[0]?.status === 'failed', 'v2 did not fail'),
+  },
+  {
     name: 'slow-start',
     about:
       "the policy's local activity outlasts the 1 s workflow task: its marker, and the batch's steps after it, land in a later task; every patch is still asked in the first (a patch asked after it was lost on replay: TMPRL1100)",
