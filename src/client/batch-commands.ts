@@ -3,6 +3,8 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import * as layout from '../core/layout.js';
 import { countOf, plural, summaryLine, type Report } from '../core/report.js';
+import { SEARCH_ATTRIBUTES } from '../core/search-attributes.js';
+import { batchUiLinks, uiLinkLines } from '../core/ui-links.js';
 import { resolveMediaTools } from '../tools/binaries.js';
 import type { EncodeTopology } from '../core/types.js';
 import { readJsonIfExists } from '../tools/fs.js';
@@ -194,7 +196,12 @@ export async function statusCommand(raw: BatchCommandOptions, out: Out = console
           out(`  ${describeProgress(progress)}${rejected}`);
         }
         const uiUrl = outDir ? (await readLiveHolder(layout.lockPath(outDir)))?.uiUrl : undefined;
-        if (uiUrl) out(`  Temporal UI: ${uiUrl}/namespaces/${raw.namespace}/workflows/${encodeURIComponent(batchId)}`);
+        if (uiUrl) {
+          // A batch that uses the search attributes carries them itself (set at its start).
+          const searchAttributes = description.typedSearchAttributes.get(SEARCH_ATTRIBUTES.batchId) !== undefined;
+          const links = batchUiLinks({ uiUrl, namespace: raw.namespace, batchId, searchAttributes });
+          uiLinkLines(links).forEach((line) => out(`  ${line}`));
+        }
         return ExitCode.ok;
       }
       const watched = await watchBatch(session.client, batchId, out);

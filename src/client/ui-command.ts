@@ -4,6 +4,7 @@ import { stat } from 'node:fs/promises';
 import * as layout from '../core/layout.js';
 import { startDevServer } from '../server/dev-server.js';
 import { resolveTool } from '../tools/binaries.js';
+import { outputFolderUiPort } from '../tools/ui-port.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import { acquireRunLock } from './lock.js';
 
@@ -24,6 +25,7 @@ export async function uiCommand(
       dbFile,
       logFile: join(layout.stateDir(outDir), 'temporal-server.log'),
       namespace,
+      uiPort: await outputFolderUiPort(outDir, (message) => out(`vstream: note: ${message}`)),
     });
     await lock.update({ uiUrl: server.uiUrl });
     out(`Temporal UI: ${server.uiUrl}/namespaces/${namespace}/workflows (Ctrl-C to stop)`);
