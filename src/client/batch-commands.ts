@@ -175,6 +175,19 @@ async function watchBatch(client: Client, batchId: string, out: Out): Promise<'e
   return how === 'lost' ? 'lost' : 'ended';
 }
 
+/** The batch's UI links, when a run or `vstream ui` serves the output folder's UI. */
+async function printUiLinks(
+  out: Out,
+  outDir: string | undefined,
+  namespace: string,
+  batchId: string,
+  searchAttributes: boolean,
+): Promise<void> {
+  const uiUrl = outDir ? (await readLiveHolder(layout.lockPath(outDir)))?.uiUrl : undefined;
+  if (!uiUrl) return;
+  uiLinkLines(batchUiLinks({ uiUrl, namespace, batchId, searchAttributes })).forEach((line) => out(`  ${line}`));
+}
+
 /** `vstream status`: progress of a running batch, or what the files say of one that is not. */
 export async function statusCommand(raw: BatchCommandOptions, out: Out = console.log): Promise<number> {
   requireTarget(raw);
@@ -195,13 +208,9 @@ export async function statusCommand(raw: BatchCommandOptions, out: Out = console
           const rejected = progress.rejectedLines > 0 ? `; ${plural(progress.rejectedLines, 'URL line')} rejected` : '';
           out(`  ${describeProgress(progress)}${rejected}`);
         }
-        const uiUrl = outDir ? (await readLiveHolder(layout.lockPath(outDir)))?.uiUrl : undefined;
-        if (uiUrl) {
-          // A batch that uses the search attributes carries them itself (set at its start).
-          const searchAttributes = description.typedSearchAttributes.get(SEARCH_ATTRIBUTES.batchId) !== undefined;
-          const links = batchUiLinks({ uiUrl, namespace: raw.namespace, batchId, searchAttributes });
-          uiLinkLines(links).forEach((line) => out(`  ${line}`));
-        }
+        // A batch that uses the search attributes carries them itself (set at its start).
+        const searchAttributes = description.typedSearchAttributes.get(SEARCH_ATTRIBUTES.batchId) !== undefined;
+        await printUiLinks(out, outDir, raw.namespace, batchId, searchAttributes);
         return ExitCode.ok;
       }
       const watched = await watchBatch(session.client, batchId, out);
@@ -220,6 +229,9 @@ export async function statusCommand(raw: BatchCommandOptions, out: Out = console
     out(`batch ${batchId}: ${cancelled ? 'cancelled' : 'finished'} at ${disk.report.finishedAt}`);
     out(`  ${summaryLine(disk.report.counts)}`);
     out(`  report: ${layout.batchReportPath(outDir as string, batchId)}`);
+    // Served by `vstream ui`: whether the batch used search attributes is not on disk, so
+    // only the links that hold either way.
+    await printUiLinks(out, outDir, raw.namespace, batchId, false);
     return ExitCode.ok;
   }
   out(`batch ${batchId}: not running (stopped before it finished); running its command again resumes it`);

@@ -72,6 +72,12 @@ test('run prints the batch page, its videos list and `vstream ui -o DIR`; vstrea
   assert.equal(new URL(uiUrl).port, String(stored.port), 'vstream ui reuses the run’s port: its links stay valid');
   assert.ok(printedLink('its videos'), run.stdout);
   assert.match(run.stdout, new RegExp(`^Temporal UI after this run: vstream ui -o ${dirs.out}$`, 'm'));
+
+  // While `vstream ui` serves the folder, status prints the same links.
+  const status = await runCli(['status', '-o', dirs.out]);
+  assert.equal(status.code, 0, status.stderr);
+  for (const label of ['Temporal UI', 'its videos'])
+    assert.ok(status.stdout.includes(`  ${label}: ${printedLink(label)}\n`), status.stdout);
 });
 
 async function screenshot(t: { diagnostic(message: string): void }, page: Page, name: string): Promise<void> {
