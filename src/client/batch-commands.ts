@@ -3,7 +3,6 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import * as layout from '../core/layout.js';
 import { countOf, plural, summaryLine, type Report } from '../core/report.js';
-import { SEARCH_ATTRIBUTES } from '../core/search-attributes.js';
 import { batchUiLinks, uiLinkLines } from '../core/ui-links.js';
 import { resolveMediaTools } from '../tools/binaries.js';
 import type { EncodeTopology } from '../core/types.js';
@@ -11,7 +10,7 @@ import { readJsonIfExists } from '../tools/fs.js';
 import { ScratchFiles } from '../tools/scratch.js';
 import { progressQuery } from '../workflows/definitions.js';
 import { installRuntime } from '../worker/runtime.js';
-import { readDiskState, resolveBatchId } from './batch-lookup.js';
+import { readDiskState, resolveBatchId, usesSearchAttributes } from './batch-lookup.js';
 import { CliError, ExitCode, UsageError } from './exit-codes.js';
 import { acquireRunLock, readLiveHolder } from './lock.js';
 import { createLogger } from './logger.js';
@@ -208,9 +207,7 @@ export async function statusCommand(raw: BatchCommandOptions, out: Out = console
           const rejected = progress.rejectedLines > 0 ? `; ${plural(progress.rejectedLines, 'URL line')} rejected` : '';
           out(`  ${describeProgress(progress)}${rejected}`);
         }
-        // A batch that uses the search attributes carries them itself (set at its start).
-        const searchAttributes = description.typedSearchAttributes.get(SEARCH_ATTRIBUTES.batchId) !== undefined;
-        await printUiLinks(out, outDir, raw.namespace, batchId, searchAttributes);
+        await printUiLinks(out, outDir, raw.namespace, batchId, usesSearchAttributes(description));
         return ExitCode.ok;
       }
       const watched = await watchBatch(session.client, batchId, out);

@@ -48,8 +48,8 @@ before(async () => {
   batchId = run.stdout.match(/batch (vstream-[0-9a-f]+)/)?.[1] ?? '';
   ui = startCli(['ui', '-o', dirs.out]);
   uiUrl = await waitFor(
-    'vstream ui to print its address',
-    () => ui.output.stdout.match(/Temporal UI: (http:\/\/[^/\s]+)/)?.[1],
+    'vstream ui to print its address and its latest batch’s links',
+    () => /its videos: /.test(ui.output.stdout) && ui.output.stdout.match(/Temporal UI: (http:\/\/[^/\s]+)/)?.[1],
     90_000,
   );
   browser = await launchBrowser();
@@ -72,6 +72,10 @@ test('run prints the batch page, its videos list and `vstream ui -o DIR`; vstrea
   assert.equal(new URL(uiUrl).port, String(stored.port), 'vstream ui reuses the run’s port: its links stay valid');
   assert.ok(printedLink('its videos'), run.stdout);
   assert.match(run.stdout, new RegExp(`^Temporal UI after this run: vstream ui -o ${dirs.out}$`, 'm'));
+
+  // vstream ui prints them again for the folder's latest batch.
+  for (const label of ['Temporal UI', 'its videos'])
+    assert.ok(ui.output.stdout.includes(`${label}: ${printedLink(label)}\n`), ui.output.stdout);
 
   // While `vstream ui` serves the folder, status prints the same links.
   const status = await runCli(['status', '-o', dirs.out]);
