@@ -3,13 +3,14 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import * as layout from '../core/layout.js';
 import { countOf, plural, summaryLine, type Report } from '../core/report.js';
+import { batchUiLinks, uiLinkLines } from '../core/ui-links.js';
 import { resolveMediaTools } from '../tools/binaries.js';
 import type { EncodeTopology } from '../core/types.js';
 import { readJsonIfExists } from '../tools/fs.js';
 import { ScratchFiles } from '../tools/scratch.js';
 import { progressQuery } from '../workflows/definitions.js';
 import { installRuntime } from '../worker/runtime.js';
-import { readDiskState, resolveBatchId } from './batch-lookup.js';
+import { readDiskState, resolveBatchId, usesSearchAttributes } from './batch-lookup.js';
 import { CliError, ExitCode, UsageError } from './exit-codes.js';
 import { acquireRunLock, readLiveHolder } from './lock.js';
 import { createLogger } from './logger.js';
@@ -173,6 +174,19 @@ async function watchBatch(client: Client, batchId: string, out: Out): Promise<'e
   return how === 'lost' ? 'lost' : 'ended';
 }
 
+/** The batch's UI links, when a run or `vstream ui` serves the output folder's UI. */
+async function printUiLinks(
+  out: Out,
+  outDir: string | undefined,
+  namespace: string,
+  batchId: string,
+  searchAttributes: boolean,
+): Promise<void> {
+  const uiUrl = outDir ? (await readLiveHolder(layout.lockPath(outDir)))?.uiUrl : undefined;
+  if (!uiUrl) return;
+  uiLinkLines(batchUiLinks({ uiUrl, namespace, batchId, searchAttributes })).forEach((line) => out(`  ${line}`));
+}
+
 /** `vstream status`: progress of a running batch, or what the files say of one that is not. */
 export async function statusCommand(raw: BatchCommandOptions, out: Out = console.log): Promise<number> {
   requireTarget(raw);
@@ -193,8 +207,7 @@ export async function statusCommand(raw: BatchCommandOptions, out: Out = console
           const rejected = progress.rejectedLines > 0 ? `; ${plural(progress.rejectedLines, 'URL line')} rejected` : '';
           out(`  ${describeProgress(progress)}${rejected}`);
         }
-        const uiUrl = outDir ? (await readLiveHolder(layout.lockPath(outDir)))?.uiUrl : undefined;
-        if (uiUrl) out(`  Temporal UI: ${uiUrl}/namespaces/${raw.namespace}/workflows/${encodeURIComponent(batchId)}`);
+        await printUiLinks(out, outDir, raw.namespace, batchId, usesSearchAttributes(description));
         return ExitCode.ok;
       }
       const watched = await watchBatch(session.client, batchId, out);
@@ -213,6 +226,9 @@ export async function statusCommand(raw: BatchCommandOptions, out: Out = console
     out(`batch ${batchId}: ${cancelled ? 'cancelled' : 'finished'} at ${disk.report.finishedAt}`);
     out(`  ${summaryLine(disk.report.counts)}`);
     out(`  report: ${layout.batchReportPath(outDir as string, batchId)}`);
+    // Served by `vstream ui`: whether the batch used search attributes is not on disk, so
+    // only the links that hold either way.
+    await printUiLinks(out, outDir, raw.namespace, batchId, false);
     return ExitCode.ok;
   }
   out(`batch ${batchId}: not running (stopped before it finished); running its command again resumes it`);

@@ -1,12 +1,18 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { readSnapshotMeta, type SnapshotMeta } from '../tools/snapshot-store.js';
 import * as layout from '../core/layout.js';
 import type { Report } from '../core/report.js';
+import { SEARCH_ATTRIBUTES } from '../core/search-attributes.js';
 import { emptyStatusCounts } from '../core/report.js';
 import type { StatusCounts, VideoResult } from '../core/types.js';
 import { readJsonIfExists } from '../tools/fs.js';
 import { UsageError } from './exit-codes.js';
+
+/** A batch that uses vstream's search attributes carries them itself (set at its start). */
+export const usesSearchAttributes = (batch: WorkflowExecutionDescription): boolean =>
+  batch.typedSearchAttributes.get(SEARCH_ATTRIBUTES.batchId) !== undefined;
 
 /** The batch asked for, or the output folder's most recently started one. */
 export async function resolveBatchId(outDir: string, given: string | undefined): Promise<string> {

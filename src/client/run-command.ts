@@ -11,6 +11,7 @@ import * as layout from '../core/layout.js';
 import { batchStaticDetails, batchStaticSummary } from '../core/workflow-story.js';
 import { exitCodeForCounts, plural, summaryLine, type Report } from '../core/report.js';
 import type { BatchSummary, ReportCounts } from '../core/types.js';
+import { batchUiLinks, uiLinkLines } from '../core/ui-links.js';
 import { resolveMediaTools } from '../tools/binaries.js';
 import { describeTopology, listGpus, selectTopology, type TopologySelection } from '../tools/encoder.js';
 import { recheckBatch } from '../tools/clip-recheck.js';
@@ -62,10 +63,18 @@ async function sweepTemporaryClips(outDir: string): Promise<number> {
   return removed;
 }
 
-function printSummary(out: (line: string) => void, counts: ReportCounts, outDir: string, reportPath: string): void {
+function printSummary(
+  out: (line: string) => void,
+  counts: ReportCounts,
+  outDir: string,
+  reportPath: string,
+  embeddedServer: boolean,
+): void {
   out(`done: ${summaryLine(counts)}`);
   out(`clips: ${outDir}/<videoId>/`);
   out(`report: ${reportPath}`);
+  // The embedded UI ends with the run; this serves the same history, on the same port.
+  if (embeddedServer) out(`Temporal UI after this run: vstream ui -o ${outDir}`);
 }
 
 type Out = (line: string) => void;
@@ -75,6 +84,8 @@ interface BatchPlace {
   outDir: string;
   batchId: string;
   workDir: string;
+  /** The run's own server, on the output folder's history (no --temporal-address). */
+  embeddedServer: boolean;
 }
 
 /** Check inputs: the URL list and the clip folder exist; the output and work folders are made. Returns the work folder. */
@@ -122,7 +133,7 @@ async function settleFromStoredReport(
       `vstream: note: ${request.urlsFile} changed since the batch's snapshot of ${meta.createdAt}; the batch keeps its snapshot (use --batch-id to start another batch)`,
     );
   }
-  printSummary(out, storedReport.counts, place.outDir, reportPath);
+  printSummary(out, storedReport.counts, place.outDir, reportPath, place.embeddedServer);
   return { exitCode: exitCodeForCounts(storedReport.counts) };
 }
 
@@ -255,7 +266,7 @@ async function watch(
 async function summarize(outcome: Outcome, place: BatchPlace, out: Out): Promise<number> {
   switch (outcome.kind) {
     case 'finished':
-      printSummary(out, outcome.summary.counts, place.outDir, outcome.summary.reportPath);
+      printSummary(out, outcome.summary.counts, place.outDir, outcome.summary.reportPath, place.embeddedServer);
       return exitCodeForCounts(outcome.summary.counts);
     case 'stopped':
       out('vstream: stopped; running the same command again resumes');
@@ -263,7 +274,8 @@ async function summarize(outcome: Outcome, place: BatchPlace, out: Out): Promise
     case 'cancelled': {
       const report = await readJsonIfExists<Report>(layout.batchReportPath(place.outDir, place.batchId));
       out(`vstream: batch ${place.batchId} was cancelled; running the same command again continues it`);
-      if (report) printSummary(out, report.counts, place.outDir, layout.latestReportPath(place.outDir));
+      if (report)
+        printSummary(out, report.counts, place.outDir, layout.latestReportPath(place.outDir), place.embeddedServer);
       return ExitCode.cancelled;
     }
   }
@@ -280,7 +292,12 @@ export async function runCommand(
   out: Out = console.log,
 ): Promise<number> {
   const workDir = await checkInputs(options);
-  const place: BatchPlace = { outDir: options.outDir, batchId: runBatchId(options), workDir };
+  const place: BatchPlace = {
+    outDir: options.outDir,
+    batchId: runBatchId(options),
+    workDir,
+    embeddedServer: !options.temporalAddress,
+  };
   const lock = await acquireRunLock(layout.lockPath(options.outDir), `output folder ${options.outDir}`);
   const logger = createLogger(options.logLevel, layout.logPath(options.outDir));
   const scratch = new ScratchFiles();
@@ -313,10 +330,15 @@ export async function runCommand(
     const { handle, state } = await startOrAttach(session.client, input, settled.hadReport);
     print(`vstream: ${state} batch ${place.batchId} with ${describeTopology((await opened.selection).topology)}`);
     if (state !== 'resuming' && searchAttributes.line) print(searchAttributes.line);
-    if (session.uiUrl)
-      print(
-        `Temporal UI: ${session.uiUrl}/namespaces/${options.namespace}/workflows/${encodeURIComponent(place.batchId)}`,
-      );
+    if (session.uiUrl) {
+      const links = batchUiLinks({
+        uiUrl: session.uiUrl,
+        namespace: options.namespace,
+        batchId: place.batchId,
+        searchAttributes: input.searchAttributes ?? false,
+      });
+      uiLinkLines(links).forEach((line) => print(line));
+    }
     logger.info({ batchId: place.batchId, address: session.address, workDir }, 'batch attached');
 
     const outcome = await watch(session.client, handle, { stop: stopper.requested, failure: session.failure }, screen);

@@ -9,6 +9,7 @@ import type { EncodeTopology } from '../core/types.js';
 import { launchDevServer, type LaunchedDevServer } from '../server/dev-server.js';
 import { resolveTool, type ToolPaths } from '../tools/binaries.js';
 import type { ScratchFiles } from '../tools/scratch.js';
+import { outputFolderUiPort } from '../tools/ui-port.js';
 import type { TempBudget } from '../tools/temp-budget.js';
 import { createVstreamWorkers, type VstreamWorkers } from '../worker/workers.js';
 import type { ConnectionSecurity } from './connection-options.js';
@@ -69,6 +70,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
         dbFile: layout.temporalDbPath(options.outDir),
         logFile: join(layout.stateDir(options.outDir), 'temporal-server.log'),
         namespace: options.namespace,
+        uiPort: await outputFolderUiPort(options.outDir, (message) => options.logger.warn({}, message)),
       });
       const devServer = server;
       cleanups.unshift(() => devServer.stop(SERVER_STOP_GRACE_MS));

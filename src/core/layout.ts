@@ -18,6 +18,8 @@ export const settingsPath = (outDir: string) => join(stateDir(outDir), 'settings
 export const lockPath = (outDir: string) => join(stateDir(outDir), 'run.lock');
 export const temporalDbPath = (outDir: string) => join(stateDir(outDir), 'temporal.db');
 export const logPath = (outDir: string) => join(stateDir(outDir), 'vstream.log');
+/** The embedded Temporal UI's port, chosen once per output folder: links printed by one run stay valid for the next. */
+export const uiPortPath = (outDir: string) => join(stateDir(outDir), 'ui-port.json');
 export const latestReportPath = (outDir: string) => join(stateDir(outDir), 'report.json');
 /** One line per finished video, appended as videos finish, rewritten in list order at the end. */
 export const reportLinesPath = (outDir: string) => join(stateDir(outDir), 'report.jsonl');

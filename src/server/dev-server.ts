@@ -10,20 +10,28 @@ import { withParentDeathSignal } from '../tools/process.js';
 export const EMBEDDED_RETENTION_DAYS = 30;
 const HOST = '127.0.0.1';
 
-/** A loopback port free now (the OS picks it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Listens on a loopback port (0: the OS picks one) and closes it: the port, or null if it is taken. */
+async function tryListen(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, HOST, () => {
+    server.on('error', () => resolve(null));
+    server.listen(port, HOST, () => {
       const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : null));
     });
   });
 }
+
+/** A loopback port free now (the OS picks it). */
+export async function freePort(): Promise<number> {
+  const port = await tryListen(0);
+  if (port === null) throw new Error('no free loopback port');
+  return port;
+}
+
+/** Whether nothing listens on this loopback port now. */
+export const portIsFree = async (port: number): Promise<boolean> => (await tryListen(port)) === port;
 
 export interface DevServer {
   address: string;
@@ -57,6 +65,8 @@ export interface DevServerOptions {
    * them, and a file from before them gains them). False: a server as an unprepared one.
    */
   searchAttributes?: boolean;
+  /** The UI's port (default: a free one): one per output folder keeps its links valid (ui-port.ts). */
+  uiPort?: number;
 }
 
 /** `--search-attribute Name=Type` for each of vstream's. */
@@ -75,7 +85,7 @@ export async function launchDevServer(options: DevServerOptions): Promise<Launch
   const namespace = options.namespace ?? WORKER_DEFAULTS.namespace;
   const [port, uiPort, httpPort, metricsPort] = [
     options.port ?? (await freePort()),
-    await freePort(),
+    options.uiPort ?? (await freePort()),
     await freePort(),
     await freePort(),
   ];
