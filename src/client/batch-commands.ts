@@ -226,9 +226,7 @@ export async function statusCommand(raw: BatchCommandOptions, out: Out = console
     out(`batch ${batchId}: ${cancelled ? 'cancelled' : 'finished'} at ${disk.report.finishedAt}`);
     out(`  ${summaryLine(disk.report.counts)}`);
     out(`  report: ${layout.batchReportPath(outDir as string, batchId)}`);
-    // Served by `vstream ui`: whether the batch used search attributes is not on disk, so
-    // only the links that hold either way.
-    await printUiLinks(out, outDir, raw.namespace, batchId, false);
+    // Not served (a run or `vstream ui` would have answered above): no links.
     return ExitCode.ok;
   }
   out(`batch ${batchId}: not running (stopped before it finished); running its command again resumes it`);

@@ -47,7 +47,8 @@ export async function uiCommand(
       namespace,
       uiPort: await outputFolderUiPort(outDir, (message) => out(`vstream: note: ${message}`)),
     });
-    await lock.update({ uiUrl: server.uiUrl });
+    // The address too: `vstream status -o` asks this server, as it asks a run's.
+    await lock.update({ uiUrl: server.uiUrl, address: server.address });
     out(`Temporal UI: ${server.uiUrl}/namespaces/${namespace}/workflows (Ctrl-C to stop)`);
     const latest = await latestBatchLinks(outDir, server, namespace).catch(() => null);
     if (latest) {
