@@ -14,7 +14,7 @@ import { indexedValueType } from '../../src/core/search-attribute-registration.j
 import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../../src/core/search-attributes.js';
 import { startDevServer, type DevServer } from '../../src/server/dev-server.js';
 import { resolveTool } from '../../src/tools/binaries.js';
-import { runCli, tempDir, waitFor } from '../helpers/e2e.js';
+import { runArgs, runCli, tempDir, waitFor } from '../helpers/e2e.js';
 
 let root: string;
 let temporal: DevServer;
@@ -41,25 +41,22 @@ after(async () => {
 
 /** A tiny batch on the server, as `vstream run --temporal-address` starts it. */
 async function runBatch(batchId: string) {
-  return runCli([
-    'run',
-    '-u',
-    join(root, 'urls.txt'),
-    '-c',
-    join(root, 'clips'),
-    '-o',
-    join(root, batchId),
-    '--temporal-address',
-    temporal.address,
-    '--batch-id',
-    batchId,
-    '--encoder',
-    'x265',
-    '--start-delay',
-    '0',
-    '--log-level',
-    'error',
-  ]);
+  const dirs = { urls: join(root, 'urls.txt'), clips: join(root, 'clips'), out: join(root, batchId) };
+  return runCli(
+    runArgs(
+      dirs,
+      '--temporal-address',
+      temporal.address,
+      '--batch-id',
+      batchId,
+      '--encoder',
+      'x265',
+      '-d',
+      '0',
+      '--log-level',
+      'error',
+    ),
+  );
 }
 
 /** The input the batch's first run was started with. */
