@@ -3,6 +3,9 @@
 // runs (continue-as-new) and the worker's peak RSS, for several list lengths side by side.
 //
 //   npm run bench:scale -- [--sizes 1000,10000] [--workers 50]
+//   npm run bench:scale -- --search-attributes-cost [--rounds 3] [--sizes 1000]
+// The second form runs the first size with and without vstream's search attributes
+// (the batch's `searchAttributes` input), alternating, and prints both medians and their ratio.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
@@ -17,7 +20,12 @@ import { resolveTool } from '../src/tools/binaries.js';
 import { PROJECT_ROOT } from '../src/tools/project.js';
 
 const { values } = parseArgs({
-  options: { sizes: { type: 'string', default: '1000,10000' }, workers: { type: 'string', default: '50' } },
+  options: {
+    sizes: { type: 'string', default: '1000,10000' },
+    workers: { type: 'string', default: '50' },
+    'search-attributes-cost': { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '3' },
+  },
 });
 const SIZES = (values.sizes as string).split(',').map(Number);
 const WINDOW = Number(values.workers);
@@ -37,7 +45,7 @@ interface Row {
   peakRssMb: number;
 }
 
-async function measure(videos: number): Promise<Row> {
+async function measure(videos: number, searchAttributes = false): Promise<Row> {
   const dir = join(PROJECT_ROOT, 'bench-out', 'scale', String(videos));
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
@@ -64,6 +72,7 @@ async function measure(videos: number): Promise<Row> {
       workDir: '/w',
       workers: WINDOW,
       startDelaySeconds: 0,
+      searchAttributes,
     };
     const started = Date.now();
     const handle = await client.workflow.start(WORKFLOW_TYPES.batch, {
@@ -102,7 +111,29 @@ async function measure(videos: number): Promise<Row> {
   }
 }
 
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+
+/** The cost of the search attribute upserts: the same batch with and without, alternating. */
+async function searchAttributesCost(videos: number, rounds: number): Promise<void> {
+  console.log(
+    `bench: ${videos} stub videos, window of ${WINDOW}, ${rounds} alternating rounds with and without search attributes`,
+  );
+  const seconds: Record<'with' | 'without', number[]> = { with: [], without: [] };
+  for (let round = 1; round <= rounds; round++) {
+    for (const kind of round % 2 === 1 ? (['without', 'with'] as const) : (['with', 'without'] as const)) {
+      const row = await measure(videos, kind === 'with');
+      seconds[kind].push(row.seconds);
+      console.log(`round ${round}, ${kind}: ${row.seconds.toFixed(1)} s (${row.perSecond.toFixed(1)} videos/s)`);
+    }
+  }
+  const [withMedian, withoutMedian] = [median(seconds.with), median(seconds.without)];
+  console.log(
+    `\nmedian wall: with ${withMedian.toFixed(1)} s, without ${withoutMedian.toFixed(1)} s: ${(withMedian / withoutMedian).toFixed(3)}x (target: at most 1.05x)`,
+  );
+}
+
 async function main(): Promise<void> {
+  if (values['search-attributes-cost']) return searchAttributesCost(SIZES[0] as number, Number(values.rounds));
   console.log(`bench: stub activities, window of ${WINDOW} videos, embedded dev server (SQLite), 2-core machine`);
   const rows: Row[] = [];
   for (const size of SIZES) {
