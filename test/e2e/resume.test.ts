@@ -9,6 +9,7 @@ import { resolveTool } from '../../src/tools/binaries.js';
 import { probeClip } from '../../src/tools/probe.js';
 import {
   batchDirs,
+  BUSY_SAMPLE,
   type BatchDirs,
   descendants,
   fileIdentity,
@@ -35,7 +36,7 @@ before(async () => {
   server = await serveSamples(
     dirs,
     VIDEOS,
-    { width: 1920, height: 1080, fps: 30, seconds: 8, pattern: 'index' },
+    BUSY_SAMPLE,
     CLIPS,
     // Paced so a download takes seconds: the kills land mid-work.
     { bytesPerSecond: 150 * 1024 },

@@ -12,6 +12,7 @@ import { resolveTool } from '../../src/tools/binaries.js';
 import { probeClip } from '../../src/tools/probe.js';
 import {
   batchDirs,
+  BUSY_SAMPLE,
   type BatchDirs,
   descendants,
   fileIdentity,
@@ -33,13 +34,7 @@ let args: string[];
 
 before(async () => {
   dirs = await batchDirs('stop');
-  server = await serveSamples(
-    dirs,
-    VIDEOS,
-    { width: 1920, height: 1080, fps: 30, seconds: 8, pattern: 'index' },
-    CLIPS,
-    { bytesPerSecond: 200 * 1024 },
-  );
+  server = await serveSamples(dirs, VIDEOS, BUSY_SAMPLE, CLIPS, { bytesPerSecond: 200 * 1024 });
   args = runArgs(
     dirs,
     '-w',

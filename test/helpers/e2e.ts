@@ -168,6 +168,15 @@ export async function batchDirs(prefix: string): Promise<BatchDirs> {
   return dirs;
 }
 
+/** 8 s of 1080p with numbered frames: long enough to encode for seconds, so kills and stops land mid-work. */
+export const BUSY_SAMPLE: Omit<SampleSpec, 'name'> = {
+  width: 1920,
+  height: 1080,
+  fps: 30,
+  seconds: 8,
+  pattern: 'index',
+};
+
 /**
  * Generated samples (one per name, all alike), served from 127.0.0.1, and the URL list
  * naming them; each gets `clipLines` as its clip file (none when null).
