@@ -1,0 +1,274 @@
+// vstream against the plain loop (bench/plain-loop.ts), side by side in one run: the
+// short and the long batch, 1 and 2 videos at a time, on an idle machine and with
+// another ffmpeg job running; alternating rounds, medians, ratios, CPU seconds and,
+// on an idle machine, the lower bound (the work's CPU seconds over the cores, or the
+// download time when that is larger). Then an empty batch and the orchestration per video.
+//
+//   npm run bench:loop -- [--rounds 5] [--batches short,long] [--parallel 1,2]
+//                         [--conditions idle,busy] [--preset fast] [--mbps 4]
+//
+// Both batches: 4 videos of 1080p30 H.264 (testsrc2 with noise, 6 Mbit/s), 3 clips of
+// 60 frames; short: 10 s videos, clips at 0, 90 and 210; long: 30 s, clips at 0, 420 and 840.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_ENCODE_SETTINGS } from '../src/config.js';
+import { startMediaServer } from '../src/devkit/media-server.js';
+import { generateSample } from '../src/devkit/sample-videos.js';
+import { resolveMediaTools } from '../src/tools/binaries.js';
+import { PROJECT_ROOT } from '../src/tools/project.js';
+import { plainLoop } from './plain-loop.js';
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    batches: { type: 'string', default: 'short,long' },
+    parallel: { type: 'string', default: '1,2' },
+    conditions: { type: 'string', default: 'idle,busy' },
+    preset: { type: 'string', default: 'fast' },
+    mbps: { type: 'string', default: '4' },
+  },
+});
+const ROUNDS = Number(values.rounds);
+const PRESET = values.preset as string;
+const BYTES_PER_SECOND = Number(values.mbps) * 1024 * 1024;
+const BENCH_DIR = join(PROJECT_ROOT, 'bench-out', 'vs-loop');
+const SOURCES = join(BENCH_DIR, 'sources');
+const CORES = availableParallelism();
+const VIDEOS = 4;
+const CLIP_FRAMES = 60;
+
+interface BatchSpec {
+  name: 'short' | 'long';
+  seconds: number;
+  clipStarts: number[];
+}
+const BATCHES: BatchSpec[] = [
+  { name: 'short', seconds: 10, clipStarts: [0, 90, 210] },
+  { name: 'long', seconds: 30, clipStarts: [0, 420, 840] },
+];
+type Condition = 'idle' | 'busy';
+
+const tools = resolveMediaTools();
+const settings = { ...DEFAULT_ENCODE_SETTINGS };
+const encoder = { kind: 'x265' as const, preset: PRESET };
+
+/** CPU seconds of this process and of its children waited for (the loop's tools, vstream and its tools). */
+function cpuSeconds(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? [];
+  // utime, stime, cutime, cstime: fields 14-17 of proc(5), 12-15 after the command name.
+  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
+  return ticks / 100;
+}
+
+interface Measured {
+  wall: number;
+  cpu: number;
+}
+
+async function measure(fn: () => Promise<void>): Promise<Measured> {
+  const cpu = cpuSeconds();
+  const start = process.hrtime.bigint();
+  await fn();
+  return { wall: Number(process.hrtime.bigint() - start) / 1e9, cpu: cpuSeconds() - cpu };
+}
+
+async function prepareBatch(spec: BatchSpec, urlOf: (file: string) => string) {
+  const dir = join(BENCH_DIR, spec.name);
+  const sources = SOURCES;
+  const clipDir = join(dir, 'clips');
+  await mkdir(clipDir, { recursive: true });
+  const existing = new Set(await readdir(sources).catch(() => []));
+  const urls: string[] = [];
+  let largestBytes = 0;
+  for (let i = 0; i < VIDEOS; i++) {
+    const name = `${spec.name}${i}`;
+    if (!existing.has(`${name}.mp4`)) {
+      console.log(`bench: generating ${name} (1080p30 H.264, ${spec.seconds} s, testsrc2 with noise)`);
+      await generateSample(tools.ffmpeg, sources, {
+        name,
+        width: 1920,
+        height: 1080,
+        fps: 30,
+        seconds: spec.seconds,
+        pattern: 'noise',
+      });
+    }
+    largestBytes = Math.max(largestBytes, (await stat(join(sources, `${name}.mp4`))).size);
+    const clips = spec.clipStarts.map((start) => `${start} ${start + CLIP_FRAMES}`).join('\n');
+    await writeFile(join(clipDir, `${name}.txt`), `${clips}\n`);
+    urls.push(urlOf(`${name}.mp4`));
+  }
+  const urlsFile = join(dir, 'urls.txt');
+  await writeFile(urlsFile, `${urls.join('\n')}\n`);
+  return { dir, clipDir, urls, urlsFile, largestBytes };
+}
+
+function exitOf(args: string[]): Promise<number | null> {
+  return new Promise((resolve) =>
+    spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: 'ignore' }).on('exit', resolve),
+  );
+}
+
+async function vstreamRun(urlsFile: string, clipDir: string, outDir: string, workers: number): Promise<void> {
+  const preset = ['--encoder', 'x265', '--x265-preset', PRESET];
+  const args = ['bin/vstream.js', 'run', '-u', urlsFile, '-c', clipDir, '-o', outDir, '-w', String(workers)];
+  const code = await exitOf([...args, '-d', '0', ...preset]);
+  if (code !== 0) throw new Error(`vstream run exited ${code} (see ${outDir}/_vstream/vstream.log)`);
+}
+
+/** Another encode on the same cores, as on a busy encode host: libx265 on an endless test pattern. */
+function startCompetingJob(): { stop: () => Promise<void> } {
+  const source = ['-f', 'lavfi', '-i', 'testsrc2=s=1920x1080:r=30'];
+  const child = spawn(
+    tools.ffmpeg,
+    ['-nostdin', '-loglevel', 'error', ...source, '-c:v', 'libx265', '-preset', PRESET, '-f', 'null', '-'],
+    { stdio: 'ignore' },
+  );
+  return {
+    stop: () =>
+      new Promise((resolve) => {
+        child.on('exit', () => resolve());
+        child.kill('SIGKILL');
+      }),
+  };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+
+interface Row {
+  batch: string;
+  parallel: number;
+  condition: Condition;
+  vstream: Measured[];
+  loop: Measured[];
+  lowerBound: number | null;
+}
+
+async function main(): Promise<void> {
+  const batchNames = (values.batches as string).split(',');
+  const parallels = (values.parallel as string).split(',').map(Number);
+  const conditions = (values.conditions as string).split(',') as Condition[];
+  await mkdir(SOURCES, { recursive: true });
+  const server = await startMediaServer({ root: SOURCES, bytesPerSecond: BYTES_PER_SECOND });
+  const rows: Row[] = [];
+  console.log(
+    `bench: ${VIDEOS} videos x 3 clips of ${CLIP_FRAMES} frames, served at ${values.mbps} MiB/s per connection, ` +
+      `libx265 ${PRESET}, ${ROUNDS} alternating rounds, ${CORES} cores`,
+  );
+  try {
+    for (const spec of BATCHES.filter((b) => batchNames.includes(b.name))) {
+      const batch = await prepareBatch(spec, (file) => server.url(file));
+      for (const condition of conditions) {
+        const competing = condition === 'busy' ? startCompetingJob() : null;
+        try {
+          for (const parallel of parallels) {
+            const row: Row = { batch: spec.name, parallel, condition, vstream: [], loop: [], lowerBound: null };
+            for (let round = 1; round <= ROUNDS; round++) {
+              const order = round % 2 === 1 ? (['loop', 'vstream'] as const) : (['vstream', 'loop'] as const);
+              for (const tool of order) {
+                const outDir = join(batch.dir, `out-${tool}`);
+                const workDir = join(batch.dir, `work-${tool}`);
+                await rm(outDir, { recursive: true, force: true });
+                await rm(workDir, { recursive: true, force: true });
+                const run =
+                  tool === 'loop'
+                    ? () => plainLoop({ ...batch, outDir, workDir, threads: parallel, settings, encoder, tools })
+                    : () => vstreamRun(batch.urlsFile, batch.clipDir, outDir, parallel);
+                const m = await measure(run);
+                row[tool].push(m);
+                console.log(
+                  `${spec.name}, ${parallel} at a time, ${condition}, round ${round}: ${tool.padEnd(7)} ${m.wall.toFixed(1)} s wall, ${m.cpu.toFixed(1)} CPU s`,
+                );
+              }
+            }
+            if (condition === 'idle') {
+              const work = median(row.loop.map((m) => m.cpu));
+              const download = Math.ceil(VIDEOS / parallel) * (batch.largestBytes / BYTES_PER_SECOND);
+              row.lowerBound = Math.max(work / CORES, download);
+            }
+            rows.push(row);
+          }
+        } finally {
+          await competing?.stop();
+        }
+      }
+    }
+    const empty = await emptyBatch();
+    printTable(rows, empty);
+  } finally {
+    await server.close();
+  }
+}
+
+/** An empty URL list: the embedded server's start, the worker's, the batch's round trip. */
+async function emptyBatch(): Promise<number[]> {
+  const dir = join(BENCH_DIR, 'empty');
+  await mkdir(join(dir, 'clips'), { recursive: true });
+  await writeFile(join(dir, 'urls.txt'), '');
+  const walls: number[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    await rm(join(dir, 'out'), { recursive: true, force: true });
+    const m = await measure(() => vstreamRun(join(dir, 'urls.txt'), join(dir, 'clips'), join(dir, 'out'), 1));
+    walls.push(m.wall);
+  }
+  return walls;
+}
+
+function printTable(rows: Row[], empty: number[]): void {
+  console.log(
+    '\nbatch   at a time   machine   vstream (s)   loop (s)   ratio   target   vstream CPU s   loop CPU s   lower bound (s)   vstream / bound',
+  );
+  for (const r of rows) {
+    const v = median(r.vstream.map((m) => m.wall));
+    const l = median(r.loop.map((m) => m.wall));
+    const target = r.parallel === 1 ? 1.05 : 1.0;
+    const ratio = v / l;
+    const bound = r.lowerBound;
+    console.log(
+      [
+        r.batch.padEnd(5),
+        String(r.parallel).padStart(9),
+        r.condition.padStart(7),
+        v.toFixed(1).padStart(11),
+        l.toFixed(1).padStart(8),
+        `${ratio.toFixed(3)}x`.padStart(7),
+        `${ratio <= target ? 'met' : 'MISSED'} (<= ${target.toFixed(2)})`.padStart(14),
+        median(r.vstream.map((m) => m.cpu))
+          .toFixed(1)
+          .padStart(13),
+        median(r.loop.map((m) => m.cpu))
+          .toFixed(1)
+          .padStart(10),
+        (bound === null ? '-' : bound.toFixed(1)).padStart(15),
+        (bound === null
+          ? '-'
+          : `${(v / bound).toFixed(3)}x${r.parallel > 1 ? (v / bound <= 1.1 ? ' met' : ' MISSED') : ''}`
+        ).padStart(16),
+      ].join('   '),
+    );
+  }
+  const idleSerial = rows.filter((r) => r.condition === 'idle' && r.parallel === 1);
+  for (const r of idleSerial) {
+    const perVideo = (median(r.vstream.map((m) => m.wall)) - median(r.loop.map((m) => m.wall))) / VIDEOS;
+    console.log(
+      `${r.batch}: vstream's time beyond the loop's, 1 at a time, idle: ${perVideo.toFixed(2)} s per video (target < 0.1)`,
+    );
+  }
+  const emptyMedian = median(empty);
+  console.log(
+    `empty batch: median ${emptyMedian.toFixed(2)} s of ${empty.map((s) => s.toFixed(2)).join(', ')} (target < 1.5 s on an idle machine: ${emptyMedian < 1.5 ? 'met' : 'MISSED'})`,
+  );
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
