@@ -9,17 +9,25 @@
 //
 // Both batches: 4 videos of 1080p30 H.264 (testsrc2 with noise, 6 Mbit/s), 3 clips of
 // 60 frames; short: 10 s videos, clips at 0, 90 and 210; long: 30 s, clips at 0, 420 and 840.
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_ENCODE_SETTINGS } from '../src/config.js';
 import { startMediaServer } from '../src/devkit/media-server.js';
-import { generateSample } from '../src/devkit/sample-videos.js';
-import { resolveMediaTools } from '../src/tools/binaries.js';
-import { PROJECT_ROOT } from '../src/tools/project.js';
+import {
+  BATCHES,
+  BENCH_DIR,
+  CLIP_FRAMES,
+  measure,
+  prepareBatch,
+  SOURCES,
+  startCompetingJob,
+  tools,
+  VIDEOS,
+  vstreamRun,
+  type Measured,
+} from './loop-batches.js';
 import { plainLoop } from './plain-loop.js';
 
 const { values } = parseArgs({
@@ -35,107 +43,12 @@ const { values } = parseArgs({
 const ROUNDS = Number(values.rounds);
 const PRESET = values.preset as string;
 const BYTES_PER_SECOND = Number(values.mbps) * 1024 * 1024;
-const BENCH_DIR = join(PROJECT_ROOT, 'bench-out', 'vs-loop');
-const SOURCES = join(BENCH_DIR, 'sources');
 const CORES = availableParallelism();
-const VIDEOS = 4;
-const CLIP_FRAMES = 60;
 
-interface BatchSpec {
-  name: 'short' | 'long';
-  seconds: number;
-  clipStarts: number[];
-}
-const BATCHES: BatchSpec[] = [
-  { name: 'short', seconds: 10, clipStarts: [0, 90, 210] },
-  { name: 'long', seconds: 30, clipStarts: [0, 420, 840] },
-];
 type Condition = 'idle' | 'busy';
 
-const tools = resolveMediaTools();
 const settings = { ...DEFAULT_ENCODE_SETTINGS };
 const encoder = { kind: 'x265' as const, preset: PRESET };
-
-/** CPU seconds of this process and of its children waited for (the loop's tools, vstream and its tools). */
-function cpuSeconds(): number {
-  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? [];
-  // utime, stime, cutime, cstime: fields 14-17 of proc(5), 12-15 after the command name.
-  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
-  return ticks / 100;
-}
-
-interface Measured {
-  wall: number;
-  cpu: number;
-}
-
-async function measure(fn: () => Promise<void>): Promise<Measured> {
-  const cpu = cpuSeconds();
-  const start = process.hrtime.bigint();
-  await fn();
-  return { wall: Number(process.hrtime.bigint() - start) / 1e9, cpu: cpuSeconds() - cpu };
-}
-
-async function prepareBatch(spec: BatchSpec, urlOf: (file: string) => string) {
-  const dir = join(BENCH_DIR, spec.name);
-  const sources = SOURCES;
-  const clipDir = join(dir, 'clips');
-  await mkdir(clipDir, { recursive: true });
-  const existing = new Set(await readdir(sources).catch(() => []));
-  const urls: string[] = [];
-  let largestBytes = 0;
-  for (let i = 0; i < VIDEOS; i++) {
-    const name = `${spec.name}${i}`;
-    if (!existing.has(`${name}.mp4`)) {
-      console.log(`bench: generating ${name} (1080p30 H.264, ${spec.seconds} s, testsrc2 with noise)`);
-      await generateSample(tools.ffmpeg, sources, {
-        name,
-        width: 1920,
-        height: 1080,
-        fps: 30,
-        seconds: spec.seconds,
-        pattern: 'noise',
-      });
-    }
-    largestBytes = Math.max(largestBytes, (await stat(join(sources, `${name}.mp4`))).size);
-    const clips = spec.clipStarts.map((start) => `${start} ${start + CLIP_FRAMES}`).join('\n');
-    await writeFile(join(clipDir, `${name}.txt`), `${clips}\n`);
-    urls.push(urlOf(`${name}.mp4`));
-  }
-  const urlsFile = join(dir, 'urls.txt');
-  await writeFile(urlsFile, `${urls.join('\n')}\n`);
-  return { dir, clipDir, urls, urlsFile, largestBytes };
-}
-
-function exitOf(args: string[]): Promise<number | null> {
-  return new Promise((resolve) =>
-    spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: 'ignore' }).on('exit', resolve),
-  );
-}
-
-async function vstreamRun(urlsFile: string, clipDir: string, outDir: string, workers: number): Promise<void> {
-  const preset = ['--encoder', 'x265', '--x265-preset', PRESET];
-  const args = ['bin/vstream.js', 'run', '-u', urlsFile, '-c', clipDir, '-o', outDir, '-w', String(workers)];
-  const code = await exitOf([...args, '-d', '0', ...preset]);
-  if (code !== 0) throw new Error(`vstream run exited ${code} (see ${outDir}/_vstream/vstream.log)`);
-}
-
-/** Another encode on the same cores, as on a busy encode host: libx265 on an endless test pattern. */
-function startCompetingJob(): { stop: () => Promise<void> } {
-  const source = ['-f', 'lavfi', '-i', 'testsrc2=s=1920x1080:r=30'];
-  const child = spawn(
-    tools.ffmpeg,
-    ['-nostdin', '-loglevel', 'error', ...source, '-c:v', 'libx265', '-preset', PRESET, '-f', 'null', '-'],
-    { stdio: 'ignore' },
-  );
-  return {
-    stop: () =>
-      new Promise((resolve) => {
-        child.on('exit', () => resolve());
-        child.kill('SIGKILL');
-      }),
-  };
-}
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -167,7 +80,7 @@ async function main(): Promise<void> {
     for (const spec of BATCHES.filter((b) => batchNames.includes(b.name))) {
       const batch = await prepareBatch(spec, (file) => server.url(file));
       for (const condition of conditions) {
-        const competing = condition === 'busy' ? startCompetingJob() : null;
+        const competing = condition === 'busy' ? startCompetingJob(PRESET) : null;
         try {
           for (const parallel of parallels) {
             const row: Row = { batch: spec.name, parallel, condition, vstream: [], loop: [], lowerBound: null };
@@ -181,7 +94,7 @@ async function main(): Promise<void> {
                 const run =
                   tool === 'loop'
                     ? () => plainLoop({ ...batch, outDir, workDir, threads: parallel, settings, encoder, tools })
-                    : () => vstreamRun(batch.urlsFile, batch.clipDir, outDir, parallel);
+                    : () => vstreamRun(batch.urlsFile, batch.clipDir, outDir, parallel, PRESET);
                 const m = await measure(run);
                 row[tool].push(m);
                 console.log(
@@ -216,7 +129,7 @@ async function emptyBatch(): Promise<number[]> {
   const walls: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     await rm(join(dir, 'out'), { recursive: true, force: true });
-    const m = await measure(() => vstreamRun(join(dir, 'urls.txt'), join(dir, 'clips'), join(dir, 'out'), 1));
+    const m = await measure(() => vstreamRun(join(dir, 'urls.txt'), join(dir, 'clips'), join(dir, 'out'), 1, PRESET));
     walls.push(m.wall);
   }
   return walls;
