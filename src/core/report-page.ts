@@ -9,6 +9,7 @@ code { background: #f4f4f4; padding: 0 0.2em; }
 table { border-collapse: collapse; } th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(400px, 1fr)); gap: 1em; }
+.grid > table { align-self: start; }
 figure { margin: 0; border: 1px solid #ddd; padding: 0.5em; }
 figcaption { font-weight: 600; margin-bottom: 0.3em; }
 .chart { position: relative; height: 260px; }

@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import * as layout from '../../src/core/layout.js';
 import { ExitCode } from '../../src/client/exit-codes.js';
 import type { MediaServer } from '../../src/devkit/media-server.js';
-import { launchBrowser, openPage } from '../helpers/browser.js';
+import { launchBrowser, openPage, screenshot as screenshotIn } from '../helpers/browser.js';
 import {
   batchDirs,
   exitWithin,
@@ -84,11 +84,8 @@ test('run prints the batch page, its videos list and `vstream ui -o DIR`; vstrea
     assert.ok(status.stdout.includes(`  ${label}: ${printedLink(label)}\n`), status.stdout);
 });
 
-async function screenshot(t: { diagnostic(message: string): void }, page: Page, name: string): Promise<void> {
-  const path = join(dirs.root, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
-  t.diagnostic(`screenshot: ${path}`);
-}
+const screenshot = (t: { diagnostic(message: string): void }, page: Page, name: string) =>
+  screenshotIn(t, page, dirs.root, name);
 
 /** Waits until the page shows `text` (the UI renders after its API calls return). */
 const shows = (page: Page, text: string) => page.getByText(text, { exact: false }).first().waitFor({ timeout: 30_000 });
