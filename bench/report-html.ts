@@ -5,7 +5,7 @@
 //   npm run bench:report -- [--videos 100000]
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const { size } = await stat(htmlPath);
-  const jsonlSize = (await readFile(linesPath)).length;
+  const jsonlSize = (await stat(linesPath)).size;
   console.log(`report.html for ${VIDEOS} videos: ${seconds.toFixed(2)} s, ${(size / 1e6).toFixed(1)} MB`);
   console.log(
     `  (from a report.jsonl of ${(jsonlSize / 1e6).toFixed(1)} MB; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB)`,
