@@ -4,7 +4,7 @@
 // A synthetic page of 250 videos checks paging, the status filter and a hostile reason.
 // Screenshots are kept in the test's temporary folder, their paths printed.
 import assert from 'node:assert/strict';
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
@@ -20,7 +20,7 @@ import { syntheticVideo } from '../../src/devkit/synthetic-report.js';
 import { readChartLibrary } from '../../src/tools/report-html-file.js';
 import { outputFolderUiUrl } from '../../src/tools/ui-port.js';
 import { launchBrowser, screenshot } from '../helpers/browser.js';
-import { batchDirs, runArgs, runCli, serveSamples, type BatchDirs, type CliRun } from '../helpers/e2e.js';
+import { runBatchWithMissingVideo, type BatchDirs, type CliRun } from '../helpers/e2e.js';
 
 const OK = ['ok0', 'ok1'];
 const GONE = 'gone';
@@ -32,12 +32,7 @@ let run: CliRun;
 let browser: Browser;
 
 before(async () => {
-  dirs = await batchDirs('report-html');
-  media = await serveSamples(dirs, OK, { width: 320, height: 240, fps: 30, seconds: 2, pattern: 'noise' }, ['0 10']);
-  // Not served: the media server answers 404.
-  await writeFile(join(dirs.clips, `${GONE}.txt`), '0 10\n');
-  await appendFile(dirs.urls, `${media.url(`${GONE}.mp4`)}\n`);
-  run = await runCli(runArgs(dirs, '-w', '1', '-d', '0', '--x265-preset', 'ultrafast'));
+  ({ dirs, media, run } = await runBatchWithMissingVideo('report-html', OK, GONE));
   browser = await launchBrowser();
 });
 
