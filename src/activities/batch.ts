@@ -4,14 +4,17 @@ import { finished } from 'node:stream/promises';
 import { join } from 'node:path';
 import { access, copyFile, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { settingsProblems } from '../core/encode-settings.js';
 import { ErrorType } from '../core/errors.js';
 import * as layout from '../core/layout.js';
 import { ReportTally, unrecordedResult, type ReportHead } from '../core/report.js';
+import type { ReportRunSettings } from '../core/batch-input.js';
 import type { BatchSummary, EncodeSettings, LineError, PriorResult, VideoEntry, VideoResult } from '../core/types.js';
 import { recheckClipFile } from '../tools/clip-recheck.js';
 import { readJsonIfExists, writeJsonAtomic } from '../tools/fs.js';
+import { readChartLibrary, writeReportHtml } from '../tools/report-html-file.js';
 import {
   checkOutputSettings,
   readSnapshotMeta,
@@ -19,6 +22,7 @@ import {
   writeSnapshot,
   type SnapshotMeta,
 } from '../tools/snapshot-store.js';
+import { outputFolderUiUrl } from '../tools/ui-port.js';
 import type { SharedDeps } from './deps.js';
 
 export type { SnapshotMeta } from '../tools/snapshot-store.js';
@@ -48,6 +52,8 @@ export interface WriteReportInput {
   cancelled?: boolean;
   /** Downloads were given up (rate limits): videos without a result failed with this. */
   abandoned?: { errorType: string; message: string };
+  /** The batch's choices, for report.html's settings (batches of 0.5 and later). */
+  runSettings?: ReportRunSettings;
 }
 
 export type PagedVideo = VideoEntry & { prior: PriorResult | null };
@@ -65,6 +71,21 @@ async function requirePath(path: string, what: string, kind: 'file' | 'dir'): Pr
     if (err instanceof ApplicationFailure) throw err;
     throw invalidInput(`${what} ${path}: ${(err as Error).message}`);
   }
+}
+
+/** report.html beside the batch's report.json, then copied beside the output folder's. */
+async function writeHtmlReports(input: WriteReportInput, head: ReportHead, linesPath: string, reportPath: string) {
+  const uiUrl = await outputFolderUiUrl(input.outDir);
+  const htmlPath = layout.reportHtmlBeside(reportPath);
+  await writeReportHtml(htmlPath, head, linesPath, {
+    chartLibrary: await readChartLibrary(),
+    ui: uiUrl ? { uiUrl, namespace: Context.current().info.namespace } : null,
+    encodeSettings: (await readJsonIfExists<EncodeSettings>(layout.settingsPath(input.outDir))) ?? null,
+    ...(input.runSettings ? { run: input.runSettings } : {}),
+  });
+  const latest = layout.reportHtmlBeside(layout.latestReportPath(input.outDir));
+  await copyFile(htmlPath, `${latest}.tmp`);
+  await rename(`${latest}.tmp`, latest);
 }
 
 export function createBatchActivities(deps: SharedDeps) {
@@ -159,6 +180,7 @@ export function createBatchActivities(deps: SharedDeps) {
       await rename(`${layout.latestReportPath(input.outDir)}.tmp`, layout.latestReportPath(input.outDir));
       await copyFile(linesPath, `${layout.reportLinesPath(input.outDir)}.tmp`);
       await rename(`${layout.reportLinesPath(input.outDir)}.tmp`, layout.reportLinesPath(input.outDir));
+      await writeHtmlReports(input, head, linesPath, reportPath);
       const { batchId, startedAt, finishedAt, counts } = head;
       return { batchId, startedAt, finishedAt, counts, reportPath: layout.latestReportPath(input.outDir) };
     },

@@ -277,8 +277,14 @@ export function createDownloadActivities(deps: HostDeps) {
           source = await downloadFiles(deps, job, null);
         }
         logDownloaded(events, attempt, startedAt, source);
-        // The encode goes to the least loaded GPU (or the CPU queue) of this host, reserved for this video.
-        return { ...source, encodeQueue: deps.encodeQueues.pick(encodeReservationKey(source.path)) };
+        return {
+          ...source,
+          // The encode goes to the least loaded GPU (or the CPU queue) of this host, reserved for this video.
+          encodeQueue: deps.encodeQueues.pick(encodeReservationKey(source.path)),
+          // For the report's timings (the workflow passes them on).
+          downloadStartedAt: new Date(startedAt).toISOString(),
+          downloadSeconds: secondsSince(startedAt, Date.now()),
+        };
       } finally {
         stopHeartbeat();
         deps.tempBudget?.finished(job.budgetKey);

@@ -31,6 +31,8 @@ export interface EncodeClipsOutput {
   produced: ClipOutput[];
   unproducible: LineError[];
   encoder: string;
+  /** This attempt's wall seconds, for the report's timings (0.5). */
+  encodeSeconds?: number;
 }
 
 /** What encodeClips heartbeats: enough for a retry to skip the clips already made. */
@@ -257,6 +259,7 @@ export function createEncodeClips(deps: EncoderDeps, slot?: EncodeQueueSlot) {
    */
   return async function encodeClips(input: EncodeClipsInput): Promise<EncodeClipsOutput> {
     const { settings, source } = input;
+    const startedAt = Date.now();
     const release = slot ? slot.queues.start(slot.name, encodeReservationKey(source.path)) : () => undefined;
     const context = Context.current();
     const attempt = new EncodeAttempt(deps, input, context.cancellationSignal);
@@ -280,6 +283,7 @@ export function createEncodeClips(deps: EncoderDeps, slot?: EncodeQueueSlot) {
       await attempt.cleanUp();
     }
     const { produced, unproducible } = attempt;
-    return { produced, unproducible, encoder: describeEncoder(deps.encoder) };
+    const encodeSeconds = secondsSince(startedAt, Date.now());
+    return { produced, unproducible, encoder: describeEncoder(deps.encoder), encodeSeconds };
   };
 }

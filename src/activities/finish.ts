@@ -49,7 +49,10 @@ async function deleteSourceFolder(input: DeleteSourceInput, hostWorkDir: string 
 
 /** Manifest (succeeded and partial videos, last), result file, and a line of report.jsonl. */
 async function recordResult(input: RecordVideoInput, logger: Logger): Promise<void> {
-  const { result, manifest } = input;
+  const { manifest } = input;
+  const finishedAt = new Date().toISOString();
+  // The record's time ends the video's timings: the report's throughput is counted from it.
+  const result: VideoResult = { ...input.result, timings: { ...input.result.timings, finishedAt } };
   if (manifest && (result.status === 'succeeded' || result.status === 'partial')) {
     const content: VideoManifest = {
       videoId: result.videoId,
@@ -60,7 +63,7 @@ async function recordResult(input: RecordVideoInput, logger: Logger): Promise<vo
       settings: manifest.settings,
       clipFileSha256: manifest.clipFileSha256,
       encoder: manifest.encoder,
-      finishedAt: new Date().toISOString(),
+      finishedAt,
       clips: result.clips,
       clipErrors: result.clipErrors,
     };

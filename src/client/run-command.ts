@@ -73,6 +73,7 @@ function printSummary(
   out(`done: ${summaryLine(counts)}`);
   out(`clips: ${outDir}/<videoId>/`);
   out(`report: ${reportPath}`);
+  out(`report for people (open in a browser): ${layout.reportHtmlBeside(reportPath)}`);
   // The embedded UI ends with the run; this serves the same history, on the same port.
   if (embeddedServer) out(`Temporal UI after this run: vstream ui -o ${outDir}`);
 }

@@ -216,3 +216,21 @@ export function batchIdOfWorkflow(workflowId: string, videoId: string): string {
   const suffix = `/${videoId}`;
   return workflowId.endsWith(suffix) ? workflowId.slice(0, -suffix.length) : workflowId;
 }
+
+/** The batch's choices report.html shows beside its encode settings. */
+export interface ReportRunSettings {
+  workers: number;
+  downloadMode: DownloadMode;
+  /** yt-dlp's format selection; absent: vstream's default chain. */
+  format?: string;
+  retryFailed: boolean;
+}
+
+export function reportRunSettings(input: BatchInput, workers: number): ReportRunSettings {
+  return {
+    workers,
+    downloadMode: input.downloadMode ?? 'full',
+    ...(input.format ? { format: input.format } : {}),
+    retryFailed: input.retryFailed ?? false,
+  };
+}

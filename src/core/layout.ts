@@ -1,6 +1,6 @@
 // Where everything lives on disk. The only module that joins paths from IDs, and
 // it validates every video ID before it becomes part of a path.
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { MANIFEST_FILE_NAME, STATE_DIR_NAME } from '../config.js';
 import { clipFileName } from './clip-file.js';
 import { batchIdProblem } from './hashing.js';
@@ -21,6 +21,8 @@ export const logPath = (outDir: string) => join(stateDir(outDir), 'vstream.log')
 /** The embedded Temporal UI's port, chosen once per output folder: links printed by one run stay valid for the next. */
 export const uiPortPath = (outDir: string) => join(stateDir(outDir), 'ui-port.json');
 export const latestReportPath = (outDir: string) => join(stateDir(outDir), 'report.json');
+/** report.html, for people, beside a report.json (the latest one or a batch's). */
+export const reportHtmlBeside = (reportJsonPath: string) => join(dirname(reportJsonPath), 'report.html');
 /** One line per finished video, appended as videos finish, rewritten in list order at the end. */
 export const reportLinesPath = (outDir: string) => join(stateDir(outDir), 'report.jsonl');
 export const defaultWorkDir = (outDir: string) => join(stateDir(outDir), 'work');

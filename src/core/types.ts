@@ -75,6 +75,21 @@ export interface VideoResult {
   errorType: string | null;
   clipErrors: LineError[];
   clips: ClipOutput[];
+  /** Absent in results recorded before 0.5 and for videos that never reported. */
+  timings?: VideoTimings;
+}
+
+/**
+ * Wall-clock timings of a video's last run, measured by its activities (the successful
+ * attempt of each). The download fields are absent for a video that never downloaded.
+ */
+export interface VideoTimings {
+  /** When the download that succeeded started (ISO). */
+  startedAt?: string;
+  downloadSeconds?: number;
+  encodeSeconds?: number;
+  /** When its result was recorded (ISO). */
+  finishedAt?: string;
 }
 
 export interface SourceInfo {
@@ -89,6 +104,9 @@ export interface SourceInfo {
   encodeQueue?: string;
   /** Only parts were downloaded (--download-mode sections): one file each. */
   sections?: DownloadedSection[];
+  /** When the download started (ISO) and its wall seconds (0.5). */
+  downloadStartedAt?: string;
+  downloadSeconds?: number;
 }
 
 export interface DownloadedSection {

@@ -31,6 +31,11 @@ export function uiListUrl(uiUrl: string, namespace: string, query: string): stri
   return `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows?query=${encodeURIComponent(query)}`;
 }
 
+/** A workflow's page in the UI (its latest run). */
+export function workflowPageUrl(uiUrl: string, namespace: string, workflowId: string): string {
+  return `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
 /** The visibility query of a batch's video workflows, optionally of one status. */
 export function batchVideosQuery(batchId: string, searchAttributes: boolean, status?: string): string {
   if (!searchAttributes) return `WorkflowId STARTS_WITH ${quoted(videoWorkflowId(batchId, ''))}`;
@@ -42,7 +47,7 @@ export function batchUiLinks(request: UiLinkRequest): UiLinks {
   const { uiUrl, namespace, batchId, searchAttributes } = request;
   const list = (status?: string) => uiListUrl(uiUrl, namespace, batchVideosQuery(batchId, searchAttributes, status));
   return {
-    batch: `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(batchId)}`,
+    batch: workflowPageUrl(uiUrl, namespace, batchId),
     videos: list(),
     failed: searchAttributes ? list('failed') : null,
     partial: searchAttributes ? list('partial') : null,

@@ -1,6 +1,6 @@
 // How a video's outcome is decided. Pure and deterministic: used by the video workflow.
 import { ErrorType } from './errors.js';
-import type { ClipOutput, LineError, VideoEntry, VideoResult } from './types.js';
+import type { ClipOutput, LineError, SourceInfo, VideoEntry, VideoResult, VideoTimings } from './types.js';
 
 export interface Failure {
   type: string;
@@ -48,6 +48,21 @@ export interface VideoOutcome {
   /** Well-formed lines the source could not give (past its end, undecodable). */
   unproducible: LineError[];
   failure: Failure | null;
+  /** What the download and encode measured, when they ran (workers of 0.5 and later). */
+  timings?: VideoTimings;
+}
+
+/** The timings a download's source and an encode reported; undefined when neither said anything. */
+export function videoTimings(
+  source: Pick<SourceInfo, 'downloadStartedAt' | 'downloadSeconds'> | null,
+  encodeSeconds: number | undefined,
+): VideoTimings | undefined {
+  const timings: VideoTimings = {
+    ...(source?.downloadStartedAt !== undefined ? { startedAt: source.downloadStartedAt } : {}),
+    ...(source?.downloadSeconds !== undefined ? { downloadSeconds: source.downloadSeconds } : {}),
+    ...(encodeSeconds !== undefined ? { encodeSeconds } : {}),
+  };
+  return Object.keys(timings).length > 0 ? timings : undefined;
 }
 
 /**
@@ -69,6 +84,7 @@ export function buildVideoResult(outcome: VideoOutcome): VideoResult {
     errorType,
     clipErrors,
     clips,
+    ...(outcome.timings ? { timings: outcome.timings } : {}),
   });
 
   if (failure) return result('failed', failure.message, failure.type);

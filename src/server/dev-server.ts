@@ -10,6 +10,9 @@ import { withParentDeathSignal } from '../tools/process.js';
 export const EMBEDDED_RETENTION_DAYS = 30;
 const HOST = '127.0.0.1';
 
+/** The address of the dev server's UI on `port`. */
+export const devServerUiUrl = (port: number) => `http://${HOST}:${port}`;
+
 /** Listens on a loopback port (0: the OS picks one) and closes it: the port, or null if it is taken. */
 async function tryListen(port: number): Promise<number | null> {
   return new Promise((resolve) => {
@@ -168,7 +171,7 @@ export async function launchDevServer(options: DevServerOptions): Promise<Launch
   ready.catch(() => stop());
   return {
     address,
-    uiUrl: `http://${HOST}:${uiPort}`,
+    uiUrl: devServerUiUrl(uiPort),
     namespace,
     pid: child.pid,
     stop,

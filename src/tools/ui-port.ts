@@ -1,11 +1,23 @@
 // The embedded Temporal UI's port of an output folder: chosen once, kept in _vstream/, so the
 // links a run prints stay valid for the next run and for `vstream ui -o DIR`.
 import * as layout from '../core/layout.js';
-import { freePort, portIsFree } from '../server/dev-server.js';
+import { devServerUiUrl, freePort, portIsFree } from '../server/dev-server.js';
 import { readJsonIfExists, writeJsonAtomic } from './fs.js';
 
 interface StoredUiPort {
   port: number;
+}
+
+/** The port kept for the folder's UI, if any. */
+export async function storedUiPort(outDir: string): Promise<number | null> {
+  const stored = await readJsonIfExists<StoredUiPort>(layout.uiPortPath(outDir)).catch(() => undefined);
+  return Number.isInteger(stored?.port) ? (stored as StoredUiPort).port : null;
+}
+
+/** The folder's UI address (`vstream run` and `vstream ui` serve it there), when a port was ever kept for it. */
+export async function outputFolderUiUrl(outDir: string): Promise<string | null> {
+  const port = await storedUiPort(outDir);
+  return port === null ? null : devServerUiUrl(port);
 }
 
 /**
@@ -14,8 +26,7 @@ interface StoredUiPort {
  */
 export async function outputFolderUiPort(outDir: string, note: (message: string) => void): Promise<number> {
   const path = layout.uiPortPath(outDir);
-  const stored = await readJsonIfExists<StoredUiPort>(path).catch(() => undefined);
-  const previous = Number.isInteger(stored?.port) ? (stored as StoredUiPort).port : null;
+  const previous = await storedUiPort(outDir);
   if (previous !== null && (await portIsFree(previous))) return previous;
   const port = await freePort();
   if (previous !== null)

@@ -13,6 +13,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { PagedVideo } from '../activities/index.js';
 import {
+  reportRunSettings,
   videoWorkflowId,
   type BatchContinuation,
   type BatchInput,
@@ -225,7 +226,8 @@ export class BatchRun {
     const allReported = await condition(() => this.window.size === 0, `${this.policy.cancelWaitMinutes}m`);
     if (!allReported) log.warn('videos did not report after cancellation', { videos: [...this.window.inFlight] });
     const { outDir } = this.input;
-    await this.reporting.writeReport({ outDir, batchId: this.batchId, startedAt: this.startedAt, cancelled: true });
+    const report = { outDir, batchId: this.batchId, startedAt: this.startedAt, cancelled: true };
+    await this.reporting.writeReport({ ...report, runSettings: reportRunSettings(this.input, this.policy.workers) });
     if (this.searchAttributes) upsertSearchAttributes([statusAttribute('cancelled')]);
     this.showDetails();
   }
@@ -238,6 +240,7 @@ export class BatchRun {
       batchId: this.batchId,
       startedAt: this.startedAt,
       ...(abandoned ? { abandoned } : {}),
+      runSettings: reportRunSettings(this.input, this.policy.workers),
     });
     this.phase = 'finished';
     if (this.searchAttributes) upsertSearchAttributes([statusAttribute(batchStatus(summary.counts, false))]);

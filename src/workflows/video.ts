@@ -1,8 +1,8 @@
 import { CancellationScope, isCancellation, log, patched, setHandler, sleep } from '@temporalio/workflow';
 import type { RecordVideoInput, VerifyOutcome } from '../activities/index.js';
 import type { VideoInput, VideoPolicy } from '../core/batch-input.js';
-import type { ClipOutput, LineError, VideoResult } from '../core/types.js';
-import { buildVideoResult, cancelledResult, skippedResult, type Failure } from '../core/video-result.js';
+import type { ClipOutput, LineError, SourceInfo, VideoResult, VideoTimings } from '../core/types.js';
+import { buildVideoResult, cancelledResult, skippedResult, videoTimings, type Failure } from '../core/video-result.js';
 import { downloadSummary, encodeSummary, verifySummary } from '../core/workflow-story.js';
 import { DownloadGate } from './backoff.js';
 import { videoHostQuery } from './definitions.js';
@@ -15,8 +15,8 @@ import { VideoStory, withSummary } from './story.js';
 
 type Work = Extract<VerifyOutcome, { kind: 'work' }>;
 type Made =
-  | { kind: 'made'; produced: ClipOutput[]; unproducible: LineError[]; encoder: string }
-  | { kind: 'failed'; failure: Failure }
+  | { kind: 'made'; produced: ClipOutput[]; unproducible: LineError[]; encoder: string; timings?: VideoTimings }
+  | { kind: 'failed'; failure: Failure; timings?: VideoTimings }
   | { kind: 'cancelled'; cancellation: unknown }
   | { kind: 'hostLost'; err: unknown };
 
@@ -151,6 +151,8 @@ async function makeClips(
   const { video } = input;
   const hostTimeoutSeconds = videoHostTimeoutSeconds(input);
   const host = hostActivities(work.hostQueue, input.heartbeatTimeoutSeconds, policy, hostTimeoutSeconds);
+  // Kept outside the try: a failed encode still reports how long its download took.
+  let source: SourceInfo | null = null;
   try {
     if (firstAttempt && input.startDelaySeconds > 0) await sleep(`${input.startDelaySeconds}s`);
     const sections =
@@ -159,23 +161,23 @@ async function makeClips(
         : {};
     const download = { batchId: input.batchId, video, workDir: input.workDir, format: input.format, ...sections };
     const downloading = summaries ? downloadSummary(video.videoId, input.downloadMode, work.pending.length) : null;
-    const source = await gate.download(() => withSummary(host.download, downloading, download));
+    source = await gate.download(() => withSummary(host.download, downloading, download));
     // The download chose the GPU (or CPU) queue of its host for the encode.
     const queue = source.encodeQueue ?? work.hostQueue;
     const encode = encodeActivity(queue, input.heartbeatTimeoutSeconds, hostTimeoutSeconds, policy);
     const encoding = summaries ? encodeSummary(work.pending.length, queue) : null;
-    const encoded = await withSummary(encode, encoding, {
+    const { encodeSeconds, ...encoded } = await withSummary(encode, encoding, {
       video,
       source,
       clips: work.pending,
       outDir: input.outDir,
       settings: input.settings,
     });
-    return { kind: 'made', ...encoded };
+    return { kind: 'made', ...encoded, timings: videoTimings(source, encodeSeconds) };
   } catch (err) {
     if (isCancellation(err)) return { kind: 'cancelled', cancellation: err };
     if (isHostLost(err)) return { kind: 'hostLost', err };
-    return { kind: 'failed', failure: describeFailure(err) };
+    return { kind: 'failed', failure: describeFailure(err), timings: videoTimings(source, undefined) };
   }
 }
 
@@ -186,7 +188,8 @@ function resultOf(input: VideoInput, work: Work, made: Made): VideoResult {
   const produced = made.kind === 'made' ? made.produced : [];
   const unproducible = made.kind === 'made' ? made.unproducible : [];
   const failure = made.kind === 'failed' ? made.failure : made.kind === 'hostLost' ? describeFailure(made.err) : null;
-  return buildVideoResult({ video, clipErrors, existing, produced, unproducible, failure });
+  const timings = made.kind === 'made' || made.kind === 'failed' ? made.timings : undefined;
+  return buildVideoResult({ video, clipErrors, existing, produced, unproducible, failure, timings });
 }
 
 function nothingMade(video: VideoInput['video']) {

@@ -4,20 +4,17 @@
 // the failed video's page loads (no HTTP 500) and shows its ID. Screenshots are kept in the
 // test's temporary folder, their paths printed.
 import assert from 'node:assert/strict';
-import { readFile, writeFile, appendFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import * as layout from '../../src/core/layout.js';
 import { ExitCode } from '../../src/client/exit-codes.js';
 import type { MediaServer } from '../../src/devkit/media-server.js';
-import { launchBrowser, openPage } from '../helpers/browser.js';
+import { launchBrowser, openPage, screenshot as screenshotIn } from '../helpers/browser.js';
 import {
-  batchDirs,
   exitWithin,
-  runArgs,
+  runBatchWithMissingVideo,
   runCli,
-  serveSamples,
   startCli,
   waitFor,
   type BatchDirs,
@@ -39,12 +36,7 @@ let browser: Browser;
 const printedLink = (label: string) => run.stdout.match(new RegExp(`^\\s*${label}: (http\\S+)$`, 'm'))?.[1];
 
 before(async () => {
-  dirs = await batchDirs('ui');
-  media = await serveSamples(dirs, OK, { width: 320, height: 240, fps: 30, seconds: 2, pattern: 'noise' }, ['0 10']);
-  // Not served: the media server answers 404.
-  await writeFile(join(dirs.clips, `${GONE}.txt`), '0 10\n');
-  await appendFile(dirs.urls, `${media.url(`${GONE}.mp4`)}\n`);
-  run = await runCli(runArgs(dirs, '-w', '1', '-d', '0', '--x265-preset', 'ultrafast'));
+  ({ dirs, media, run } = await runBatchWithMissingVideo('ui', OK, GONE));
   batchId = run.stdout.match(/batch (vstream-[0-9a-f]+)/)?.[1] ?? '';
   ui = startCli(['ui', '-o', dirs.out]);
   uiUrl = await waitFor(
@@ -84,11 +76,8 @@ test('run prints the batch page, its videos list and `vstream ui -o DIR`; vstrea
     assert.ok(status.stdout.includes(`  ${label}: ${printedLink(label)}\n`), status.stdout);
 });
 
-async function screenshot(t: { diagnostic(message: string): void }, page: Page, name: string): Promise<void> {
-  const path = join(dirs.root, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
-  t.diagnostic(`screenshot: ${path}`);
-}
+const screenshot = (t: { diagnostic(message: string): void }, page: Page, name: string) =>
+  screenshotIn(t, page, dirs.root, name);
 
 /** Waits until the page shows `text` (the UI renders after its API calls return). */
 const shows = (page: Page, text: string) => page.getByText(text, { exact: false }).first().waitFor({ timeout: 30_000 });

@@ -1,5 +1,6 @@
 // A real browser for end-to-end tests: Debian's Chromium driven by playwright-core, headless.
 // playwright-core downloads no browser: it runs the system binary (`chromium` on PATH).
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { findOnPath } from '../../src/tools/binaries.js';
 
@@ -25,4 +26,17 @@ export async function openPage(browser: Browser, url: string): Promise<OpenedPag
   });
   await page.goto(url, { waitUntil: 'networkidle', timeout: 60_000 });
   return { page, serverErrors };
+}
+
+/** A full-page screenshot `name`.png in `dir` (the test's temporary folder), its path printed as a diagnostic. */
+export async function screenshot(
+  t: { diagnostic(message: string): void },
+  page: Page,
+  dir: string,
+  name: string,
+): Promise<string> {
+  const path = join(dir, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  t.diagnostic(`screenshot: ${path}`);
+  return path;
 }

@@ -1,7 +1,7 @@
 // Helpers for end-to-end tests: the real CLI, real Temporal, real yt-dlp and ffmpeg.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMediaServer, type MediaServer, type MediaServerOptions } from '../../src/devkit/media-server.js';
@@ -202,4 +202,23 @@ export async function serveSamples(
 export function runArgs(dirs: Pick<BatchDirs, 'urls' | 'clips' | 'out'> & { work?: string }, ...extra: string[]) {
   const work = dirs.work ? ['--work-dir', dirs.work] : [];
   return ['run', '-u', dirs.urls, '-c', dirs.clips, '-o', dirs.out, ...work, ...extra];
+}
+
+/**
+ * A small finished batch, run once with `vstream run -w 1` (libx265 ultrafast): tiny samples
+ * `ok`, one clip each, then `gone`, whose URL the media server answers 404 (a failed video).
+ */
+export async function runBatchWithMissingVideo(
+  prefix: string,
+  ok: string[],
+  gone: string,
+): Promise<{ dirs: BatchDirs; media: MediaServer; run: CliRun }> {
+  const dirs = await batchDirs(prefix);
+  const media = await serveSamples(dirs, ok, { width: 320, height: 240, fps: 30, seconds: 2, pattern: 'noise' }, [
+    '0 10',
+  ]);
+  await writeFile(join(dirs.clips, `${gone}.txt`), '0 10\n');
+  await appendFile(dirs.urls, `${media.url(`${gone}.mp4`)}\n`);
+  const run = await runCli(runArgs(dirs, '-w', '1', '-d', '0', '--x265-preset', 'ultrafast'));
+  return { dirs, media, run };
 }
