@@ -277,11 +277,13 @@ export function createDownloadActivities(deps: HostDeps) {
           source = await downloadFiles(deps, job, null);
         }
         logDownloaded(events, attempt, startedAt, source);
+        deps.metrics?.downloaded(source.bytes, (Date.now() - startedAt) / 1000);
         // The encode goes to the least loaded GPU (or the CPU queue) of this host, reserved for this video.
         return { ...source, encodeQueue: deps.encodeQueues.pick(encodeReservationKey(source.path)) };
       } finally {
         stopHeartbeat();
         deps.tempBudget?.finished(job.budgetKey);
+        deps.metrics?.workDirChanged(workDir);
       }
     },
   };
