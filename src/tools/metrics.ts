@@ -31,7 +31,8 @@ export class VstreamMetrics {
       this.m.clipsWritten.add(0, labels);
       this.m.encodeFrames.add(0, labels);
       this.m.encodeSeconds.record(0, labels);
-      if (encoder.kind === 'nvenc') this.m.nvencSessions.set(0, { device: labels.device });
+      // A CPU host lists device="cpu" at 0: the metric exists on every host, as the dashboard expects.
+      this.m.nvencSessions.set(0, { device: labels.device });
     }
     this.m.downloadBytes.add(0);
     this.m.downloadSeconds.record(0);
