@@ -159,17 +159,19 @@ export function errorTypeLabel(errorType: string | null | undefined): string {
  */
 export function metricNamesInExpr(expr: string): string[] {
   const keywords = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'offset', 'bool']);
-  const keywordsAndOps = new Set([...keywords, 'and', 'or', 'unless']);
+  for (const operator of ['and', 'or', 'unless']) keywords.add(operator);
   const bare = expr
     .replace(/"(?:[^"\\]|\\.)*"/g, '""')
     .replace(/\{[^}]*\}/g, ' ')
     .replace(/\[[^\]]*\]/g, ' ')
+    // Numbers and durations (1e3, 5m): no name starts with a digit.
+    .replace(/(?<![A-Za-z0-9_:])\d[\w.]*/g, ' ')
     // by (host, device) and the like: label lists, not metrics.
     .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
   const names = new Set<string>();
   for (const match of bare.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)(\s*\()?/g)) {
     const [, name, call] = match;
-    if (!name || call || keywordsAndOps.has(name) || /^\d/.test(name)) continue;
+    if (!name || call || keywords.has(name)) continue;
     // Grafana's $__rate_interval and the like are stripped with their brackets; a bare variable is no metric.
     if (expr[(match.index ?? 0) - 1] === '$') continue;
     names.add(name);
