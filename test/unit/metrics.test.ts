@@ -142,6 +142,13 @@ describe('VstreamMetrics', () => {
     assert.deepEqual(records.get(key('vstream_encode_seconds', onGpu)), [0, 2.5]);
     assert.equal(values.get(key('vstream_download_bytes')), 1000);
     assert.equal(values.get(key('vstream_nvenc_sessions_in_use', { device: 'gpu-0' })), 2);
+    // Every series carries exactly its definition's labels (host is the runtime's).
+    const labelsOf = new Map((Object.values(METRICS) as MetricDefinition[]).map((m) => [m.name, [...m.labels].sort()]));
+    for (const series of [...values.keys(), ...records.keys()]) {
+      const [name = '', tags = ''] = series.slice(0, -1).split('{');
+      const names = tags ? tags.split(',').map((t) => t.split('=')[0]) : [];
+      assert.deepEqual(names, labelsOf.get(name), series);
+    }
   });
 
   test('the temporary disk gauge measures the work dirs after a change', async () => {
