@@ -4,8 +4,11 @@
 //
 //   npm run bench:scale -- [--sizes 1000,10000] [--workers 50]
 //   npm run bench:scale -- --search-attributes-cost [--rounds 3] [--sizes 1000]
+//   npm run bench:scale -- --metrics-cost [--rounds 3] [--sizes 1000]
 // The second form runs the first size with and without vstream's search attributes
-// (the batch's `searchAttributes` input), alternating, and prints both medians and their ratio.
+// (the batch's `searchAttributes` input), alternating, and prints both medians and their
+// ratio; the third the same with and without metrics (the stub worker serves them and
+// records what the real activities record; the bench scrapes it as Prometheus would).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
@@ -15,7 +18,8 @@ import { Client, Connection } from '@temporalio/client';
 import { SHARED_TASK_QUEUE, WORKFLOW_TYPES } from '../src/config.js';
 import type { BatchInput } from '../src/core/batch-input.js';
 import type { BatchSummary } from '../src/core/types.js';
-import { startDevServer } from '../src/server/dev-server.js';
+import { scrapedValue } from '../src/core/metrics.js';
+import { freePort, startDevServer } from '../src/server/dev-server.js';
 import { resolveTool } from '../src/tools/binaries.js';
 import { PROJECT_ROOT } from '../src/tools/project.js';
 
@@ -24,6 +28,7 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '1000,10000' },
     workers: { type: 'string', default: '50' },
     'search-attributes-cost': { type: 'boolean', default: false },
+    'metrics-cost': { type: 'boolean', default: false },
     rounds: { type: 'string', default: '3' },
   },
 });
@@ -45,7 +50,15 @@ interface Row {
   peakRssMb: number;
 }
 
-async function measure(videos: number, searchAttributes = false): Promise<Row> {
+/** How often the bench scrapes a worker that serves metrics (Prometheus's default is 15 s; this is harsher). */
+const SCRAPE_EVERY_MS = 5_000;
+
+interface Variant {
+  searchAttributes?: boolean;
+  metrics?: boolean;
+}
+
+async function measure(videos: number, variant: Variant = {}): Promise<Row> {
   const dir = join(PROJECT_ROOT, 'bench-out', 'scale', String(videos));
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
@@ -54,8 +67,14 @@ async function measure(videos: number, searchAttributes = false): Promise<Row> {
     dbFile: join(dir, 'temporal.db'),
     logFile: join(dir, 'server.log'),
   });
+  const metricsPort = variant.metrics ? await freePort() : null;
   const worker = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'bench', 'stub-worker.js'), server.address], {
-    env: { ...process.env, BENCH_VIDEOS: String(videos), BENCH_SLOTS: String(WINDOW * 2) },
+    env: {
+      ...process.env,
+      BENCH_VIDEOS: String(videos),
+      BENCH_SLOTS: String(WINDOW * 2),
+      ...(metricsPort ? { BENCH_METRICS_PORT: String(metricsPort) } : {}),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve) =>
@@ -63,6 +82,8 @@ async function measure(videos: number, searchAttributes = false): Promise<Row> {
   );
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
+  const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const scraper = metricsPort ? setInterval(() => void scrape().catch(() => undefined), SCRAPE_EVERY_MS) : undefined;
   try {
     const batchId = `scale-${videos}`;
     const input: BatchInput = {
@@ -72,7 +93,7 @@ async function measure(videos: number, searchAttributes = false): Promise<Row> {
       workDir: '/w',
       workers: WINDOW,
       startDelaySeconds: 0,
-      searchAttributes,
+      searchAttributes: variant.searchAttributes ?? false,
     };
     const started = Date.now();
     const handle = await client.workflow.start(WORKFLOW_TYPES.batch, {
@@ -84,6 +105,11 @@ async function measure(videos: number, searchAttributes = false): Promise<Row> {
     const seconds = (Date.now() - started) / 1000;
     if (summary.counts.succeeded !== videos)
       throw new Error(`only ${summary.counts.succeeded} of ${videos} videos succeeded`);
+    if (metricsPort) {
+      // The recording really ran: every video is counted on the endpoint.
+      const counted = scrapedValue(await scrape(), 'vstream_videos_total', { status: 'succeeded' });
+      if (counted !== videos) throw new Error(`the endpoint counts ${counted} of ${videos} succeeded videos`);
+    }
     let maxHistory = 0;
     let maxHistoryWorkflow = '';
     let batchRuns = 0;
@@ -104,6 +130,7 @@ async function measure(videos: number, searchAttributes = false): Promise<Row> {
       peakRssMb: peakRssMb(worker.pid as number),
     };
   } finally {
+    clearInterval(scraper);
     worker.kill('SIGTERM');
     await new Promise((resolve) => worker.on('exit', resolve));
     await connection.close();
@@ -113,15 +140,15 @@ async function measure(videos: number, searchAttributes = false): Promise<Row> {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
-/** The cost of the search attribute upserts: the same batch with and without, alternating. */
-async function searchAttributesCost(videos: number, rounds: number): Promise<void> {
+/** The cost of a feature (search attribute upserts, metrics): the same batch with and without, alternating. */
+async function featureCost(feature: keyof Variant, label: string, videos: number, rounds: number): Promise<void> {
   console.log(
-    `bench: ${videos} stub videos, window of ${WINDOW}, ${rounds} alternating rounds with and without search attributes`,
+    `bench: ${videos} stub videos, window of ${WINDOW}, ${rounds} alternating rounds with and without ${label}`,
   );
   const seconds: Record<'with' | 'without', number[]> = { with: [], without: [] };
   for (let round = 1; round <= rounds; round++) {
     for (const kind of round % 2 === 1 ? (['without', 'with'] as const) : (['with', 'without'] as const)) {
-      const row = await measure(videos, kind === 'with');
+      const row = await measure(videos, { [feature]: kind === 'with' });
       seconds[kind].push(row.seconds);
       console.log(`round ${round}, ${kind}: ${row.seconds.toFixed(1)} s (${row.perSecond.toFixed(1)} videos/s)`);
     }
@@ -133,7 +160,9 @@ async function searchAttributesCost(videos: number, rounds: number): Promise<voi
 }
 
 async function main(): Promise<void> {
-  if (values['search-attributes-cost']) return searchAttributesCost(SIZES[0] as number, Number(values.rounds));
+  const [firstSize, rounds] = [SIZES[0] as number, Number(values.rounds)];
+  if (values['search-attributes-cost']) return featureCost('searchAttributes', 'search attributes', firstSize, rounds);
+  if (values['metrics-cost']) return featureCost('metrics', 'metrics', firstSize, rounds);
   console.log(`bench: stub activities, window of ${WINDOW} videos, embedded dev server (SQLite), 2-core machine`);
   const rows: Row[] = [];
   for (const size of SIZES) {

@@ -1,12 +1,25 @@
 // A vstream worker whose activities do no I/O, for the scale benchmark:
-// `node dist/bench/stub-worker.js <address>`. Same workflows, same queues.
+// `node dist/bench/stub-worker.js <address>`. Same workflows, same queues. With
+// BENCH_METRICS_PORT, it serves metrics as `vstream worker --metrics-port` does (the same
+// runtime options) and its activities record what the real ones record, through the
+// same module (src/tools/metrics.ts).
 import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import type { HostActivities, SharedActivities } from '../src/activities/index.js';
 import { createPolicyActivities } from '../src/activities/policy.js';
 import { SHARED_TASK_QUEUE, hostTaskQueue } from '../src/config.js';
+import type { EncoderConfig } from '../src/core/types.js';
+import { VstreamMetrics } from '../src/tools/metrics.js';
+import { metricsEndpoint, metricsTelemetry } from '../src/worker/runtime.js';
 import { workflowSource } from '../src/worker/workflow-source.js';
 
 const HOST_QUEUE = hostTaskQueue('stub');
+const METRICS_PORT = process.env.BENCH_METRICS_PORT;
+const ENDPOINT = METRICS_PORT
+  ? metricsEndpoint({ port: Number(METRICS_PORT), address: '127.0.0.1' }, 'stub')
+  : undefined;
+const ENCODER: EncoderConfig = { kind: 'x265', preset: 'medium' };
+/** Set once the runtime is installed (with the exporter), as the real worker does. */
+let metrics: VstreamMetrics | undefined;
 
 const shared: SharedActivities = {
   ...createPolicyActivities(),
@@ -35,7 +48,9 @@ const shared: SharedActivities = {
       clipFileSha256: 'x',
     };
   },
-  async recordVideo() {},
+  async recordVideo({ result }) {
+    metrics?.videoRecorded(result.status, result.errorType);
+  },
   async writeReport({ batchId, startedAt }) {
     const videos = Number(process.env.BENCH_VIDEOS);
     const counts = {
@@ -53,10 +68,18 @@ const shared: SharedActivities = {
 };
 
 const host: HostActivities = {
-  async download({ video }) {
+  async download({ video, workDir }) {
+    metrics?.downloaded(1, 0.01);
+    metrics?.workDirChanged(workDir);
     return { path: `/nowhere/${video.videoId}.mp4`, bytes: 1, width: 1920, height: 1080, fps: 30, durationSeconds: 10 };
   },
   async encodeClips({ video, clips }) {
+    metrics?.encodePassDone(
+      ENCODER,
+      0.01,
+      clips.reduce((sum, c) => sum + c.endFrame - c.startFrame, 0),
+    );
+    for (let i = 0; i < clips.length; i++) metrics?.clipWritten(ENCODER);
     return {
       produced: clips.map((c) => ({
         file: `${video.videoId}.hevc`,
@@ -69,12 +92,25 @@ const host: HostActivities = {
       encoder: 'stub',
     };
   },
-  async deleteSource() {},
-  async finishVideo() {},
+  async deleteSource({ workDir }) {
+    metrics?.workDirChanged(workDir);
+  },
+  async finishVideo({ result, workDir }) {
+    metrics?.workDirChanged(workDir);
+    metrics?.videoRecorded(result.status, result.errorType);
+  },
 };
 
 async function run(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: ['SIGTERM', 'SIGINT'] });
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    shutdownSignals: ['SIGTERM', 'SIGINT'],
+    ...(ENDPOINT ? { telemetryOptions: { metrics: metricsTelemetry(ENDPOINT) } } : {}),
+  });
+  if (ENDPOINT) {
+    metrics = new VstreamMetrics(Runtime.instance().metricMeter);
+    metrics.initialise([ENCODER]);
+  }
   const connection = await NativeConnection.connect({ address: process.argv[2] as string });
   const slots = Number(process.env.BENCH_SLOTS ?? 100);
   const workers = await Promise.all([

@@ -67,6 +67,8 @@ export const WORKER_DEFAULTS = {
   shutdownGraceTime: '30s',
   /** `vstream run` on Ctrl-C: running downloads and encodes may finish for this long, then are cancelled. */
   runGraceSeconds: 30,
+  /** --metrics-port listens here: this host only unless told otherwise (compose binds 0.0.0.0). */
+  metricsAddress: '127.0.0.1',
 } as const;
 
 /** The live progress of `vstream run` and `vstream status --watch`. */

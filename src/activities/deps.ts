@@ -1,6 +1,7 @@
 import type { EncoderConfig } from '../core/types.js';
 import type { DownloadOptions } from '../core/ytdlp-args.js';
 import type { ToolPaths } from '../tools/binaries.js';
+import type { VstreamMetrics } from '../tools/metrics.js';
 import type { ScratchFiles } from '../tools/scratch.js';
 import type { TempBudget } from '../tools/temp-budget.js';
 import type { EncodeQueues, Sessions } from '../tools/sessions.js';
@@ -28,6 +29,8 @@ export interface SharedDeps {
   logger: Logger;
   /** The task queue of this host: where its downloads, encodes and deletions run. */
   hostQueue: string;
+  /** vstream's Prometheus metrics; absent without --metrics-port. */
+  metrics?: VstreamMetrics;
 }
 
 /** What an encode needs, on whichever queue it runs. */

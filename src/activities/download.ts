@@ -277,17 +277,20 @@ export function createDownloadActivities(deps: HostDeps) {
           source = await downloadFiles(deps, job, null);
         }
         logDownloaded(events, attempt, startedAt, source);
+        const downloadSeconds = secondsSince(startedAt, Date.now());
+        deps.metrics?.downloaded(source.bytes, downloadSeconds);
         return {
           ...source,
           // The encode goes to the least loaded GPU (or the CPU queue) of this host, reserved for this video.
           encodeQueue: deps.encodeQueues.pick(encodeReservationKey(source.path)),
           // For the report's timings (the workflow passes them on).
           downloadStartedAt: new Date(startedAt).toISOString(),
-          downloadSeconds: secondsSince(startedAt, Date.now()),
+          downloadSeconds,
         };
       } finally {
         stopHeartbeat();
         deps.tempBudget?.finished(job.budgetKey);
+        deps.metrics?.workDirChanged(workDir);
       }
     },
   };

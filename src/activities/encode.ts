@@ -179,6 +179,7 @@ class EncodeAttempt {
     const fps = seconds > 0 ? Math.round((fields.frames / seconds) * 10) / 10 : 0;
     const how = ok ? `${fields.frames} frames in ${seconds} s (${fps} fps)` : `failed after ${seconds} s`;
     this.events.event('encode.end', { ...fields, seconds, fps, ok }, `encode pass ${fields.pass} ended: ${how}`);
+    if (ok) this.deps.metrics?.encodePassDone(this.deps.encoder, (Date.now() - startedAt) / 1000, fields.frames);
   }
 
   private finalPath(clip: ClipSpec): string {
@@ -224,6 +225,7 @@ class EncodeAttempt {
       this.untrack(output.outputPath);
       const path = output.finalPath;
       this.events.event('clip.written', { path, frames, bytes }, `clip written: ${file} (${frames} frames)`);
+      this.deps.metrics?.clipWritten(this.deps.encoder);
     } else {
       this.notProduced(output, check?.reason ?? 'encoded file is unreadable');
       await this.discard(output.outputPath);

@@ -5,7 +5,7 @@ import * as layout from '../core/layout.js';
 import type { ClipOutput, EncodeSettings, LineError, VideoResult, VideoStatus } from '../core/types.js';
 import { assertVideoId } from '../core/video-id.js';
 import { writeJsonAtomic } from '../tools/fs.js';
-import type { HostDeps, Logger } from './deps.js';
+import type { HostDeps } from './deps.js';
 import { eventLogger } from './events.js';
 
 /** A video's record in its output folder, written last: verifyClip trusts it on later runs. */
@@ -41,14 +41,19 @@ export interface RecordVideoInput {
   manifest: { settings: EncodeSettings; clipFileSha256: string; encoder: string } | null;
 }
 
-async function deleteSourceFolder(input: DeleteSourceInput, hostWorkDir: string | undefined): Promise<void> {
-  const dir = layout.sourceDir(hostWorkDir ?? input.workDir, input.batchId, assertVideoId(input.videoId));
+async function deleteSourceFolder(
+  input: DeleteSourceInput,
+  deps: Pick<HostDeps, 'workDir' | 'metrics'>,
+): Promise<void> {
+  const workDir = deps.workDir ?? input.workDir;
+  const dir = layout.sourceDir(workDir, input.batchId, assertVideoId(input.videoId));
   await rm(dir, { recursive: true, force: true });
   await rmdir(dirname(dir)).catch(() => undefined);
+  deps.metrics?.workDirChanged(workDir);
 }
 
 /** Manifest (succeeded and partial videos, last), result file, and a line of report.jsonl. */
-async function recordResult(input: RecordVideoInput, logger: Logger): Promise<void> {
+async function recordResult(input: RecordVideoInput, deps: Pick<HostDeps, 'logger' | 'metrics'>): Promise<void> {
   const { manifest } = input;
   const finishedAt = new Date().toISOString();
   // The record's time ends the video's timings: the report's throughput is counted from it.
@@ -73,33 +78,35 @@ async function recordResult(input: RecordVideoInput, logger: Logger): Promise<vo
   // One write with O_APPEND: lines from concurrent activities do not interleave.
   await appendFile(layout.reportLinesPath(input.outDir), `${JSON.stringify(result)}\n`);
   const { status, errorType, reason } = result;
+  // Counted once the result is on disk: a retry after a failed write counts the video once.
+  deps.metrics?.videoRecorded(status, errorType);
   const fields = { status, clips: result.clips.length, errorType, reason };
-  eventLogger(logger, input).event('video.finished', fields, reason ? `${status}: ${reason}` : status);
+  eventLogger(deps.logger, input).event('video.finished', fields, reason ? `${status}: ${reason}` : status);
 }
 
 /** recordVideo runs on any worker: it writes only to the shared output folder. */
-export function createRecordActivities(deps: Pick<HostDeps, 'logger'>) {
+export function createRecordActivities(deps: Pick<HostDeps, 'logger' | 'metrics'>) {
   return {
     /** Records the video's result for the report, and its manifest (written last) when clips were made. */
     async recordVideo(input: RecordVideoInput): Promise<void> {
-      await recordResult(input, deps.logger);
+      await recordResult(input, deps);
     },
   };
 }
 
 /** The host's last steps for a video: its source folder is on this host's disk. */
-export function createFinishActivities(deps: Pick<HostDeps, 'workDir' | 'logger'>) {
+export function createFinishActivities(deps: Pick<HostDeps, 'workDir' | 'logger' | 'metrics'>) {
   return {
     /** Removes the video's source folder, and the batch's work folder once empty. */
     async deleteSource(input: DeleteSourceInput): Promise<void> {
-      await deleteSourceFolder(input, deps.workDir);
+      await deleteSourceFolder(input, deps);
     },
 
     /** The last step on the host: the source goes, then the result and the manifest are written. */
     async finishVideo(input: FinishVideoInput): Promise<void> {
       const { batchId, workDir } = input;
-      await deleteSourceFolder({ batchId, videoId: input.result.videoId, workDir }, deps.workDir);
-      await recordResult(input, deps.logger);
+      await deleteSourceFolder({ batchId, videoId: input.result.videoId, workDir }, deps);
+      await recordResult(input, deps);
     },
   };
 }

@@ -40,6 +40,8 @@ function addWorkerOptions(command: Command): Command {
     )
     .option('--namespace <name>', 'Temporal namespace', OPTION_DEFAULTS.namespace)
     .option('--log-level <level>', 'trace, debug, info, warn, error', OPTION_DEFAULTS.logLevel)
+    .option('--metrics-port <port>', 'serve Prometheus metrics on this port, at /metrics (default: none)')
+    .option('--metrics-address <address>', 'address the metrics port listens on', OPTION_DEFAULTS.metricsAddress)
     .option('--max-temp-gb <GB>', 'temporary disk for sources: a download waits until it fits (default: no limit)')
     .option('--cookies <file>', 'Netscape cookies file for yt-dlp (stays on this host)')
     .option('--proxy <url>', 'proxy for yt-dlp, e.g. http://user:password@host:port (stays on this host)')

@@ -54,7 +54,21 @@ const workerFields = {
   encoder: oneOf('--encoder', ENCODER_CHOICES),
   x265Preset: oneOf('--x265-preset', X265_PRESETS),
   namespace: z.string().min(1, { error: '--namespace must not be empty' }),
+  metricsPort: wholeNumber('--metrics-port', 1)
+    .max(65535, { error: '--metrics-port must be at most 65535' })
+    .optional(),
+  metricsAddress: z.string().regex(/^[^\s/]+$/, { error: '--metrics-address must be an IP address or host name' }),
 };
+
+/** Where the Prometheus endpoint listens (--metrics-port), or null: no metrics. */
+export interface MetricsOptions {
+  port: number;
+  address: string;
+}
+
+function metricsOptions(o: { metricsPort?: number; metricsAddress: string }): MetricsOptions | null {
+  return o.metricsPort === undefined ? null : { port: o.metricsPort, address: o.metricsAddress };
+}
 
 const runSchema = z.object({
   urlsFile: z.string(),
@@ -117,6 +131,7 @@ export interface RunOptions {
   downloadAttempts: number;
   downloadRetryIntervalSeconds: number;
   downloadMode: DownloadMode;
+  metrics: MetricsOptions | null;
 }
 
 function firstIssue(error: z.ZodError): string {
@@ -157,6 +172,7 @@ export function parseRunOptions(raw: Record<string, unknown>): RunOptions {
     downloadAttempts: o.downloadAttempts,
     downloadRetryIntervalSeconds: o.downloadRetryInterval,
     downloadMode: o.downloadMode,
+    metrics: metricsOptions(o),
   };
 }
 
@@ -200,12 +216,13 @@ export interface WorkerOptions {
   maxTempGb: number | undefined;
   /** The Worker Deployment version this host polls as (build ID: vstream's version); null with --no-versioning. */
   deployment: WorkerDeploymentVersion | null;
+  metrics: MetricsOptions | null;
 }
 
 export function parseWorkerOptions(raw: Record<string, unknown>): WorkerOptions {
   const parsed = workerSchema.safeParse(raw);
   if (!parsed.success) throw new UsageError(firstIssue(parsed.error));
-  const { versioning, deploymentName, buildId, ...o } = parsed.data;
+  const { versioning, deploymentName, buildId, metricsPort, metricsAddress, ...o } = parsed.data;
   return {
     ...o,
     gpus: o.gpus,
@@ -213,6 +230,7 @@ export function parseWorkerOptions(raw: Record<string, unknown>): WorkerOptions 
     workDir: o.workDir === undefined ? undefined : resolve(o.workDir),
     maxTempGb: o.maxTempGb,
     deployment: versioning ? { deploymentName, buildId: buildId ?? vstreamVersion() } : null,
+    metrics: metricsOptions({ metricsPort, metricsAddress }),
   };
 }
 
@@ -229,6 +247,7 @@ export const OPTION_DEFAULTS = {
   x265Preset: RUN_DEFAULTS.x265Preset,
   namespace: WORKER_DEFAULTS.namespace,
   deploymentName: WORKER_DEFAULTS.deploymentName,
+  metricsAddress: WORKER_DEFAULTS.metricsAddress,
   temporalAddress: WORKER_DEFAULTS.temporalAddress,
   downloadSlots: String(WORKER_DEFAULTS.downloadSlots),
   sessionsPerGpu: String(WORKER_DEFAULTS.sessionsPerGpu),

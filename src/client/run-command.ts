@@ -19,7 +19,7 @@ import { readJsonIfExists } from '../tools/fs.js';
 import { ScratchFiles } from '../tools/scratch.js';
 import { TempBudget } from '../tools/temp-budget.js';
 import type { batchWorkflow } from '../workflows/batch.js';
-import { installRuntime } from '../worker/runtime.js';
+import { installRuntime, metricsEndpoint } from '../worker/runtime.js';
 import type { DownloadSettings } from '../activities/deps.js';
 import type { Logger } from 'pino';
 import type { ConnectionSecurity } from './connection-options.js';
@@ -31,7 +31,7 @@ import type { RunOptions } from './options.js';
 import { batchSnapshots, followProgress, progressScreen, type ProgressScreen } from './progress.js';
 import { batchInputFromOptions, runBatchId } from './run-input.js';
 import { searchAttributeUsage } from './search-attributes-command.js';
-import { openSession, type Session } from './session.js';
+import { localHostId, openSession, type Session } from './session.js';
 import { Stopper } from './stopper.js';
 
 async function requireInput(path: string, flag: string, kind: 'file' | 'dir'): Promise<void> {
@@ -149,6 +149,7 @@ type HostOptions = Pick<
   | 'x265Preset'
   | 'graceSeconds'
   | 'maxTempGb'
+  | 'metrics'
 >;
 
 /** --device-id, unless auto finds no GPU at all: then the warning says so, as doctor does. */
@@ -181,7 +182,7 @@ async function openRunSession(
     if (removed > 0) logger.info({ removed }, 'removed temporary clip files left by an earlier run');
   }
   const tools = resolveMediaTools();
-  installRuntime(logger);
+  installRuntime(logger, undefined, metricsEndpoint(host.metrics, localHostId()));
   void ytDlpAgeWarning(tools.ytDlp).then((warning) => warning && logger.warn({}, warning));
   const selection = gpusToTry(host).then((gpus) =>
     selectTopology(host.encoder, {
@@ -207,6 +208,7 @@ async function openRunSession(
       scratch: context.scratch,
       tempBudget: host.maxTempGb ? new TempBudget(host.maxTempGb * 1024 ** 3) : undefined,
       downloads: context.downloads,
+      metrics: host.metrics !== null,
     },
   });
   return { session, selection };

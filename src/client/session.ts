@@ -36,6 +36,8 @@ export interface SessionOptions {
     tempBudget?: TempBudget;
     workDir?: string;
     downloads?: DownloadSettings;
+    /** Record vstream's metrics (the runtime serves them). */
+    metrics?: boolean;
   };
 }
 
@@ -103,6 +105,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
         tempBudget: options.worker.tempBudget,
         downloads: options.worker.downloads,
         shutdownGraceTime: `${options.worker.graceSeconds}s`,
+        metrics: options.worker.metrics,
       });
       const running = workers.run();
       const hosted = workers;

@@ -7,7 +7,7 @@ import { ScratchFiles } from '../tools/scratch.js';
 import { TempBudget } from '../tools/temp-budget.js';
 import { promoteCommand, promoteIfNeverSet } from '../worker/deployment.js';
 import { cleanLeftovers } from '../worker/leftovers.js';
-import { installRuntime } from '../worker/runtime.js';
+import { installRuntime, metricsEndpoint } from '../worker/runtime.js';
 import { createVstreamWorkers, defaultCpuSlots } from '../worker/workers.js';
 import type { DownloadSettings } from '../activities/deps.js';
 import type { ConnectionSecurity } from './connection-options.js';
@@ -47,7 +47,7 @@ export async function workerCommand(
   // Piped (a service, a container): JSON lines with every event on stdout, for the log collector.
   const logger = createLogger(options.logLevel, process.stdout.isTTY ? undefined : process.stdout);
   const tools = resolveMediaTools();
-  installRuntime(logger);
+  installRuntime(logger, undefined, metricsEndpoint(options.metrics, options.hostId));
   void ytDlpAgeWarning(tools.ytDlp).then((warning) => warning && logger.warn({}, warning));
   const gpus = options.gpus ?? (options.encoder === 'x265' ? [] : await listGpus());
   const selection = await selectTopology(options.encoder, {
@@ -73,6 +73,7 @@ export async function workerCommand(
     tempBudget: options.maxTempGb ? new TempBudget(options.maxTempGb * 1024 ** 3) : undefined,
     downloads,
     deployment: options.deployment ?? undefined,
+    metrics: options.metrics !== null,
   });
   const stopper = new Stopper(
     out,
@@ -85,7 +86,10 @@ export async function workerCommand(
       `queues ${[workers.hostQueue, ...workers.encodeTargets.map((t) => t.queue)].join(', ')}; server ${options.temporalAddress}` +
       (options.deployment
         ? `; deployment ${options.deployment.deploymentName}, version ${options.deployment.buildId}`
-        : '; unversioned'),
+        : '; unversioned') +
+      (options.metrics
+        ? `; metrics on http://${metricsEndpoint(options.metrics, options.hostId)?.bindAddress}/metrics`
+        : ''),
   );
   const running = workers.run();
   const client = new Client({

@@ -9,7 +9,11 @@ export class Sessions {
   private inUse = 0;
   private readonly waiting: Array<{ count: number; grant: () => void }> = [];
 
-  constructor(readonly capacity: number) {}
+  constructor(
+    readonly capacity: number,
+    /** Told the sessions in use after each change (the metrics' gauge). */
+    private readonly onChange: (inUse: number) => void = () => undefined,
+  ) {}
 
   get used(): number {
     return this.inUse;
@@ -19,6 +23,7 @@ export class Sessions {
     const wanted = Math.min(count, this.capacity);
     if (this.waiting.length === 0 && this.inUse + wanted <= this.capacity) {
       this.inUse += wanted;
+      this.onChange(this.inUse);
     } else {
       await new Promise<void>((resolve, reject) => {
         const entry = { count: wanted, grant: resolve };
@@ -38,6 +43,7 @@ export class Sessions {
       released = true;
       this.inUse -= wanted;
       this.grantWaiting();
+      this.onChange(this.inUse);
     };
   }
 

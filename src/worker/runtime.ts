@@ -1,6 +1,7 @@
 import { Runtime, type LogLevel, type LogMetadata, type Logger } from '@temporalio/worker';
 import type { Logger as PinoLogger } from 'pino';
 import { isLogEventName } from '../core/log-events.js';
+import { COUNTERS_TOTAL_SUFFIX, histogramBuckets } from '../core/metrics.js';
 
 let installed = false;
 
@@ -52,17 +53,52 @@ export class RuntimeLogger implements Logger {
   }
 }
 
+export interface MetricsEndpoint {
+  /** host:port of the Prometheus endpoint (/metrics). */
+  bindAddress: string;
+  /** The `host` label of every series, the SDK's and ours. */
+  hostId: string;
+}
+
+/** Where --metrics-port and --metrics-address listen (IPv6 in brackets), or undefined: no metrics. */
+export function metricsEndpoint(
+  metrics: { port: number; address: string } | null,
+  hostId: string,
+): MetricsEndpoint | undefined {
+  if (!metrics) return undefined;
+  const host = metrics.address.includes(':') ? `[${metrics.address}]` : metrics.address;
+  return { bindAddress: `${host}:${metrics.port}`, hostId };
+}
+
+/** The runtime's Prometheus exporter: the SDK's metrics and ours (src/core/metrics.ts), every series labelled with the host. */
+export function metricsTelemetry(endpoint: MetricsEndpoint) {
+  return {
+    prometheus: {
+      bindAddress: endpoint.bindAddress,
+      countersTotalSuffix: COUNTERS_TOTAL_SUFFIX,
+      useSecondsForDurations: true,
+      histogramBucketOverrides: histogramBuckets(),
+    },
+    globalTags: { host: endpoint.hostId },
+  };
+}
+
 /**
  * Routes the SDK's logs into our logger (warnings and up by default: the SDK is
- * chatty), and leaves signal handling to the CLI, which decides how to stop.
+ * chatty), and leaves signal handling to the CLI, which decides how to stop. With an
+ * endpoint, serves Prometheus metrics: the runtime is installed once per process, so
+ * the first call decides.
  */
-export function installRuntime(logger: PinoLogger, level: LogLevel = 'WARN'): void {
+export function installRuntime(logger: PinoLogger, level: LogLevel = 'WARN', metrics?: MetricsEndpoint): void {
   if (installed) return;
   installed = true;
   Runtime.install({
     shutdownSignals: [],
-    // Core's own (Rust) lines too, instead of raw ANSI lines on stderr.
-    telemetryOptions: { logging: { filter: { core: level, other: level }, forward: {} } },
+    telemetryOptions: {
+      // Core's own (Rust) lines too, instead of raw ANSI lines on stderr.
+      logging: { filter: { core: level, other: level }, forward: {} },
+      ...(metrics ? { metrics: metricsTelemetry(metrics) } : {}),
+    },
     logger: new RuntimeLogger(logger, level),
   });
 }

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { DownloadSettings } from '../activities/deps.js';
 import {
   createEncodeActivities,
@@ -21,6 +21,7 @@ import {
 import type { EncodeTopology, EncoderConfig } from '../core/types.js';
 import type { ToolPaths } from '../tools/binaries.js';
 import type { ScratchFiles } from '../tools/scratch.js';
+import { VstreamMetrics } from '../tools/metrics.js';
 import { EncodeQueues, Sessions } from '../tools/sessions.js';
 import type { TempBudget } from '../tools/temp-budget.js';
 import { versionedWorker } from './deployment.js';
@@ -57,6 +58,8 @@ export interface VstreamWorkersOptions {
    * there, so a host replaced in place, or not yet upgraded, finishes the videos it holds.
    */
   deployment?: WorkerDeploymentVersion;
+  /** Record vstream's metrics on the runtime's meter (installed with a Prometheus endpoint). */
+  metrics?: boolean;
 }
 
 export interface EncodeTarget {
@@ -83,6 +86,12 @@ export function encodeTargets(hostId: string, topology: EncodeTopology): EncodeT
     : [{ queue: cpuTaskQueue(hostId), encoder: { kind: 'x265', preset: topology.preset }, capacity: topology.slots }];
 }
 
+/** A GPU's NVENC session budget; the gauge follows what its encodes hold. */
+function nvencSessions(encoder: EncoderConfig, capacity: number, metrics?: VstreamMetrics): Sessions | undefined {
+  if (encoder.kind !== 'nvenc') return undefined;
+  return new Sessions(capacity, (inUse) => metrics?.nvencSessionsInUse(encoder.deviceId, inUse));
+}
+
 /**
  * One process per host (samples-typescript `worker-specific-task-queues`): the shared
  * queue for workflows, this host's queue for downloads, verifications and deletions
@@ -95,7 +104,9 @@ export async function createVstreamWorkers(options: VstreamWorkersOptions): Prom
   const targets = encodeTargets(options.hostId, options.encode);
   const queues = new EncodeQueues(targets.map((t) => ({ name: t.queue, capacity: t.capacity })));
   const first = targets[0] as EncodeTarget;
-  const shared: SharedDeps = { tools: options.tools, logger: options.logger, hostQueue };
+  const metrics = options.metrics ? new VstreamMetrics(Runtime.instance().metricMeter) : undefined;
+  metrics?.initialise(targets.map((t) => t.encoder));
+  const shared: SharedDeps = { tools: options.tools, logger: options.logger, hostQueue, metrics };
   const longRunning = { heartbeatIntervalMs: options.heartbeatIntervalMs, scratch: options.scratch };
   const host: HostDeps = {
     ...shared,
@@ -142,7 +153,7 @@ export async function createVstreamWorkers(options: VstreamWorkersOptions): Prom
             encoder: target.encoder,
             encodeQueues: queues,
             encodeQueue: target.queue,
-            sessions: target.encoder.kind === 'nvenc' ? new Sessions(target.capacity) : undefined,
+            sessions: nvencSessions(target.encoder, target.capacity, metrics),
           }),
           maxConcurrentActivityTaskExecutions: target.capacity,
           maxHeartbeatThrottleInterval,

@@ -8,12 +8,14 @@ import {
   ApplicationFailure,
   condition,
   log,
+  metricMeter,
   setHandler,
   type SignalDefinition,
 } from '@temporalio/workflow';
 import type { BatchContinuation, DownloadBlocked, DownloadsAbandoned, DownloadsPaused } from '../core/batch-input.js';
 import { onDownloadBlocked, pauseInEffect, type BackoffLimits, type BackoffState } from '../core/backoff.js';
 import { ErrorType, SHARED_BACKOFF_TYPES } from '../core/errors.js';
+import { createInstruments, type Instruments } from '../core/metrics.js';
 import {
   eventFields,
   secondsSince,
@@ -35,9 +37,21 @@ function logEvent<K extends LogEventName>(name: K, ids: EventIds, fields: LogEve
 
 export type Broadcast = <T>(signal: SignalDefinition<[T]>, payload: T) => Promise<void>;
 
+/**
+ * A pause on the workflow worker's metrics: the SDK's workflow meter records nothing on
+ * replay and adds no command to the history (no patch needed), so each pause counts once
+ * per worker that decided it. The gauges need no reset: paused while `until` is ahead.
+ */
+function recordPause(metrics: Instruments, paused: DownloadsPaused): void {
+  metrics.backoffPauses.add(1, { error_type: paused.errorType });
+  metrics.downloadsPausedSince.set(Date.now() / 1000);
+  metrics.downloadsPausedUntil.set(paused.until / 1000);
+}
+
 /** The batch's end: counts pauses in a row, pauses or gives up every download, tells the videos. */
 export class BatchBackoff {
   private state: BackoffState;
+  private readonly metrics = createInstruments(metricMeter);
 
   constructor(
     private readonly batchId: string,
@@ -80,6 +94,7 @@ export class BatchBackoff {
       const { until, pause, maxPauses, errorType, message } = decision.paused;
       const fields = { until: new Date(until).toISOString(), pause, maxPauses, errorType, message };
       logEvent('pause.start', ids, fields, `downloads paused until ${fields.until} (pause ${pause} of ${maxPauses})`);
+      recordPause(this.metrics, decision.paused);
       await this.tellVideos(downloadsPausedSignal, decision.paused);
     }
   }

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
+import { parse } from 'yaml';
 import { buildProgram } from '../../src/client/cli.js';
 import { WORKER_DEFAULTS } from '../../src/config.js';
 import { composeSchemaErrors, interpolate, loadComposeFile } from '../helpers/compose-file.js';
@@ -78,7 +79,9 @@ test('docker compose config accepts the file, where the plugin is installed', as
 test('docker-compose.yml: PostgreSQL, schema by admin-tools, Temporal, UI, search attributes, a GPU worker', async () => {
   const { services } = await composeConfig();
   assert.deepEqual(Object.keys(services).sort(), [
+    'grafana',
     'postgresql',
+    'prometheus',
     'temporal',
     'temporal-schema',
     'temporal-ui',
@@ -129,6 +132,51 @@ test('docker-compose.yml: PostgreSQL, schema by admin-tools, Temporal, UI, searc
     temporal: { condition: 'service_started' },
     'vstream-search-attributes': { condition: 'service_completed_successfully' },
   });
+});
+
+/** A service's bind mounts, target to source, from the short (`src:target:ro`) or the long syntax. */
+function mounts(service: { volumes?: Array<string | { source?: string; target?: string }> }): Map<string, string> {
+  return new Map(
+    (service.volumes ?? []).map((v) => {
+      if (typeof v !== 'string') return [v.target ?? '', v.source ?? ''];
+      const [source = '', target = ''] = v.split(':');
+      return [target, source];
+    }),
+  );
+}
+
+test('docker-compose.yml: the worker serves metrics, Prometheus scrapes it, Grafana provisions the dashboard', async () => {
+  const { services } = await composeConfig();
+  const worker = services['vstream-worker'] as Service & { volumes?: unknown };
+  const command = worker.command ?? [];
+  const port = command[command.indexOf('--metrics-port') + 1];
+  assert.equal(port, '9464');
+  assert.equal(command[command.indexOf('--metrics-address') + 1], '0.0.0.0', 'reachable from the prometheus container');
+  const flags = new Set(
+    buildProgram(() => undefined)
+      .commands.find((c) => c.name() === 'worker')
+      ?.options.map((o) => o.long),
+  );
+  assert.ok(flags.has('--metrics-port') && flags.has('--metrics-address'));
+
+  const prometheus = services.prometheus as Service & { volumes?: Array<string> };
+  assert.match(prometheus.image ?? '', /^prom\/prometheus:v\d+\.\d+\.\d+$/, 'a pinned Prometheus');
+  assert.equal(mounts(prometheus).get('/etc/prometheus/prometheus.yml'), './deploy/prometheus/prometheus.yml');
+  const scrape = parse(await readFile(join(ROOT, 'deploy/prometheus/prometheus.yml'), 'utf8')) as {
+    scrape_configs: Array<{ static_configs?: Array<{ targets: string[] }> }>;
+  };
+  const targets = scrape.scrape_configs.flatMap((c) => c.static_configs?.flatMap((s) => s.targets) ?? []);
+  assert.deepEqual(targets, [`vstream-worker:${port}`]);
+
+  const grafana = services.grafana as Service & { volumes?: Array<string> };
+  assert.match(grafana.image ?? '', /^grafana\/grafana:\d+\.\d+\.\d+$/, 'a pinned Grafana');
+  const mounted = mounts(grafana);
+  assert.equal(mounted.get('/etc/grafana/provisioning'), './deploy/grafana/provisioning');
+  assert.equal(mounted.get('/etc/grafana/dashboards'), './deploy/grafana/dashboards');
+  const provider = parse(await readFile(join(ROOT, 'deploy/grafana/provisioning/dashboards/vstream.yml'), 'utf8')) as {
+    providers: Array<{ options: { path: string } }>;
+  };
+  assert.equal(provider.providers[0]?.options.path, '/etc/grafana/dashboards');
 });
 
 test('Dockerfile: Debian-based Node 20 (glibc for the Temporal bridge) with ffmpeg and yt-dlp', async () => {
