@@ -342,6 +342,8 @@ export async function runCommand(
       });
       uiLinkLines(links).forEach((line) => print(line));
     }
+    const metrics = metricsEndpoint(options.metrics, localHostId());
+    if (metrics) print(`metrics: http://${metrics.bindAddress}/metrics`);
     logger.info({ batchId: place.batchId, address: session.address, workDir }, 'batch attached');
 
     const outcome = await watch(session.client, handle, { stop: stopper.requested, failure: session.failure }, screen);
