@@ -1,0 +1,242 @@
+// The production stack, natively: the Temporal server built from Go at the pinned release
+// on PostgreSQL (src/devkit/native-cluster.ts, what `npm run cluster -- up` starts), two
+// `vstream worker` hosts (own host IDs and work folders, one shared output folder), real
+// yt-dlp and ffmpeg. Batches from `temporal workflow start` and `vstream run
+// --temporal-address`, `vstream status` and `vstream cancel`, and a host killed with
+// SIGKILL mid-download. The stack is up once for the file and stopped whatever happens.
+import assert from 'node:assert/strict';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import { execa } from 'execa';
+import { SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
+import type { Report } from '../../src/core/report.js';
+import type { BatchSummary } from '../../src/core/types.js';
+import { startMediaServer, type MediaServer } from '../../src/devkit/media-server.js';
+import { ensureServerBuild, startNativeCluster, type NativeCluster } from '../../src/devkit/native-cluster.js';
+import { generateSample } from '../../src/devkit/sample-videos.js';
+import { resolveTool } from '../../src/tools/binaries.js';
+import { probeClip } from '../../src/tools/probe.js';
+import { exitWithin, listFiles, runCli, startCli, tempDir, waitFor, type StartedCli } from '../helpers/e2e.js';
+
+const CLIPS = ['0 20', '30 50'];
+const HOSTS = ['hostA', 'hostB'] as const;
+type HostId = (typeof HOSTS)[number];
+
+let root: string;
+let media: MediaServer;
+let cluster: NativeCluster;
+let connection: Connection;
+let client: Client;
+const workers = new Map<HostId, StartedCli>();
+const shared = () => join(root, 'shared');
+const workDir = (host: HostId) => join(root, `work-${host}`);
+
+/** A batch's inputs under the shared folder: `count` videos named `<prefix><n>`, served paced at `bytesPerSecond`. */
+async function batchInputs(prefix: string, count: number) {
+  const dir = join(shared(), prefix);
+  const clipDir = join(dir, 'clips');
+  await mkdir(clipDir, { recursive: true });
+  const names = Array.from({ length: count }, (_, i) => `${prefix}${i}`);
+  for (const name of names) {
+    await generateSample(resolveTool('ffmpeg'), join(root, 'sources'), {
+      name,
+      width: 1280,
+      height: 720,
+      fps: 30,
+      seconds: 2,
+      pattern: 'index',
+    });
+    await writeFile(join(clipDir, `${name}.txt`), `${CLIPS.join('\n')}\n`);
+  }
+  const urlsFile = join(dir, 'urls.txt');
+  await writeFile(urlsFile, `${names.map((name) => media.url(`${name}.mp4`)).join('\n')}\n`);
+  return { names, urlsFile, clipDir, outDir: join(dir, 'out') };
+}
+
+function startHost(host: HostId): StartedCli {
+  const worker = startCli([
+    'worker',
+    '--temporal-address',
+    cluster.address,
+    '--host-id',
+    host,
+    '--work-dir',
+    workDir(host),
+    '--download-slots',
+    '2',
+    '--encoder',
+    'x265',
+    '--x265-preset',
+    'ultrafast',
+    '--cpu-slots',
+    '1',
+    '--log-level',
+    'error',
+  ]);
+  workers.set(host, worker);
+  return worker;
+}
+
+async function hostUp(host: HostId): Promise<void> {
+  const worker = startHost(host);
+  await waitFor(`${host} to start`, () => worker.output.stdout.includes(`host ${host}:`), 60_000);
+}
+
+/** Every video succeeded with every clip, each of exactly 20 frames at 1280x720. */
+async function assertAllClips(outDir: string, names: string[]): Promise<void> {
+  const report = JSON.parse(await readFile(join(outDir, '_vstream', 'report.json'), 'utf8')) as Report;
+  assert.deepEqual(report.videos.map((v) => [v.videoId, v.status]).sort(), names.map((n) => [n, 'succeeded']).sort());
+  const clips = (await listFiles(outDir)).filter((f) => f.endsWith('.hevc'));
+  assert.equal(clips.length, names.length * CLIPS.length, clips.join(', '));
+  for (const file of clips)
+    assert.deepEqual(
+      await probeClip(resolveTool('ffprobe'), join(outDir, file)),
+      { frames: 20, width: 1280, height: 720 },
+      file,
+    );
+}
+
+before(async () => {
+  root = await tempDir('cluster');
+  media = await startMediaServer({ root: join(root, 'sources') });
+  const started = Date.now();
+  const build = await ensureServerBuild({ log: (line) => console.log(`cluster: ${line}`) });
+  cluster = await startNativeCluster({ dir: join(root, 'stack'), build, tied: true });
+  console.log(
+    `cluster: Temporal ${build.version} on PostgreSQL up in ${Date.now() - started} ms at ${cluster.address}`,
+  );
+  connection = await Connection.connect({ address: cluster.address });
+  client = new Client({ connection, namespace: cluster.namespace });
+});
+
+after(async () => {
+  for (const worker of workers.values()) {
+    try {
+      process.kill(-(worker.child.pid as number), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  await connection?.close();
+  await cluster?.stop();
+  await media?.close();
+});
+
+test('two hosts: a batch from `temporal workflow start`, then one from `vstream run --temporal-address`', async () => {
+  for (const host of HOSTS) await hostUp(host);
+
+  // As README's recipe: the batch input as JSON, the Temporal CLI against the cluster.
+  const cliBatch = await batchInputs('t', 4);
+  const inputFile = join(root, 'batch.json');
+  await writeFile(
+    inputFile,
+    JSON.stringify({ ...cliBatch, names: undefined, workers: 4, startDelaySeconds: 0, searchAttributes: true }),
+  );
+  await execa(resolveTool('temporal'), [
+    'workflow',
+    'start',
+    '--address',
+    cluster.address,
+    '--type',
+    'batchWorkflow',
+    '--task-queue',
+    'vstream',
+    '--workflow-id',
+    'cli-batch',
+    '--input-file',
+    inputFile,
+  ]);
+  const summary = (await client.workflow.getHandle('cli-batch').result()) as BatchSummary;
+  assert.equal(summary.counts.succeeded, cliBatch.names.length, JSON.stringify(summary.counts));
+  await assertAllClips(cliBatch.outDir, cliBatch.names);
+
+  // PostgreSQL visibility: the videos are found by their search attributes, each on one of the hosts.
+  const hosts = new Map<string, number>();
+  for await (const video of client.workflow.list({
+    query: `VstreamBatchId = 'cli-batch' AND VstreamStatus = 'succeeded'`,
+  })) {
+    const host = video.typedSearchAttributes.get(SEARCH_ATTRIBUTES.host) ?? '(none)';
+    hosts.set(host, (hosts.get(host) ?? 0) + 1);
+  }
+  console.log(`cluster: cli-batch videos per host: ${JSON.stringify(Object.fromEntries(hosts))}`);
+  // The batch itself carries VstreamBatchId and a status too, without a host.
+  assert.equal(
+    [...hosts.entries()].filter(([h]) => h !== '(none)').reduce((n, [, c]) => n + c, 0),
+    cliBatch.names.length,
+  );
+  for (const host of hosts.keys()) assert.ok(host === '(none)' || (HOSTS as readonly string[]).includes(host), host);
+
+  // vstream run against the cluster hosts its own worker beside the two.
+  const runBatch = await batchInputs('v', 3);
+  const run = await exitWithin(
+    startCli([
+      'run',
+      '-u',
+      runBatch.urlsFile,
+      '-c',
+      runBatch.clipDir,
+      '-o',
+      runBatch.outDir,
+      '--temporal-address',
+      cluster.address,
+      '--start-delay',
+      '0',
+      '--encoder',
+      'x265',
+      '--x265-preset',
+      'ultrafast',
+    ]),
+    240_000,
+  );
+  assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+  await assertAllClips(runBatch.outDir, runBatch.names);
+});
+
+test('vstream status and vstream cancel against the cluster', async () => {
+  const batch = await batchInputs('s', 4);
+  // Paced to a few seconds a video, so the batch is still running when cancelled.
+  const slow = await startMediaServer({ root: join(root, 'sources'), bytesPerSecond: 100_000 });
+  try {
+    await writeFile(batch.urlsFile, `${batch.names.map((name) => slow.url(`${name}.mp4`)).join('\n')}\n`);
+    const batchId = 'status-cancel';
+    const run = startCli([
+      'run',
+      '-u',
+      batch.urlsFile,
+      '-c',
+      batch.clipDir,
+      '-o',
+      batch.outDir,
+      '--temporal-address',
+      cluster.address,
+      '--batch-id',
+      batchId,
+      '--start-delay',
+      '0',
+      '--encoder',
+      'x265',
+      '--x265-preset',
+      'ultrafast',
+    ]);
+    await waitFor('a download under way', () => slow.requests.length > 0, 60_000);
+
+    const status = await runCli(['status', batchId, '--temporal-address', cluster.address]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, new RegExp(`^batch ${batchId}: running$`, 'm'));
+    assert.match(status.stdout, /\d+\/4 done, \d+ in flight/);
+
+    const cancel = await runCli(['cancel', batchId, '--temporal-address', cluster.address]);
+    assert.equal(cancel.code, 0, cancel.stderr);
+    assert.match(cancel.stdout, /cancelled: 4 videos: .*cancelled/);
+    const result = await exitWithin(run, 120_000);
+    assert.equal(result.code, 4, `${result.stdout}\n${result.stderr}`);
+
+    const after = await runCli(['status', batchId, '--temporal-address', cluster.address]);
+    assert.equal(after.code, 0, after.stderr);
+    assert.match(after.stdout, /: cancelled at /);
+  } finally {
+    await slow.close();
+  }
+});
