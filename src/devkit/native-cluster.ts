@@ -3,8 +3,9 @@
 // namespace set up by the compose stack's own scripts (deploy/), and vstream's search
 // attributes registered by `vstream search-attributes`, as compose does. Used by
 // `npm run cluster` and by the cluster tests (test/cluster/).
-import { constants, readFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync } from 'node:fs';
 import { access, chown, cp, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -69,6 +70,8 @@ export async function ensureServerBuild(options: { version?: string; log?: Log }
   });
   const moduleDir = (JSON.parse(stdout) as { Dir: string }).Dir;
   await cp(join(moduleDir, 'schema', 'postgresql'), join(partial, 'schema', 'postgresql'), { recursive: true });
+  // The module cache is read-only, and so is a copy: writable, the next build can replace it.
+  await execa('chmod', ['-R', 'u+w', partial]);
   await rename(join(partial, 'bin', 'server'), join(partial, 'bin', 'temporal-server'));
   await rename(join(partial, 'bin', 'sql'), join(partial, 'bin', 'temporal-sql-tool'));
   await rm(paths.dir, { recursive: true, force: true });
@@ -130,16 +133,16 @@ function launch(
   options: { env?: Record<string, string>; logFile: string; tied: boolean; cwd: string },
 ): number {
   const [command, commandArgs] = options.tied ? withParentDeathSignal(file, args) : [file, args];
-  const log = { file: options.logFile, append: true };
-  const child = execa(command, commandArgs, {
-    stdin: 'ignore',
-    stdout: log,
-    stderr: log,
-    reject: false,
+  // A file descriptor of its own, not a pipe through this process: `cluster up` exits, the process stays.
+  const log = openSync(options.logFile, 'a');
+  const child = spawn(command, commandArgs, {
+    stdio: ['ignore', log, log],
     detached: true,
     cwd: options.cwd,
-    ...(options.env ? { env: options.env, extendEnv: false } : {}),
+    env: options.env ?? process.env,
   });
+  closeSync(log);
+  child.on('error', () => undefined); // no pid then: reported below
   if (child.pid === undefined) throw new Error(`${file} did not start; see ${options.logFile}`);
   if (!options.tied) child.unref();
   return child.pid;

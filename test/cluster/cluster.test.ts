@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { execa } from 'execa';
+import { SHARED_TASK_QUEUE, WORKFLOW_TYPES } from '../../src/config.js';
+import type { BatchInput } from '../../src/core/batch-input.js';
 import { SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
 import type { Report } from '../../src/core/report.js';
 import type { BatchSummary } from '../../src/core/types.js';
@@ -236,6 +238,56 @@ test('vstream status and vstream cancel against the cluster', async () => {
     const after = await runCli(['status', batchId, '--temporal-address', cluster.address]);
     assert.equal(after.code, 0, after.stderr);
     assert.match(after.stdout, /: cancelled at /);
+  } finally {
+    await slow.close();
+  }
+});
+
+test('a host killed with SIGKILL mid-download: its videos finish on the other; back, it cleans up', async () => {
+  const batch = await batchInputs('k', 4);
+  // Paced: a download takes a few seconds, so the kill lands in one.
+  const slow = await startMediaServer({ root: join(root, 'sources'), bytesPerSecond: 150_000 });
+  try {
+    await writeFile(batch.urlsFile, `${batch.names.map((name) => slow.url(`${name}.mp4`)).join('\n')}\n`);
+    const input: BatchInput = {
+      urlsFile: batch.urlsFile,
+      clipDir: batch.clipDir,
+      outDir: batch.outDir,
+      workDir: join(root, 'unused-batch-work-dir'),
+      workers: 4,
+      startDelaySeconds: 0,
+      heartbeatTimeoutSeconds: 2,
+      hostTimeoutSeconds: 8,
+    };
+    const handle = await client.workflow.start(WORKFLOW_TYPES.batch, {
+      taskQueue: SHARED_TASK_QUEUE,
+      workflowId: 'host-killed',
+      args: [input],
+    });
+    // Whichever host is downloading first is killed.
+    const downloading = async (host: HostId) => (await listFiles(workDir(host))).some((f) => f.endsWith('.part'));
+    const victim = await waitFor(
+      'a host to be downloading',
+      async () => (await Promise.all(HOSTS.map(downloading))).map((yes, i) => yes && HOSTS[i]).find(Boolean),
+      60_000,
+    );
+    const killed = workers.get(victim) as StartedCli;
+    process.kill(-(killed.child.pid as number), 'SIGKILL');
+    await killed.done;
+    const left = await listFiles(workDir(victim));
+    assert.ok(left.length > 0, `${victim} left its partial download behind`);
+
+    const summary = (await handle.result()) as BatchSummary;
+    assert.equal(summary.counts.succeeded, batch.names.length, JSON.stringify(summary.counts));
+    await assertAllClips(batch.outDir, batch.names);
+
+    // Back, it removes what it left: those videos ended on the other host meanwhile.
+    await hostUp(victim);
+    await waitFor(
+      `${victim} to clean its work dir`,
+      async () => (await listFiles(workDir(victim))).length === 0,
+      60_000,
+    );
   } finally {
     await slow.close();
   }
