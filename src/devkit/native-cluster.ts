@@ -4,9 +4,9 @@
 // attributes registered by `vstream search-attributes`, as compose does. Used by
 // `npm run cluster` and by the cluster tests (test/cluster/).
 import { closeSync, constants, openSync, readFileSync } from 'node:fs';
-import { access, chown, cp, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { access, chown, cp, mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { TEMPORAL_SERVER, WORKER_DEFAULTS } from '../config.js';
@@ -217,6 +217,8 @@ export interface ClusterState {
   serverPorts: ServerPorts;
   postgresPid: number;
   serverPid: number;
+  /** PostgreSQL's data folder (under `dir`, or of its own when it runs as another user). */
+  postgresDir: string;
 }
 
 export const STATE_FILE_NAME = 'cluster.json';
@@ -247,11 +249,10 @@ export async function startNativeCluster(options: NativeClusterOptions): Promise
   const namespace = options.namespace ?? WORKER_DEFAULTS.namespace;
   const log = options.log ?? (() => undefined);
   const dir = options.dir;
-  const pgDir = join(dir, 'postgres');
   const postgresLog = join(dir, 'postgres.log');
   const serverLog = join(dir, 'server.log');
   const setupLog = join(dir, 'setup.log');
-  await mkdir(pgDir, { recursive: true });
+  await mkdir(dir, { recursive: true });
 
   const taken = new Set<number>();
   const postgresPort = await freeLowPort(taken);
@@ -260,15 +261,21 @@ export async function startNativeCluster(options: NativeClusterOptions): Promise
   const address = `${HOST}:${serverPorts.FRONTEND_GRPC_PORT}`;
 
   const launched: Array<{ pid: number; signal: NodeJS.Signals }> = [];
+  let pgDir: string | undefined;
   const stopAll = async () => {
     // Server first, then PostgreSQL (SIGINT: its fast shutdown).
     for (const { pid, signal } of [...launched].reverse()) await stopProcess(pid, signal);
+    if (pgDir) await rm(pgDir, { recursive: true, force: true });
   };
   try {
     // PostgreSQL: a fresh cluster owned by its user, password auth over TCP as compose's image.
     const binDir = await postgresBinDir();
     const user = await postgresUser();
-    const pwFile = join(dir, 'pgpass');
+    // As another user, PostgreSQL gets a folder of its own under the system's temporary
+    // folder: the caller's may not be traversable by it (mkdtemp makes 0700 folders).
+    pgDir = user ? await mkdtemp(join(tmpdir(), 'vstream-postgres-')) : join(dir, 'postgres');
+    await mkdir(pgDir, { recursive: true });
+    const pwFile = join(pgDir, 'pgpass');
     await writeFile(pwFile, `${STACK_DATABASE.password}\n`, { mode: 0o600 });
     if (user) {
       await chown(pgDir, user.uid, user.gid);
@@ -363,6 +370,7 @@ export async function startNativeCluster(options: NativeClusterOptions): Promise
       postgresPort,
       serverPorts,
       postgresPid: pgPid,
+      postgresDir: pgDir,
       serverPid: server,
     };
     await writeFile(join(dir, STATE_FILE_NAME), `${JSON.stringify(state, null, 2)}\n`);
@@ -393,6 +401,7 @@ export async function stopRecordedCluster(dir: string): Promise<ClusterState | n
   const state = JSON.parse(text) as ClusterState;
   await stopProcess(state.serverPid, 'SIGTERM');
   await stopProcess(state.postgresPid, 'SIGINT');
+  await rm(state.postgresDir, { recursive: true, force: true });
   await rm(dir, { recursive: true, force: true });
   return state;
 }
