@@ -118,9 +118,19 @@ async function postgresUser(): Promise<{ uid: number; gid: number } | null> {
   return { uid: await id('-u'), gid: await id('-g') };
 }
 
-function asUser(user: { uid: number; gid: number } | null, file: string, args: string[]): [string, string[]] {
-  if (!user) return [file, args];
-  return ['setpriv', ['--reuid', String(user.uid), '--regid', String(user.gid), '--clear-groups', '--', file, ...args]];
+/**
+ * The command line running `file` as that user. Tied: with the parent-death signal in the
+ * same setpriv, after the user change (a change of user clears an earlier one).
+ */
+function asUser(
+  user: { uid: number; gid: number } | null,
+  file: string,
+  args: string[],
+  tied = false,
+): [string, string[]] {
+  if (!user) return tied ? withParentDeathSignal(file, args) : [file, args];
+  const ids = ['--reuid', String(user.uid), '--regid', String(user.gid), '--clear-groups'];
+  return ['setpriv', [...ids, ...(tied ? ['--pdeathsig', 'KILL'] : []), '--', file, ...args]];
 }
 
 /**
@@ -130,9 +140,10 @@ function asUser(user: { uid: number; gid: number } | null, file: string, args: s
 function launch(
   file: string,
   args: string[],
-  options: { env?: Record<string, string>; logFile: string; tied: boolean; cwd: string },
+  options: { env?: Record<string, string>; logFile: string; tied: boolean; cwd: string; wrapped?: boolean },
 ): number {
-  const [command, commandArgs] = options.tied ? withParentDeathSignal(file, args) : [file, args];
+  // `wrapped`: the command line already carries the parent-death signal (asUser).
+  const [command, commandArgs] = options.tied && !options.wrapped ? withParentDeathSignal(file, args) : [file, args];
   // A file descriptor of its own, not a pipe through this process: `cluster up` exits, the process stays.
   const log = openSync(options.logFile, 'a');
   const child = spawn(command, commandArgs, {
@@ -301,17 +312,18 @@ export async function startNativeCluster(options: NativeClusterOptions): Promise
       stdout: { file: postgresLog },
       stderr: { file: postgresLog },
     });
-    const [postgres, postgresArgs] = asUser(user, join(binDir, 'postgres'), [
-      '-D',
-      dataDir,
-      '-p',
-      String(postgresPort),
-      '-k',
-      pgDir,
-      '-c',
-      `listen_addresses=${HOST}`,
-    ]);
-    const pgPid = launch(postgres, postgresArgs, { logFile: postgresLog, tied: options.tied, cwd: pgDir });
+    const [postgres, postgresArgs] = asUser(
+      user,
+      join(binDir, 'postgres'),
+      ['-D', dataDir, '-p', String(postgresPort), '-k', pgDir, '-c', `listen_addresses=${HOST}`],
+      options.tied,
+    );
+    const pgPid = launch(postgres, postgresArgs, {
+      logFile: postgresLog,
+      tied: options.tied,
+      wrapped: true,
+      cwd: pgDir,
+    });
     launched.push({ pid: pgPid, signal: 'SIGINT' });
     const pgReady = () =>
       execa(join(binDir, 'pg_isready'), ['-h', HOST, '-p', String(postgresPort)], { reject: false }).then(

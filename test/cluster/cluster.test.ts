@@ -20,7 +20,7 @@ import { ensureServerBuild, startNativeCluster, type NativeCluster } from '../..
 import { generateSample } from '../../src/devkit/sample-videos.js';
 import { resolveTool } from '../../src/tools/binaries.js';
 import { probeClip } from '../../src/tools/probe.js';
-import { exitWithin, listFiles, runCli, startCli, tempDir, waitFor, type StartedCli } from '../helpers/e2e.js';
+import { exitWithin, listFiles, runArgs, runCli, startCli, tempDir, waitFor, type StartedCli } from '../helpers/e2e.js';
 
 const CLIPS = ['0 20', '30 50'];
 const HOSTS = ['hostA', 'hostB'] as const;
@@ -85,6 +85,20 @@ async function hostUp(host: HostId): Promise<void> {
   const worker = startHost(host);
   await waitFor(`${host} to start`, () => worker.output.stdout.includes(`host ${host}:`), 60_000);
 }
+
+/** `vstream run` of a batch against the cluster (libx265 ultrafast, no stagger), then `extra`. */
+const clusterRun = (batch: { urlsFile: string; clipDir: string; outDir: string }, ...extra: string[]) => [
+  ...runArgs({ urls: batch.urlsFile, clips: batch.clipDir, out: batch.outDir }),
+  '--temporal-address',
+  cluster.address,
+  '--start-delay',
+  '0',
+  '--encoder',
+  'x265',
+  '--x265-preset',
+  'ultrafast',
+  ...extra,
+];
 
 /** Every video succeeded with every clip, each of exactly 20 frames at 1280x720. */
 async function assertAllClips(outDir: string, names: string[]): Promise<void> {
@@ -167,26 +181,7 @@ test('two hosts: a batch from `temporal workflow start`, then one from `vstream 
 
   // vstream run against the cluster hosts its own worker beside the two.
   const runBatch = await batchInputs('v', 3);
-  const run = await exitWithin(
-    startCli([
-      'run',
-      '-u',
-      runBatch.urlsFile,
-      '-c',
-      runBatch.clipDir,
-      '-o',
-      runBatch.outDir,
-      '--temporal-address',
-      cluster.address,
-      '--start-delay',
-      '0',
-      '--encoder',
-      'x265',
-      '--x265-preset',
-      'ultrafast',
-    ]),
-    240_000,
-  );
+  const run = await exitWithin(startCli(clusterRun(runBatch)), 240_000);
   assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
   await assertAllClips(runBatch.outDir, runBatch.names);
 });
@@ -198,25 +193,7 @@ test('vstream status and vstream cancel against the cluster', async () => {
   try {
     await writeFile(batch.urlsFile, `${batch.names.map((name) => slow.url(`${name}.mp4`)).join('\n')}\n`);
     const batchId = 'status-cancel';
-    const run = startCli([
-      'run',
-      '-u',
-      batch.urlsFile,
-      '-c',
-      batch.clipDir,
-      '-o',
-      batch.outDir,
-      '--temporal-address',
-      cluster.address,
-      '--batch-id',
-      batchId,
-      '--start-delay',
-      '0',
-      '--encoder',
-      'x265',
-      '--x265-preset',
-      'ultrafast',
-    ]);
+    const run = startCli(clusterRun(batch, '--batch-id', batchId));
     await waitFor('a download under way', () => slow.requests.length > 0, 60_000);
 
     const status = await runCli(['status', batchId, '--temporal-address', cluster.address]);
