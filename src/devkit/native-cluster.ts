@@ -241,6 +241,10 @@ export interface NativeCluster {
   /** The server's and PostgreSQL's logs. */
   serverLog: string;
   postgresLog: string;
+  /** SIGKILL to the server: its state is in PostgreSQL. */
+  killServer(): Promise<void>;
+  /** The server again, on the same ports and databases; resolves once it answers. */
+  startServer(): Promise<void>;
   /** Stops the server, then PostgreSQL (fast shutdown), and removes the folder unless told to keep it. */
   stop(options?: { keepDir?: boolean }): Promise<void>;
 }
@@ -347,24 +351,27 @@ export async function startNativeCluster(options: NativeClusterOptions): Promise
 
     // The server: `temporal-server start` with no config file renders its embedded template
     // from the environment, as the temporalio/server image's entrypoint does.
-    log(`Temporal ${options.build.version} on ${address}`);
-    const server = launch(options.build.server, ['start'], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      logFile: serverLog,
-      tied: options.tied,
-      cwd: dir,
-    });
-    launched.push({ pid: server, signal: 'SIGTERM' });
-
-    log(`namespace ${namespace}: deploy/temporal-namespace.sh`);
-    const namespaceJob = execa('sh', [join(PROJECT_ROOT, STACK_FILES.namespaceScript)], {
-      env: { PATH: path, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_WAIT_SECONDS: '120' },
-      extendEnv: false,
-      stdin: 'ignore',
-      stdout: { file: setupLog, append: true },
-      stderr: { file: setupLog, append: true },
-    });
-    await whileRunning(server, 'temporal-server', serverLog, namespaceJob);
+    const server = { pid: 0, signal: 'SIGTERM' as NodeJS.Signals };
+    // Up once the namespace script finds the server answering (and the namespace there).
+    const startServer = async () => {
+      server.pid = launch(options.build.server, ['start'], {
+        env: { PATH: process.env.PATH ?? '', ...env },
+        logFile: serverLog,
+        tied: options.tied,
+        cwd: dir,
+      });
+      if (!launched.includes(server)) launched.push(server);
+      const namespaceJob = execa('sh', [join(PROJECT_ROOT, STACK_FILES.namespaceScript)], {
+        env: { PATH: path, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_WAIT_SECONDS: '120' },
+        extendEnv: false,
+        stdin: 'ignore',
+        stdout: { file: setupLog, append: true },
+        stderr: { file: setupLog, append: true },
+      });
+      await whileRunning(server.pid, 'temporal-server', serverLog, namespaceJob);
+    };
+    log(`Temporal ${options.build.version} on ${address}; namespace ${namespace}: deploy/temporal-namespace.sh`);
+    await startServer();
     log('search attributes: vstream search-attributes');
     const vstream = join(PROJECT_ROOT, 'bin', 'vstream.js');
     const searchAttributesJob = execa(
@@ -372,7 +379,7 @@ export async function startNativeCluster(options: NativeClusterOptions): Promise
       [vstream, 'search-attributes', '--temporal-address', address, '--namespace', namespace, '--wait', '120'],
       { stdin: 'ignore', stdout: { file: setupLog, append: true }, stderr: { file: setupLog, append: true } },
     );
-    await whileRunning(server, 'temporal-server', serverLog, searchAttributesJob);
+    await whileRunning(server.pid, 'temporal-server', serverLog, searchAttributesJob);
 
     const state: ClusterState = {
       dir,
@@ -383,7 +390,7 @@ export async function startNativeCluster(options: NativeClusterOptions): Promise
       serverPorts,
       postgresPid: pgPid,
       postgresDir: pgDir,
-      serverPid: server,
+      serverPid: server.pid,
     };
     await writeFile(join(dir, STATE_FILE_NAME), `${JSON.stringify(state, null, 2)}\n`);
     return {
@@ -392,6 +399,11 @@ export async function startNativeCluster(options: NativeClusterOptions): Promise
       namespace,
       serverLog,
       postgresLog,
+      killServer: async () => stopProcess(server.pid, 'SIGKILL'),
+      startServer: async () => {
+        await startServer();
+        state.serverPid = server.pid;
+      },
       stop: async ({ keepDir = false } = {}) => {
         await stopAll();
         if (!keepDir) await rm(dir, { recursive: true, force: true });

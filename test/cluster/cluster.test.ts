@@ -2,8 +2,9 @@
 // on PostgreSQL (src/devkit/native-cluster.ts, what `npm run cluster -- up` starts), two
 // `vstream worker` hosts (own host IDs and work folders, one shared output folder), real
 // yt-dlp and ffmpeg. Batches from `temporal workflow start` and `vstream run
-// --temporal-address`, `vstream status` and `vstream cancel`, and a host killed with
-// SIGKILL mid-download. The stack is up once for the file and stopped whatever happens.
+// --temporal-address`, `vstream status` and `vstream cancel`, a host killed with SIGKILL
+// mid-download, the server killed with SIGKILL mid-batch. The stack is up once for the
+// file and stopped whatever happens (tied to this process: even a kill -9 of it).
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,7 +21,17 @@ import { ensureServerBuild, startNativeCluster, type NativeCluster } from '../..
 import { generateSample } from '../../src/devkit/sample-videos.js';
 import { resolveTool } from '../../src/tools/binaries.js';
 import { probeClip } from '../../src/tools/probe.js';
-import { exitWithin, listFiles, runArgs, runCli, startCli, tempDir, waitFor, type StartedCli } from '../helpers/e2e.js';
+import {
+  exitWithin,
+  fileIdentity,
+  listFiles,
+  runArgs,
+  runCli,
+  startCli,
+  tempDir,
+  waitFor,
+  type StartedCli,
+} from '../helpers/e2e.js';
 
 const CLIPS = ['0 20', '30 50'];
 const HOSTS = ['hostA', 'hostB'] as const;
@@ -84,6 +95,30 @@ function startHost(host: HostId): StartedCli {
 async function hostUp(host: HostId): Promise<void> {
   const worker = startHost(host);
   await waitFor(`${host} to start`, () => worker.output.stdout.includes(`host ${host}:`), 60_000);
+}
+
+/** The batch's URLs served paced by a media server of its own (the caller closes it). */
+async function pacedUrls(batch: { names: string[]; urlsFile: string }, bytesPerSecond: number): Promise<MediaServer> {
+  const slow = await startMediaServer({ root: join(root, 'sources'), bytesPerSecond });
+  await writeFile(batch.urlsFile, `${batch.names.map((name) => slow.url(`${name}.mp4`)).join('\n')}\n`);
+  return slow;
+}
+
+/** A batch started through the client, for the worker hosts alone. */
+function startBatch(
+  batch: { urlsFile: string; clipDir: string; outDir: string },
+  workflowId: string,
+  settings: Partial<BatchInput>,
+) {
+  const input: BatchInput = {
+    urlsFile: batch.urlsFile,
+    clipDir: batch.clipDir,
+    outDir: batch.outDir,
+    workDir: join(root, 'unused-batch-work-dir'),
+    startDelaySeconds: 0,
+    ...settings,
+  };
+  return client.workflow.start(WORKFLOW_TYPES.batch, { taskQueue: SHARED_TASK_QUEUE, workflowId, args: [input] });
 }
 
 /** `vstream run` of a batch against the cluster (libx265 ultrafast, no stagger), then `extra`. */
@@ -189,9 +224,8 @@ test('two hosts: a batch from `temporal workflow start`, then one from `vstream 
 test('vstream status and vstream cancel against the cluster', async () => {
   const batch = await batchInputs('s', 4);
   // Paced to a few seconds a video, so the batch is still running when cancelled.
-  const slow = await startMediaServer({ root: join(root, 'sources'), bytesPerSecond: 100_000 });
+  const slow = await pacedUrls(batch, 100_000);
   try {
-    await writeFile(batch.urlsFile, `${batch.names.map((name) => slow.url(`${name}.mp4`)).join('\n')}\n`);
     const batchId = 'status-cancel';
     const run = startCli(clusterRun(batch, '--batch-id', batchId));
     await waitFor('a download under way', () => slow.requests.length > 0, 60_000);
@@ -221,23 +255,12 @@ test('vstream status and vstream cancel against the cluster', async () => {
 test('a host killed with SIGKILL mid-download: its videos finish on the other; back, it cleans up', async () => {
   const batch = await batchInputs('k', 4);
   // Paced: a download takes a few seconds, so the kill lands in one.
-  const slow = await startMediaServer({ root: join(root, 'sources'), bytesPerSecond: 150_000 });
+  const slow = await pacedUrls(batch, 150_000);
   try {
-    await writeFile(batch.urlsFile, `${batch.names.map((name) => slow.url(`${name}.mp4`)).join('\n')}\n`);
-    const input: BatchInput = {
-      urlsFile: batch.urlsFile,
-      clipDir: batch.clipDir,
-      outDir: batch.outDir,
-      workDir: join(root, 'unused-batch-work-dir'),
+    const handle = await startBatch(batch, 'host-killed', {
       workers: 4,
-      startDelaySeconds: 0,
       heartbeatTimeoutSeconds: 2,
       hostTimeoutSeconds: 8,
-    };
-    const handle = await client.workflow.start(WORKFLOW_TYPES.batch, {
-      taskQueue: SHARED_TASK_QUEUE,
-      workflowId: 'host-killed',
-      args: [input],
     });
     // Whichever host is downloading first is killed.
     const downloading = async (host: HostId) => (await listFiles(workDir(host))).some((f) => f.endsWith('.part'));
@@ -263,6 +286,35 @@ test('a host killed with SIGKILL mid-download: its videos finish on the other; b
       async () => (await listFiles(workDir(victim))).length === 0,
       60_000,
     );
+  } finally {
+    await slow.close();
+  }
+});
+
+test('the Temporal server killed with SIGKILL mid-batch and started again: the batch completes, no clip rewritten', async () => {
+  const batch = await batchInputs('r', 6);
+  // Paced, so the batch is under way for a while: some clips landed, others to come.
+  const slow = await pacedUrls(batch, 250_000);
+  try {
+    const handle = await startBatch(batch, 'server-killed', { workers: 2, heartbeatTimeoutSeconds: 5 });
+    const landed = async () => (await listFiles(batch.outDir)).filter((f) => f.endsWith('.hevc'));
+    await waitFor('a first clip', async () => (await landed()).length >= 1, 120_000);
+    const identities = new Map<string, Awaited<ReturnType<typeof fileIdentity>>>();
+    for (const file of await landed()) identities.set(file, await fileIdentity(join(batch.outDir, file)));
+
+    await cluster.killServer();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await cluster.startServer();
+
+    // The workers were never restarted: they reconnected by themselves.
+    const summary = (await handle.result()) as BatchSummary;
+    assert.equal(summary.counts.succeeded, batch.names.length, JSON.stringify(summary.counts));
+    for (const [host, worker] of workers)
+      assert.equal(worker.child.exitCode ?? worker.child.signalCode, null, `${host}'s worker still runs`);
+    await assertAllClips(batch.outDir, batch.names);
+    assert.ok(identities.size < batch.names.length * CLIPS.length, 'the kill came before the last clip');
+    for (const [file, identity] of identities)
+      assert.deepEqual(await fileIdentity(join(batch.outDir, file)), identity, `${file} was not rewritten`);
   } finally {
     await slow.close();
   }
