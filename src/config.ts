@@ -147,3 +147,10 @@ export const POLICY_DEFAULTS: PolicyDefaults = {
 /** Reserved folder under the output directory for vstream's own state. */
 export const STATE_DIR_NAME = '_vstream';
 export const MANIFEST_FILE_NAME = '_vstream.json';
+
+/**
+ * The Temporal server of the production stack: docker-compose.yml's temporalio/server and
+ * admin-tools tags and the native build (`npm run cluster`) use this release; a unit test
+ * holds them (and README) to it. The Go toolchain is the oldest that builds it.
+ */
+export const TEMPORAL_SERVER = { version: '1.32.2', goToolchain: 'go1.27.3' } as const;

@@ -83,6 +83,7 @@ test('docker-compose.yml: PostgreSQL, schema by admin-tools, Temporal, UI, searc
     'postgresql',
     'prometheus',
     'temporal',
+    'temporal-namespace',
     'temporal-schema',
     'temporal-ui',
     'vstream-search-attributes',
@@ -127,7 +128,9 @@ test('docker-compose.yml: PostgreSQL, schema by admin-tools, Temporal, UI, searc
   const flags = new Set(command?.options.map((option) => option.long));
   for (const arg of job.command?.filter((a) => a.startsWith('--')) ?? [])
     assert.ok(flags.has(arg), `vstream ${job.command?.[0]} has ${arg}`);
-  assert.deepEqual(job.depends_on, { temporal: { condition: 'service_started' } });
+  // ...in the namespace the temporal-namespace job registered (the server makes none).
+  assert.deepEqual(job.depends_on, { 'temporal-namespace': { condition: 'service_completed_successfully' } });
+  assert.deepEqual(services['temporal-namespace']?.depends_on, { temporal: { condition: 'service_started' } });
   assert.deepEqual(worker.depends_on, {
     temporal: { condition: 'service_started' },
     'vstream-search-attributes': { condition: 'service_completed_successfully' },

@@ -20,7 +20,7 @@ async function setupCopy(): Promise<{ root: string; calls: string; env: NodeJS.P
   const stubs = join(root, 'stubs');
   const calls = join(root, 'calls.txt');
   await mkdir(stubs);
-  for (const name of ['npm', 'apt-get', 'sudo', 'docker', 'docker-compose']) {
+  for (const name of ['npm', 'node', 'apt-get', 'sudo', 'docker', 'docker-compose']) {
     await writeFile(join(stubs, name), `#!/bin/sh\necho "${name} $*" >> '${calls}'\n`);
     await chmod(join(stubs, name), 0o755);
   }
@@ -32,6 +32,15 @@ async function setupCopy(): Promise<{ root: string; calls: string; env: NodeJS.P
     VSTREAM_YTDLP_BIN: resolveTool('yt-dlp'),
   };
   return { root, calls, env };
+}
+
+/** node_modules installed after package-lock.json changed: the set-up only builds. */
+async function currentModules(root: string): Promise<void> {
+  const installed = join(root, 'node_modules', '.package-lock.json');
+  await mkdir(join(root, 'node_modules'));
+  await copyFile(join(root, 'package-lock.json'), installed);
+  const later = new Date(Date.now() + 60_000);
+  await utimes(installed, later, later);
 }
 
 const recorded = async (calls: string) =>
@@ -47,12 +56,32 @@ test('set-up on a fresh clone: npm ci (whose prepare builds) and nothing else; n
 
 test('set-up with current node modules: one build, no install', async () => {
   const { root, calls, env } = await setupCopy();
-  const installed = join(root, 'node_modules', '.package-lock.json');
-  await mkdir(join(root, 'node_modules'));
-  await copyFile(join(root, 'package-lock.json'), installed);
-  const later = new Date(Date.now() + 60_000);
-  await utimes(installed, later, later);
+  await currentModules(root);
   const run = await execa('bash', [join(root, 'scripts', 'setup.sh')], { env, extendEnv: false, reject: false });
   assert.equal(run.exitCode, 0, run.stderr);
   assert.deepEqual(await recorded(calls), ['npm run --silent build']);
+});
+
+test('set-up --cluster with PostgreSQL there: one build, then the cached Temporal server build; no package', async (t) => {
+  const { root, calls, env } = await setupCopy();
+  if (!(await execa('bash', ['-c', "compgen -G '/usr/lib/postgresql/*/bin/initdb'"], { reject: false })).stdout) {
+    t.skip("Debian's PostgreSQL is not installed here: the set-up would install it");
+    return;
+  }
+  await currentModules(root);
+  const run = await execa('bash', [join(root, 'scripts', 'setup.sh'), '--cluster'], {
+    env,
+    extendEnv: false,
+    reject: false,
+  });
+  assert.equal(run.exitCode, 0, run.stderr);
+  assert.deepEqual(await recorded(calls), ['npm run --silent build', 'node dist/src/devkit/cluster-cli.js build']);
+
+  const wrong = await execa('bash', [join(root, 'scripts', 'setup.sh'), '--clusters'], {
+    env,
+    extendEnv: false,
+    reject: false,
+  });
+  assert.equal(wrong.exitCode, 2);
+  assert.match(wrong.stderr, /unknown option --clusters/);
 });
