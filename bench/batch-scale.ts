@@ -57,6 +57,7 @@ interface Row {
   peakRssMb: number;
   /** CPU seconds of the server and the worker: less swayed by other work on the machine than wall time. */
   cpuSeconds: number;
+  serverCpuSeconds: number;
 }
 
 /** How often the bench scrapes a worker that serves metrics (Prometheus's default is 15 s; this is harsher). */
@@ -86,9 +87,10 @@ async function measure(videos: number, variant: Variant = {}): Promise<Row> {
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await new Promise<void>((resolve) =>
-    worker.stdout?.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()),
-  );
+  await new Promise<void>((resolve, reject) => {
+    worker.stdout?.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+    worker.on('exit', (code) => reject(new Error(`the stub worker exited (${code}) before it was ready`)));
+  });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
   const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
@@ -138,6 +140,7 @@ async function measure(videos: number, variant: Variant = {}): Promise<Row> {
       batchRuns,
       peakRssMb: peakRssMb(worker.pid as number),
       cpuSeconds: cpuSecondsOf(server.pid) + cpuSecondsOf(worker.pid),
+      serverCpuSeconds: cpuSecondsOf(server.pid),
     };
   } finally {
     clearInterval(scraper);
@@ -161,7 +164,7 @@ async function featureCost(feature: keyof Variant, label: string, videos: number
       const row = await measure(videos, { [feature]: kind === 'with' });
       rows[kind].push(row);
       console.log(
-        `round ${round}, ${kind}: ${row.seconds.toFixed(1)} s (${row.perSecond.toFixed(1)} videos/s), ${row.cpuSeconds.toFixed(1)} CPU s`,
+        `round ${round}, ${kind}: ${row.seconds.toFixed(1)} s (${row.perSecond.toFixed(1)} videos/s), ${row.cpuSeconds.toFixed(1)} CPU s (server ${row.serverCpuSeconds.toFixed(1)})`,
       );
     }
   }
@@ -173,6 +176,7 @@ async function featureCost(feature: keyof Variant, label: string, videos: number
   };
   const wall = ratioOf((row) => row.seconds);
   const cpu = ratioOf((row) => row.cpuSeconds);
+  const workerCpu = ratioOf((row) => row.cpuSeconds - row.serverCpuSeconds);
   console.log(
     `\nmedian wall: with ${wall.withMedian.toFixed(1)} s, without ${wall.withoutMedian.toFixed(1)} s: ${wall.ratio.toFixed(3)}x ` +
       `(median of the rounds' own ratios ${wall.paired.toFixed(3)}x; target: at most 1.05x)`,
@@ -180,6 +184,10 @@ async function featureCost(feature: keyof Variant, label: string, videos: number
   console.log(
     `median CPU of server and worker: with ${cpu.withMedian.toFixed(1)} s, without ${cpu.withoutMedian.toFixed(1)} s: ` +
       `${cpu.ratio.toFixed(3)}x (rounds' own ratios ${cpu.paired.toFixed(3)}x)`,
+  );
+  console.log(
+    `median CPU of the worker alone: with ${workerCpu.withMedian.toFixed(1)} s, without ${workerCpu.withoutMedian.toFixed(1)} s: ` +
+      `${workerCpu.ratio.toFixed(3)}x (rounds' own ratios ${workerCpu.paired.toFixed(3)}x)`,
   );
 }
 
