@@ -245,6 +245,10 @@ export interface NativeCluster {
   killServer(): Promise<void>;
   /** The server again, on the same ports and databases; resolves once it answers. */
   startServer(): Promise<void>;
+  /** PostgreSQL's fast shutdown (as `pg_ctl stop -m fast`); the server keeps running. */
+  stopPostgres(): Promise<void>;
+  /** PostgreSQL again, on the same data folder and port; resolves once it accepts connections. */
+  startPostgres(): Promise<void>;
   /** Stops the server, then PostgreSQL (fast shutdown), and removes the folder unless told to keep it. */
   stop(options?: { keepDir?: boolean }): Promise<void>;
 }
@@ -322,18 +326,23 @@ export async function startNativeCluster(options: NativeClusterOptions): Promise
       ['-D', dataDir, '-p', String(postgresPort), '-k', pgDir, '-c', `listen_addresses=${HOST}`],
       options.tied,
     );
-    const pgPid = launch(postgres, postgresArgs, {
-      logFile: postgresLog,
-      tied: options.tied,
-      wrapped: true,
-      cwd: pgDir,
-    });
-    launched.push({ pid: pgPid, signal: 'SIGINT' });
+    // SIGINT: PostgreSQL's fast shutdown.
+    const postgresProcess = { pid: 0, signal: 'SIGINT' as NodeJS.Signals };
     const pgReady = () =>
       execa(join(binDir, 'pg_isready'), ['-h', HOST, '-p', String(postgresPort)], { reject: false }).then(
         (r) => r.exitCode === 0,
       );
-    await waitUntil('PostgreSQL did not accept connections', pgReady, 60_000, postgresLog);
+    const startPostgres = async () => {
+      postgresProcess.pid = launch(postgres, postgresArgs, {
+        logFile: postgresLog,
+        tied: options.tied,
+        wrapped: true,
+        cwd: pgDir as string,
+      });
+      if (!launched.includes(postgresProcess)) launched.unshift(postgresProcess);
+      await waitUntil('PostgreSQL did not accept connections', pgReady, 60_000, postgresLog);
+    };
+    await startPostgres();
 
     // The schema, with the compose job's own script and the build's schema folder.
     const env = serverEnvironment(
@@ -388,7 +397,7 @@ export async function startNativeCluster(options: NativeClusterOptions): Promise
       namespace,
       postgresPort,
       serverPorts,
-      postgresPid: pgPid,
+      postgresPid: postgresProcess.pid,
       postgresDir: pgDir,
       serverPid: server.pid,
     };
@@ -403,6 +412,11 @@ export async function startNativeCluster(options: NativeClusterOptions): Promise
       startServer: async () => {
         await startServer();
         state.serverPid = server.pid;
+      },
+      stopPostgres: async () => stopProcess(postgresProcess.pid, postgresProcess.signal),
+      startPostgres: async () => {
+        await startPostgres();
+        state.postgresPid = postgresProcess.pid;
       },
       stop: async ({ keepDir = false } = {}) => {
         await stopAll();
