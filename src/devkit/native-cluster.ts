@@ -16,11 +16,15 @@ import {
   STACK_DATABASE,
   STACK_FILES,
   cacheRoot,
+  cliTlsEnvironment,
   goInstallArgs,
   nativePlacement,
   serverBuildPaths,
   serverEnvironment,
+  serverTlsEnvironment,
+  vstreamTlsArgs,
   type ServerPorts,
+  type StackTlsFiles,
 } from '../core/temporal-stack.js';
 import { findOnPath, resolveTool } from '../tools/binaries.js';
 import { withParentDeathSignal } from '../tools/process.js';
@@ -260,6 +264,8 @@ export interface NativeClusterOptions {
   /** True (tests): everything dies with this process, even by kill -9. False: `cluster up`. */
   tied: boolean;
   namespace?: string;
+  /** mTLS on the server: clients (the set-up steps too) need the client certificate. */
+  tls?: StackTlsFiles;
   log?: Log;
 }
 
@@ -348,6 +354,7 @@ export async function startNativeCluster(options: NativeClusterOptions): Promise
     const env = serverEnvironment(
       nativePlacement({ projectRoot: PROJECT_ROOT, host: HOST, postgresPort, ports: serverPorts }),
     );
+    const serverTls = options.tls ? serverTlsEnvironment(options.tls) : {};
     const path = `${dirname(options.build.sqlTool)}:${dirname(resolveTool('temporal'))}:${process.env.PATH ?? ''}`;
     log('schema: deploy/temporal-schema.sh');
     await execa('sh', [join(PROJECT_ROOT, STACK_FILES.schemaScript)], {
@@ -364,14 +371,20 @@ export async function startNativeCluster(options: NativeClusterOptions): Promise
     // Up once the namespace script finds the server answering (and the namespace there).
     const startServer = async () => {
       server.pid = launch(options.build.server, ['start'], {
-        env: { PATH: process.env.PATH ?? '', ...env },
+        env: { PATH: process.env.PATH ?? '', ...env, ...serverTls },
         logFile: serverLog,
         tied: options.tied,
         cwd: dir,
       });
       if (!launched.includes(server)) launched.push(server);
       const namespaceJob = execa('sh', [join(PROJECT_ROOT, STACK_FILES.namespaceScript)], {
-        env: { PATH: path, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_WAIT_SECONDS: '120' },
+        env: {
+          PATH: path,
+          TEMPORAL_ADDRESS: address,
+          TEMPORAL_NAMESPACE: namespace,
+          TEMPORAL_WAIT_SECONDS: '120',
+          ...(options.tls ? cliTlsEnvironment(options.tls) : {}),
+        },
         extendEnv: false,
         stdin: 'ignore',
         stdout: { file: setupLog, append: true },
@@ -385,7 +398,17 @@ export async function startNativeCluster(options: NativeClusterOptions): Promise
     const vstream = join(PROJECT_ROOT, 'bin', 'vstream.js');
     const searchAttributesJob = execa(
       process.execPath,
-      [vstream, 'search-attributes', '--temporal-address', address, '--namespace', namespace, '--wait', '120'],
+      [
+        vstream,
+        'search-attributes',
+        '--temporal-address',
+        address,
+        '--namespace',
+        namespace,
+        '--wait',
+        '120',
+        ...(options.tls ? vstreamTlsArgs(options.tls) : []),
+      ],
       { stdin: 'ignore', stdout: { file: setupLog, append: true }, stderr: { file: setupLog, append: true } },
     );
     await whileRunning(server.pid, 'temporal-server', serverLog, searchAttributesJob);
