@@ -1,8 +1,11 @@
 // Batch throughput and memory with stub activities (same workflows, no real I/O) on
 // the embedded server: videos/s, the largest history of any workflow run, the batch's
 // runs (continue-as-new) and the worker's peak RSS, for several list lengths side by side.
+// `--server native`: on the production stack instead (src/devkit/native-cluster.ts: the
+// Temporal server built from Go on PostgreSQL, a fresh one per size), with the CPU of the
+// server and of PostgreSQL (postmaster and its backends) apart.
 //
-//   npm run bench:scale -- [--sizes 1000,10000] [--workers 50]
+//   npm run bench:scale -- [--sizes 1000,10000] [--workers 50] [--server embedded|native]
 //   npm run bench:scale -- --search-attributes-cost [--rounds 3] [--sizes 1000]
 //   npm run bench:scale -- --metrics-cost [--rounds 3] [--sizes 1000]
 // The second form runs the first size with and without vstream's search attributes
@@ -10,8 +13,9 @@
 // ratio; the third the same with and without metrics (the stub worker serves them and
 // records what the real activities record; the bench scrapes it as Prometheus would).
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -19,6 +23,7 @@ import { SHARED_TASK_QUEUE, WORKFLOW_TYPES } from '../src/config.js';
 import type { BatchInput } from '../src/core/batch-input.js';
 import type { BatchSummary } from '../src/core/types.js';
 import { scrapedValue } from '../src/core/metrics.js';
+import { ensureServerBuild, startNativeCluster } from '../src/devkit/native-cluster.js';
 import { freePort, startDevServer } from '../src/server/dev-server.js';
 import { resolveTool } from '../src/tools/binaries.js';
 import { PROJECT_ROOT } from '../src/tools/project.js';
@@ -30,16 +35,71 @@ const { values } = parseArgs({
     'search-attributes-cost': { type: 'boolean', default: false },
     'metrics-cost': { type: 'boolean', default: false },
     rounds: { type: 'string', default: '3' },
+    server: { type: 'string', default: 'embedded' },
   },
 });
+const SERVER = values.server as string;
+if (SERVER !== 'embedded' && SERVER !== 'native') throw new Error(`--server: embedded or native, not ${SERVER}`);
 const SIZES = (values.sizes as string).split(',').map(Number);
 const WINDOW = Number(values.workers);
+
+/** proc(5)'s stat fields after the command name: [0] state, [1] ppid, [11] utime, [12] stime, [13] cutime, [14] cstime. */
+function statFields(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+}
 
 /** User + system CPU seconds a process has used so far (proc(5): utime, stime). */
 function cpuSecondsOf(pid: number | undefined): number {
   if (pid === undefined) return 0;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  const fields = statFields(pid);
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** A process's CPU seconds with its children's: the live ones' and those it has reaped (cutime, cstime). */
+function treeCpuSecondsOf(pid: number): number {
+  const own = statFields(pid);
+  let seconds = cpuSecondsOf(pid) + (Number(own[13]) + Number(own[14])) / 100;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (Number(statFields(Number(entry))[1]) === pid) seconds += cpuSecondsOf(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return seconds;
+}
+
+/** The Temporal server a measurement runs on; CPU seconds of its processes so far. */
+interface BenchServer {
+  address: string;
+  serverCpuSeconds(): number;
+  /** PostgreSQL's (native); 0 for the embedded server, whose SQLite is in its own process. */
+  databaseCpuSeconds(): number;
+  stop(): Promise<void>;
+}
+
+async function startBenchServer(dir: string): Promise<BenchServer> {
+  if (SERVER === 'native') {
+    const cluster = await startNativeCluster({ dir: join(dir, 'stack'), build: await ensureServerBuild(), tied: true });
+    return {
+      address: cluster.address,
+      serverCpuSeconds: () => cpuSecondsOf(cluster.state.serverPid),
+      databaseCpuSeconds: () => treeCpuSecondsOf(cluster.state.postgresPid),
+      stop: () => cluster.stop(),
+    };
+  }
+  const server = await startDevServer({
+    temporalBin: resolveTool('temporal'),
+    dbFile: join(dir, 'temporal.db'),
+    logFile: join(dir, 'server.log'),
+  });
+  return {
+    address: server.address,
+    serverCpuSeconds: () => cpuSecondsOf(server.pid),
+    databaseCpuSeconds: () => 0,
+    stop: () => server.stop(),
+  };
 }
 
 function peakRssMb(pid: number): number {
@@ -58,6 +118,7 @@ interface Row {
   /** CPU seconds of the server and the worker: less swayed by other work on the machine than wall time. */
   cpuSeconds: number;
   serverCpuSeconds: number;
+  databaseCpuSeconds: number;
 }
 
 /** How often the bench scrapes a worker that serves metrics (Prometheus's default is 15 s; this is harsher). */
@@ -72,11 +133,7 @@ async function measure(videos: number, variant: Variant = {}): Promise<Row> {
   const dir = join(PROJECT_ROOT, 'bench-out', 'scale', String(videos));
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  const server = await startDevServer({
-    temporalBin: resolveTool('temporal'),
-    dbFile: join(dir, 'temporal.db'),
-    logFile: join(dir, 'server.log'),
-  });
+  const server = await startBenchServer(dir);
   const metricsPort = variant.metrics ? await freePort() : null;
   const worker = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'bench', 'stub-worker.js'), server.address], {
     env: {
@@ -139,8 +196,9 @@ async function measure(videos: number, variant: Variant = {}): Promise<Row> {
       maxHistoryWorkflow,
       batchRuns,
       peakRssMb: peakRssMb(worker.pid as number),
-      cpuSeconds: cpuSecondsOf(server.pid) + cpuSecondsOf(worker.pid),
-      serverCpuSeconds: cpuSecondsOf(server.pid),
+      cpuSeconds: server.serverCpuSeconds() + cpuSecondsOf(worker.pid),
+      serverCpuSeconds: server.serverCpuSeconds(),
+      databaseCpuSeconds: server.databaseCpuSeconds(),
     };
   } finally {
     clearInterval(scraper);
@@ -195,17 +253,21 @@ async function main(): Promise<void> {
   const [firstSize, rounds] = [SIZES[0] as number, Number(values.rounds)];
   if (values['search-attributes-cost']) return featureCost('searchAttributes', 'search attributes', firstSize, rounds);
   if (values['metrics-cost']) return featureCost('metrics', 'metrics', firstSize, rounds);
-  console.log(`bench: stub activities, window of ${WINDOW} videos, embedded dev server (SQLite), 2-core machine`);
+  const place =
+    SERVER === 'native' ? 'Temporal server built from Go on PostgreSQL (native stack)' : 'embedded dev server (SQLite)';
+  console.log(`bench: stub activities, window of ${WINDOW} videos, ${place}, ${cpus().length}-core machine`);
   const rows: Row[] = [];
   for (const size of SIZES) {
     const row = await measure(size);
     rows.push(row);
     console.log(`${size} videos: ${row.seconds.toFixed(1)} s`);
   }
-  console.log('\nvideos   wall (s)   videos/s   largest history (events)   batch runs   worker peak RSS (MB)');
+  console.log(
+    '\nvideos   wall (s)   videos/s   largest history (events)   batch runs   worker peak RSS (MB)   CPU s: server   database   worker',
+  );
   for (const r of rows) {
     console.log(
-      `${String(r.videos).padStart(6)}   ${r.seconds.toFixed(1).padStart(8)}   ${r.perSecond.toFixed(1).padStart(8)}   ${`${r.maxHistory} (${r.maxHistoryWorkflow})`.padStart(24)}   ${String(r.batchRuns).padStart(10)}   ${r.peakRssMb.toFixed(0).padStart(20)}`,
+      `${String(r.videos).padStart(6)}   ${r.seconds.toFixed(1).padStart(8)}   ${r.perSecond.toFixed(1).padStart(8)}   ${`${r.maxHistory} (${r.maxHistoryWorkflow})`.padStart(24)}   ${String(r.batchRuns).padStart(10)}   ${r.peakRssMb.toFixed(0).padStart(20)}   ${r.serverCpuSeconds.toFixed(1).padStart(13)}   ${r.databaseCpuSeconds.toFixed(1).padStart(8)}   ${(r.cpuSeconds - r.serverCpuSeconds).toFixed(1).padStart(6)}`,
     );
   }
   const first = rows[0];

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
+import { connectionFailureLine, type GivenSecurity } from '../core/connection-errors.js';
 import { ToolMissingError } from '../tools/binaries.js';
 import { EncoderUnavailableError } from '../tools/encoder.js';
 import { vstreamVersion } from '../worker/deployment.js';
@@ -239,6 +240,13 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
 }
 
 /** Runs the CLI; resolves to the process exit code. Known errors print one line. */
+/** The security options the command that ran was given, flags or environment. */
+function givenSecurity(program: Command): GivenSecurity {
+  const command = program.commands.find((candidate) => candidate.name() === program.args[0]);
+  const given = securityFromEnv((command?.opts() ?? {}) as SecurityOptions);
+  return { tls: Boolean(given.tlsCa || given.tlsCert || given.apiKey), clientCertificate: Boolean(given.tlsCert) };
+}
+
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.ok;
   const program = buildProgram((code) => {
@@ -262,6 +270,11 @@ export async function main(argv: string[]): Promise<number> {
       err instanceof WorkflowBundleError
     ) {
       console.error(`vstream: ${err.message}`);
+      return ExitCode.error;
+    }
+    const connectionLine = err instanceof Error ? connectionFailureLine(err, givenSecurity(program)) : null;
+    if (connectionLine) {
+      console.error(`vstream: ${connectionLine}`);
       return ExitCode.error;
     }
     console.error(err);

@@ -120,3 +120,52 @@ export function cacheRoot(env: NodeJS.ProcessEnv, home: string): string {
   if (env.VSTREAM_CACHE_DIR) return env.VSTREAM_CACHE_DIR;
   return join(env.XDG_CACHE_HOME || join(home, '.cache'), 'vstream');
 }
+
+/** The name the server's certificate carries (beside its loopback IP address). */
+export const TLS_SERVER_NAME = 'localhost';
+
+/** The certificate files of a stack with mTLS: one CA signs the server's and the client's. */
+export interface StackTlsFiles {
+  ca: string;
+  /** The server's, for clients (SAN of its address) and, as a client, for its other services. */
+  serverCert: string;
+  serverKey: string;
+  clientCert: string;
+  clientKey: string;
+}
+
+/**
+ * The template's TLS variables for mTLS on the frontend. Internode TLS is on as well: the
+ * server's own worker service presents the internode certificate to the frontend, which
+ * refuses it without one. One server certificate serves both (server and client auth).
+ */
+export function serverTlsEnvironment(tls: StackTlsFiles): Record<string, string> {
+  return {
+    TEMPORAL_TLS_REQUIRE_CLIENT_AUTH: 'true',
+    TEMPORAL_TLS_SERVER_CERT: tls.serverCert,
+    TEMPORAL_TLS_SERVER_KEY: tls.serverKey,
+    TEMPORAL_TLS_SERVER_CA_CERT: tls.ca,
+    TEMPORAL_TLS_FRONTEND_CERT: tls.serverCert,
+    TEMPORAL_TLS_FRONTEND_KEY: tls.serverKey,
+    // The template lists both client CAs once the first is set: an empty second would not load.
+    TEMPORAL_TLS_CLIENT1_CA_CERT: tls.ca,
+    TEMPORAL_TLS_CLIENT2_CA_CERT: tls.ca,
+    // The services reach each other by IP address; Go's TLS client wants a name to verify.
+    TEMPORAL_TLS_INTERNODE_SERVER_NAME: TLS_SERVER_NAME,
+    TEMPORAL_TLS_FRONTEND_SERVER_NAME: TLS_SERVER_NAME,
+  };
+}
+
+/** The Temporal CLI's variables for the client side of that mTLS (deploy/temporal-namespace.sh). */
+export function cliTlsEnvironment(tls: StackTlsFiles): Record<string, string> {
+  return {
+    TEMPORAL_TLS_CLIENT_CERT_PATH: tls.clientCert,
+    TEMPORAL_TLS_CLIENT_KEY_PATH: tls.clientKey,
+    TEMPORAL_TLS_SERVER_CA_CERT_PATH: tls.ca,
+  };
+}
+
+/** vstream's options for the client side of that mTLS. */
+export function vstreamTlsArgs(tls: StackTlsFiles): string[] {
+  return ['--tls-cert', tls.clientCert, '--tls-key', tls.clientKey, '--tls-ca', tls.ca];
+}

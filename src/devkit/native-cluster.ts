@@ -16,11 +16,15 @@ import {
   STACK_DATABASE,
   STACK_FILES,
   cacheRoot,
+  cliTlsEnvironment,
   goInstallArgs,
   nativePlacement,
   serverBuildPaths,
   serverEnvironment,
+  serverTlsEnvironment,
+  vstreamTlsArgs,
   type ServerPorts,
+  type StackTlsFiles,
 } from '../core/temporal-stack.js';
 import { findOnPath, resolveTool } from '../tools/binaries.js';
 import { withParentDeathSignal } from '../tools/process.js';
@@ -245,6 +249,10 @@ export interface NativeCluster {
   killServer(): Promise<void>;
   /** The server again, on the same ports and databases; resolves once it answers. */
   startServer(): Promise<void>;
+  /** PostgreSQL's fast shutdown (as `pg_ctl stop -m fast`); the server keeps running. */
+  stopPostgres(): Promise<void>;
+  /** PostgreSQL again, on the same data folder and port; resolves once it accepts connections. */
+  startPostgres(): Promise<void>;
   /** Stops the server, then PostgreSQL (fast shutdown), and removes the folder unless told to keep it. */
   stop(options?: { keepDir?: boolean }): Promise<void>;
 }
@@ -256,6 +264,8 @@ export interface NativeClusterOptions {
   /** True (tests): everything dies with this process, even by kill -9. False: `cluster up`. */
   tied: boolean;
   namespace?: string;
+  /** mTLS on the server: clients (the set-up steps too) need the client certificate. */
+  tls?: StackTlsFiles;
   log?: Log;
 }
 
@@ -322,23 +332,29 @@ export async function startNativeCluster(options: NativeClusterOptions): Promise
       ['-D', dataDir, '-p', String(postgresPort), '-k', pgDir, '-c', `listen_addresses=${HOST}`],
       options.tied,
     );
-    const pgPid = launch(postgres, postgresArgs, {
-      logFile: postgresLog,
-      tied: options.tied,
-      wrapped: true,
-      cwd: pgDir,
-    });
-    launched.push({ pid: pgPid, signal: 'SIGINT' });
+    // SIGINT: PostgreSQL's fast shutdown.
+    const postgresProcess = { pid: 0, signal: 'SIGINT' as NodeJS.Signals };
     const pgReady = () =>
       execa(join(binDir, 'pg_isready'), ['-h', HOST, '-p', String(postgresPort)], { reject: false }).then(
         (r) => r.exitCode === 0,
       );
-    await waitUntil('PostgreSQL did not accept connections', pgReady, 60_000, postgresLog);
+    const startPostgres = async () => {
+      postgresProcess.pid = launch(postgres, postgresArgs, {
+        logFile: postgresLog,
+        tied: options.tied,
+        wrapped: true,
+        cwd: pgDir as string,
+      });
+      if (!launched.includes(postgresProcess)) launched.unshift(postgresProcess);
+      await waitUntil('PostgreSQL did not accept connections', pgReady, 60_000, postgresLog);
+    };
+    await startPostgres();
 
     // The schema, with the compose job's own script and the build's schema folder.
     const env = serverEnvironment(
       nativePlacement({ projectRoot: PROJECT_ROOT, host: HOST, postgresPort, ports: serverPorts }),
     );
+    const serverTls = options.tls ? serverTlsEnvironment(options.tls) : {};
     const path = `${dirname(options.build.sqlTool)}:${dirname(resolveTool('temporal'))}:${process.env.PATH ?? ''}`;
     log('schema: deploy/temporal-schema.sh');
     await execa('sh', [join(PROJECT_ROOT, STACK_FILES.schemaScript)], {
@@ -355,14 +371,20 @@ export async function startNativeCluster(options: NativeClusterOptions): Promise
     // Up once the namespace script finds the server answering (and the namespace there).
     const startServer = async () => {
       server.pid = launch(options.build.server, ['start'], {
-        env: { PATH: process.env.PATH ?? '', ...env },
+        env: { PATH: process.env.PATH ?? '', ...env, ...serverTls },
         logFile: serverLog,
         tied: options.tied,
         cwd: dir,
       });
       if (!launched.includes(server)) launched.push(server);
       const namespaceJob = execa('sh', [join(PROJECT_ROOT, STACK_FILES.namespaceScript)], {
-        env: { PATH: path, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_WAIT_SECONDS: '120' },
+        env: {
+          PATH: path,
+          TEMPORAL_ADDRESS: address,
+          TEMPORAL_NAMESPACE: namespace,
+          TEMPORAL_WAIT_SECONDS: '120',
+          ...(options.tls ? cliTlsEnvironment(options.tls) : {}),
+        },
         extendEnv: false,
         stdin: 'ignore',
         stdout: { file: setupLog, append: true },
@@ -376,7 +398,17 @@ export async function startNativeCluster(options: NativeClusterOptions): Promise
     const vstream = join(PROJECT_ROOT, 'bin', 'vstream.js');
     const searchAttributesJob = execa(
       process.execPath,
-      [vstream, 'search-attributes', '--temporal-address', address, '--namespace', namespace, '--wait', '120'],
+      [
+        vstream,
+        'search-attributes',
+        '--temporal-address',
+        address,
+        '--namespace',
+        namespace,
+        '--wait',
+        '120',
+        ...(options.tls ? vstreamTlsArgs(options.tls) : []),
+      ],
       { stdin: 'ignore', stdout: { file: setupLog, append: true }, stderr: { file: setupLog, append: true } },
     );
     await whileRunning(server.pid, 'temporal-server', serverLog, searchAttributesJob);
@@ -388,7 +420,7 @@ export async function startNativeCluster(options: NativeClusterOptions): Promise
       namespace,
       postgresPort,
       serverPorts,
-      postgresPid: pgPid,
+      postgresPid: postgresProcess.pid,
       postgresDir: pgDir,
       serverPid: server.pid,
     };
@@ -403,6 +435,11 @@ export async function startNativeCluster(options: NativeClusterOptions): Promise
       startServer: async () => {
         await startServer();
         state.serverPid = server.pid;
+      },
+      stopPostgres: async () => stopProcess(postgresProcess.pid, postgresProcess.signal),
+      startPostgres: async () => {
+        await startPostgres();
+        state.postgresPid = postgresProcess.pid;
       },
       stop: async ({ keepDir = false } = {}) => {
         await stopAll();

@@ -291,31 +291,56 @@ test('a host killed with SIGKILL mid-download: its videos finish on the other; b
   }
 });
 
-test('the Temporal server killed with SIGKILL mid-batch and started again: the batch completes, no clip rewritten', async () => {
-  const batch = await batchInputs('r', 6);
+/**
+ * A paced batch of six videos interrupted once some clips landed and before the last:
+ * it still completes, every clip there and none of those already landed rewritten, and
+ * the workers, never restarted, still run (they reconnected by themselves).
+ */
+async function batchSurvives(prefix: string, workflowId: string, interrupt: () => Promise<void>): Promise<void> {
+  for (const host of HOSTS) if (!workers.has(host)) await hostUp(host);
+  const batch = await batchInputs(prefix, 6);
   // Paced, so the batch is under way for a while: some clips landed, others to come.
   const slow = await pacedUrls(batch, 250_000);
   try {
-    const handle = await startBatch(batch, 'server-killed', { workers: 2, heartbeatTimeoutSeconds: 5 });
+    const handle = await startBatch(batch, workflowId, { workers: 2, heartbeatTimeoutSeconds: 5 });
     const landed = async () => (await listFiles(batch.outDir)).filter((f) => f.endsWith('.hevc'));
     await waitFor('a first clip', async () => (await landed()).length >= 1, 120_000);
     const identities = new Map<string, Awaited<ReturnType<typeof fileIdentity>>>();
     for (const file of await landed()) identities.set(file, await fileIdentity(join(batch.outDir, file)));
 
-    await cluster.killServer();
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
-    await cluster.startServer();
+    await interrupt();
 
-    // The workers were never restarted: they reconnected by themselves.
     const summary = (await handle.result()) as BatchSummary;
     assert.equal(summary.counts.succeeded, batch.names.length, JSON.stringify(summary.counts));
     for (const [host, worker] of workers)
       assert.equal(worker.child.exitCode ?? worker.child.signalCode, null, `${host}'s worker still runs`);
     await assertAllClips(batch.outDir, batch.names);
-    assert.ok(identities.size < batch.names.length * CLIPS.length, 'the kill came before the last clip');
+    assert.ok(identities.size < batch.names.length * CLIPS.length, 'the interruption came before the last clip');
     for (const [file, identity] of identities)
       assert.deepEqual(await fileIdentity(join(batch.outDir, file)), identity, `${file} was not rewritten`);
   } finally {
     await slow.close();
   }
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('the Temporal server killed with SIGKILL mid-batch and started again: the batch completes, no clip rewritten', async () => {
+  await batchSurvives('r', 'server-killed', async () => {
+    await cluster.killServer();
+    await pause(3_000);
+    await cluster.startServer();
+  });
+});
+
+test('PostgreSQL stopped mid-batch and started again: the batch completes, no clip rewritten', async () => {
+  await batchSurvives('p', 'postgres-restarted', async () => {
+    const serverPid = cluster.state.serverPid;
+    await cluster.stopPostgres();
+    await pause(5_000);
+    await cluster.startPostgres();
+    // The server rode it out: the same process, no restart.
+    assert.equal(cluster.state.serverPid, serverPid);
+    process.kill(serverPid, 0);
+  });
 });

@@ -3,18 +3,23 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { execa } from 'execa';
 import { TEMPORAL_SERVER } from '../../src/config.js';
+import { resolveTool } from '../../src/tools/binaries.js';
 import {
   MEMBERSHIP_PORT_LIMIT,
   PLACEMENT_VARIABLES,
   SERVER_PORT_VARIABLES,
   STACK_FILES,
   cacheRoot,
+  cliTlsEnvironment,
   goInstallArgs,
   nativePlacement,
   serverBuildPaths,
   serverEnvironment,
+  serverTlsEnvironment,
   type ServerPorts,
+  type StackTlsFiles,
 } from '../../src/core/temporal-stack.js';
 import { loadComposeFile } from '../helpers/compose-file.js';
 import { ROOT } from '../helpers/paths.js';
@@ -110,4 +115,30 @@ test('the build cache: VSTREAM_CACHE_DIR, else XDG_CACHE_HOME/vstream, else ~/.c
   assert.equal(cacheRoot({ VSTREAM_CACHE_DIR: '/c' }, '/home/a'), '/c');
   assert.equal(cacheRoot({ XDG_CACHE_HOME: '/x' }, '/home/a'), '/x/vstream');
   assert.equal(cacheRoot({}, '/home/a'), '/home/a/.cache/vstream');
+});
+
+const TLS_FILES: StackTlsFiles = {
+  ca: '/c/ca.pem',
+  serverCert: '/c/server.pem',
+  serverKey: '/c/server.key',
+  clientCert: '/c/client.pem',
+  clientKey: '/c/client.key',
+};
+
+test("mTLS: the server's TLS variables leave the placement alone; the Temporal CLI reads the client's", async () => {
+  const server = serverTlsEnvironment(TLS_FILES);
+  const plain = serverEnvironment(placement());
+  assert.deepEqual(
+    Object.keys(server).filter((name) => name in plain),
+    [],
+  );
+  assert.equal(server.TEMPORAL_TLS_REQUIRE_CLIENT_AUTH, 'true');
+  // Both client CA entries the template lists are set: an empty one would not load.
+  assert.equal(server.TEMPORAL_TLS_CLIENT1_CA_CERT, TLS_FILES.ca);
+  assert.equal(server.TEMPORAL_TLS_CLIENT2_CA_CERT, TLS_FILES.ca);
+
+  const client = cliTlsEnvironment(TLS_FILES);
+  assert.deepEqual(Object.values(client).sort(), [TLS_FILES.ca, TLS_FILES.clientCert, TLS_FILES.clientKey].sort());
+  const { stdout } = await execa(resolveTool('temporal'), ['options']);
+  for (const name of Object.keys(client)) assert.match(stdout, new RegExp(`\\s${name}\\s`), name);
 });
