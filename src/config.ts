@@ -41,6 +41,11 @@ export const DEFAULT_ENCODE_SETTINGS = {
 
 export const RUN_DEFAULTS = {
   workers: 2,
+  /**
+   * Videos downloaded ahead of the encoders, per worker: each encoder finds its next
+   * source on disk when it finishes (at the cost of one more source on disk each).
+   */
+  downloadAheadPerWorker: 1,
   startDelaySeconds: 15,
   deviceId: 0,
   logLevel: 'info',

@@ -62,6 +62,8 @@ interface DownloadJob {
   durationSeconds: number | null;
   progress: DownloadProgress | null;
   waitingForDisk: { usedBytes: number; neededBytes: number } | null;
+  /** Downloaded, waiting for an encoder of this host to have room. */
+  waitingForEncoder: boolean;
 }
 
 /** Tool output with the worker's secrets (proxy password, cookie values) replaced. */
@@ -251,13 +253,19 @@ export function createDownloadActivities(deps: HostDeps) {
         durationSeconds: null,
         progress: null,
         waitingForDisk: null,
+        waitingForEncoder: false,
       };
       const events = eventLogger(deps.logger, input);
       const { attempt } = Context.current().info;
       const startedAt = Date.now();
       const asked = input.downloadMode ?? 'full';
       events.event('download.start', { attempt, mode: asked }, `download starts (attempt ${attempt}, ${asked})`);
-      const heartbeat = () => ({ phase: 'download', ...job.progress, waitingForDisk: job.waitingForDisk });
+      const heartbeat = () => ({
+        phase: 'download',
+        ...job.progress,
+        waitingForDisk: job.waitingForDisk,
+        waitingForEncoder: job.waitingForEncoder,
+      });
       const stopHeartbeat = startHeartbeat(heartbeat, deps.heartbeatIntervalMs);
       try {
         job.options = await downloadOptions(deps, dir);
@@ -279,10 +287,15 @@ export function createDownloadActivities(deps: HostDeps) {
         logDownloaded(events, attempt, startedAt, source);
         const downloadSeconds = secondsSince(startedAt, Date.now());
         deps.metrics?.downloaded(source.bytes, downloadSeconds);
+        // The encode goes to the least loaded GPU (or the CPU queue) of this host, reserved for
+        // this video once one has room: a download that ran ahead waits here for the encoders.
+        const encodeQueue = await deps.encodeQueues.pickWhenFree(encodeReservationKey(source.path), {
+          signal: job.signal,
+          onWait: () => (job.waitingForEncoder = true),
+        });
         return {
           ...source,
-          // The encode goes to the least loaded GPU (or the CPU queue) of this host, reserved for this video.
-          encodeQueue: deps.encodeQueues.pick(encodeReservationKey(source.path)),
+          encodeQueue,
           // For the report's timings (the workflow passes them on).
           downloadStartedAt: new Date(startedAt).toISOString(),
           downloadSeconds,

@@ -68,7 +68,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .requiredOption('-u, --urls-file <file>', 'URL list, one per line')
       .requiredOption('-c, --input-clip-dir <dir>', 'folder of <videoId>.txt clip files')
       .requiredOption('-o, --output-dir <dir>', 'where <videoId>/<videoId>_<start>_<end>.hevc go')
-      .option('-w, --workers <n>', 'videos in flight at once', OPTION_DEFAULTS.workers)
+      .option('-w, --workers <n>', 'videos encoded (and downloaded) at once', OPTION_DEFAULTS.workers)
+      .option(
+        '--download-ahead <n>',
+        'videos downloaded ahead of the encoders, each waiting for the next free encoder (default: as many as --workers)',
+      )
       .option(
         '-d, --start-delay <seconds>',
         'stagger of the first videos, as the original processes',

@@ -75,6 +75,9 @@ const runSchema = z.object({
   inputClipDir: z.string(),
   outputDir: z.string(),
   workers: wholeNumber('--workers', 1).max(500, { error: '--workers must be at most 500' }),
+  downloadAhead: wholeNumber('--download-ahead', 0)
+    .max(500, { error: '--download-ahead must be at most 500' })
+    .optional(),
   startDelay: z.coerce
     .number({ error: '--start-delay must be a number' })
     .min(0, { error: '--start-delay must not be negative' }),
@@ -112,6 +115,8 @@ export interface RunOptions {
   outDir: string;
   workDir: string | undefined;
   workers: number;
+  /** Videos in flight beyond `workers`, downloading while the others encode. */
+  downloadAhead: number;
   startDelaySeconds: number;
   settings: EncodeSettings;
   deviceId: number;
@@ -153,6 +158,7 @@ export function parseRunOptions(raw: Record<string, unknown>): RunOptions {
     outDir: resolve(o.outputDir),
     workDir: o.workDir === undefined ? undefined : resolve(o.workDir),
     workers: o.workers,
+    downloadAhead: o.downloadAhead ?? o.workers * RUN_DEFAULTS.downloadAheadPerWorker,
     startDelaySeconds: o.startDelay,
     settings,
     deviceId: o.deviceId,

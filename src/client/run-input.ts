@@ -18,6 +18,7 @@ export type BatchInputOptions = Pick<
   | 'outDir'
   | 'settings'
   | 'workers'
+  | 'downloadAhead'
   | 'startDelaySeconds'
   | 'retryFailed'
   | 'heartbeatTimeoutSeconds'
@@ -43,6 +44,7 @@ export function batchInputFromOptions(
     workDir,
     settings: options.settings,
     workers: options.workers,
+    ...(options.downloadAhead > 0 ? { downloadAhead: options.downloadAhead } : {}),
     startDelaySeconds: options.startDelaySeconds,
     retryFailed: options.retryFailed,
     // The same command picks up clip files added or changed since the batch's videos were done.

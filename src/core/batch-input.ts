@@ -15,7 +15,13 @@ export interface BatchInput {
   settings?: Partial<EncodeSettings>;
   /** Videos in flight at once (the original's worker processes). */
   workers?: number;
-  /** The i-th of the first `workers` videos starts i x this many seconds late, on a first start. */
+  /**
+   * Videos in flight beyond `workers`: they download while the others encode, then wait
+   * on their host for an encoder. `vstream run` sets it (as many as --workers by default);
+   * absent (`temporal workflow start`, older clients): none.
+   */
+  downloadAhead?: number;
+  /** The i-th of the first videos in flight starts i x this many seconds late, on a first start. */
   startDelaySeconds?: number;
   /** Process failed and partial videos again; succeeded ones are kept as they are. */
   retryFailed?: boolean;
@@ -220,6 +226,8 @@ export function batchIdOfWorkflow(workflowId: string, videoId: string): string {
 /** The batch's choices report.html shows beside its encode settings. */
 export interface ReportRunSettings {
   workers: number;
+  /** Videos downloaded ahead of the encoders; absent: none. */
+  downloadAhead?: number;
   downloadMode: DownloadMode;
   /** yt-dlp's format selection; absent: vstream's default chain. */
   format?: string;
@@ -229,6 +237,7 @@ export interface ReportRunSettings {
 export function reportRunSettings(input: BatchInput, workers: number): ReportRunSettings {
   return {
     workers,
+    ...(input.downloadAhead ? { downloadAhead: input.downloadAhead } : {}),
     downloadMode: input.downloadMode ?? 'full',
     ...(input.format ? { format: input.format } : {}),
     retryFailed: input.retryFailed ?? false,

@@ -172,6 +172,7 @@ function describeDownload(details: unknown): string {
   const d = record(details);
   const disk = record(d.waitingForDisk);
   if (typeof disk.neededBytes === 'number') return `waiting for temp space (${formatMb(disk.neededBytes)} needed)`;
+  if (d.waitingForEncoder === true) return 'downloaded, waiting for an encoder';
   const done = numberOr(d.downloadedBytes, null);
   if (done === null) return 'downloading';
   const total = numberOr(d.totalBytes, null);

@@ -75,6 +75,7 @@ export function settingsRows(
     rows.push(['download mode', run.downloadMode]);
     rows.push(['format', run.format ?? "vstream's default"]);
     rows.push(['videos in flight', String(run.workers)]);
+    if (run.downloadAhead) rows.push(['downloaded ahead of the encoders', String(run.downloadAhead)]);
     rows.push(['retry failed', run.retryFailed ? 'yes' : 'no']);
   }
   return rows;

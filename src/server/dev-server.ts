@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { connect as tcpConnect, createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { execa } from 'execa';
@@ -78,6 +78,18 @@ export const searchAttributeFlags = (): string[] =>
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Whether something accepts connections on this loopback port now (refused at once if not). */
+function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host: HOST, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 /**
  * Launches `temporal server start-dev` on free loopback ports, with its state in a
  * SQLite file; it dies with this process (parent-death signal), and is never an
@@ -136,7 +148,7 @@ export async function launchDevServer(options: DevServerOptions): Promise<Launch
   const address = `${HOST}:${port}`;
   const stop = async (graceMs = 10_000) => {
     if (exited) return;
-    child.kill('SIGTERM');
+    child.kill(graceMs > 0 ? 'SIGTERM' : 'SIGKILL');
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await child;
     clearTimeout(timer);
@@ -146,6 +158,12 @@ export async function launchDevServer(options: DevServerOptions): Promise<Launch
     const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
     for (;;) {
       if (exited) throw new Error(`temporal server start-dev exited early; see ${options.logFile}`);
+      // A gRPC connect to a port nobody listens on yet waits out its whole timeout: the
+      // refused TCP connect answers at once, so the server is found within 20 ms of listening.
+      if (!(await acceptsConnections(port)) && Date.now() < deadline) {
+        await sleep(20);
+        continue;
+      }
       try {
         const connection = await Connection.connect({ address, connectTimeout: 1_000 });
         try {

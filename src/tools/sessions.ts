@@ -69,6 +69,8 @@ export interface EncodeQueuesOptions {
   /** How long a pick waits for its encode to start; ACTIVITY_DEFAULTS.hostTimeoutSeconds by default. */
   reservationMs?: number;
   now?: () => number;
+  /** How often a waiting download looks again without being woken (reservations expire silently). */
+  pollMs?: number;
 }
 
 /**
@@ -89,6 +91,10 @@ export class EncodeQueues {
   private readonly reserved = new Map<string, { queue: string; expiresAt: number }>();
   private readonly reservationMs: number;
   private readonly now: () => number;
+  private readonly pollMs: number;
+  /** Downloads waiting for room, oldest first. */
+  private readonly waiting: Array<{ key: string; admit: (queue: string) => void }> = [];
+  private poll: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly queues: readonly EncodeQueue[],
@@ -97,6 +103,7 @@ export class EncodeQueues {
     if (queues.length === 0) throw new Error('a host needs at least one encode queue');
     this.reservationMs = options.reservationMs ?? ACTIVITY_DEFAULTS.hostTimeoutSeconds * 1000;
     this.now = options.now ?? Date.now;
+    this.pollMs = options.pollMs ?? 1_000;
   }
 
   get names(): string[] {
@@ -121,6 +128,44 @@ export class EncodeQueues {
     return chosen.name;
   }
 
+  /** Some queue takes another encode now (running plus reserved below its capacity). */
+  hasRoom(): boolean {
+    return this.queues.some((q) => this.load(q.name) < q.capacity);
+  }
+
+  /**
+   * Picks a queue once one has room, first come first served. A download that ran ahead
+   * of the encoders ends only then, so its encode starts as soon as it is scheduled:
+   * queued on the task queue instead, it could outlive the host timeout behind a long
+   * encode and be taken for a lost host.
+   */
+  pickWhenFree(key: string, options: { signal?: AbortSignal; onWait?: () => void } = {}): Promise<string> {
+    // A download that ran again after picking: its earlier pick must not hold a place.
+    this.reserved.delete(key);
+    if (this.waiting.length === 0 && this.hasRoom()) return Promise.resolve(this.pick(key));
+    options.onWait?.();
+    return new Promise<string>((resolve, reject) => {
+      const { signal } = options;
+      const waiter = { key, admit: (queue: string) => resolve(queue) };
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const at = this.waiting.indexOf(waiter);
+          if (at < 0) return;
+          this.waiting.splice(at, 1);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
+      this.waiting.push(waiter);
+      // Reservations expire without a call: look again now and then while anyone waits.
+      if (!this.poll) {
+        this.poll = setInterval(() => this.admitWaiting(), this.pollMs);
+        this.poll.unref();
+      }
+    });
+  }
+
   /**
    * An encode attempt of the video starts on `name`: its reservation, if any, becomes a
    * running encode. The attempt calls the returned release in its own `finally` (once counts).
@@ -133,7 +178,20 @@ export class EncodeQueues {
       if (released) return;
       released = true;
       this.running.set(name, Math.max(0, (this.running.get(name) ?? 0) - 1));
+      this.admitWaiting();
     };
+  }
+
+  /** Waiting downloads pick, oldest first, while there is room. */
+  private admitWaiting(): void {
+    while (this.waiting.length > 0 && this.hasRoom()) {
+      const next = this.waiting.shift() as { key: string; admit: (queue: string) => void };
+      next.admit(this.pick(next.key));
+    }
+    if (this.waiting.length === 0 && this.poll) {
+      clearInterval(this.poll);
+      this.poll = undefined;
+    }
   }
 
   private expire(): void {

@@ -126,8 +126,9 @@ export async function createVstreamWorkers(options: VstreamWorkersOptions): Prom
     shutdownGraceTime,
     interceptors: { activity: [failureEvents(options.logger)] },
   };
-  const workers = [
-    await Worker.create({
+  // Created together: each loads its own native parts, the shared one the workflow bundle.
+  const workers = await Promise.all([
+    Worker.create({
       ...common,
       taskQueue: SHARED_TASK_QUEUE,
       ...workflowSource('prebuilt'),
@@ -135,32 +136,30 @@ export async function createVstreamWorkers(options: VstreamWorkersOptions): Prom
       activities: createSharedActivities(shared),
       maxCachedWorkflows: options.maxCachedWorkflows ?? 500,
     }),
-    await Worker.create({
+    Worker.create({
       ...common,
       taskQueue: hostQueue,
       activities: createHostActivities(host),
       maxConcurrentActivityTaskExecutions: options.downloadSlots,
       maxHeartbeatThrottleInterval,
     }),
-    ...(await Promise.all(
-      targets.map((target) =>
-        Worker.create({
-          ...common,
-          taskQueue: target.queue,
-          activities: createEncodeActivities({
-            ...shared,
-            ...longRunning,
-            encoder: target.encoder,
-            encodeQueues: queues,
-            encodeQueue: target.queue,
-            sessions: nvencSessions(target.encoder, target.capacity, metrics),
-          }),
-          maxConcurrentActivityTaskExecutions: target.capacity,
-          maxHeartbeatThrottleInterval,
+    ...targets.map((target) =>
+      Worker.create({
+        ...common,
+        taskQueue: target.queue,
+        activities: createEncodeActivities({
+          ...shared,
+          ...longRunning,
+          encoder: target.encoder,
+          encodeQueues: queues,
+          encodeQueue: target.queue,
+          sessions: nvencSessions(target.encoder, target.capacity, metrics),
         }),
-      ),
-    )),
-  ];
+        maxConcurrentActivityTaskExecutions: target.capacity,
+        maxHeartbeatThrottleInterval,
+      }),
+    ),
+  ]);
   return {
     hostQueue,
     encodeTargets: targets,

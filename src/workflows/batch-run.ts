@@ -56,8 +56,10 @@ export class BatchRun {
   private rejectedLines: number;
   private readonly startedAt: string;
   private readonly runs: number;
-  /** The first `workers` videos of a batch's first start begin i x startDelay late. */
+  /** The first window of a batch's first start begins i x startDelay late. */
   private readonly staggered: boolean;
+  /** Videos in flight at most: `workers`, plus those downloading ahead (PATCHES.downloadAhead). */
+  readonly windowSize: number;
   /** Page reads recheck the clip files of videos earlier runs finished. */
   private readonly recheckClipFiles: boolean;
   /** Tells its story to the UI (PATCHES.ui): summaries, current details, a failed video fails. */
@@ -73,7 +75,7 @@ export class BatchRun {
     private readonly input: BatchInput,
     readonly policy: BatchPolicy,
     readonly mode: StartMode,
-    features: { recheckClipFiles: boolean; story: boolean },
+    features: { recheckClipFiles: boolean; story: boolean; downloadAhead: number },
   ) {
     const carried = input.continuation;
     this.batchId = input.batchId ?? workflowInfo().workflowId;
@@ -86,6 +88,7 @@ export class BatchRun {
     this.startedAt = carried?.startedAt ?? new Date().toISOString();
     this.runs = (carried?.runs ?? 0) + 1;
     this.staggered = !carried && !input.retryFailed;
+    this.windowSize = policy.workers + features.downloadAhead;
     this.recheckClipFiles = features.recheckClipFiles;
     this.story = features.story;
     this.searchAttributes = this.story && input.searchAttributes === true;
@@ -259,7 +262,7 @@ export class BatchRun {
 
   private startDelaySeconds(video: PagedVideo): number {
     const { policy } = this;
-    return this.staggered && video.index < policy.workers ? video.index * policy.startDelaySeconds : 0;
+    return this.staggered && video.index < this.windowSize ? video.index * policy.startDelaySeconds : 0;
   }
 
   private videoInput(video: PagedVideo): VideoInput {
@@ -288,6 +291,11 @@ export class BatchRun {
 
 /** Typos in a JSON input from the Temporal CLI: the batch fails at once, naming the field. */
 function checkInput(input: BatchInput): void {
+  const ahead = input.downloadAhead;
+  if (ahead !== undefined && !(Number.isInteger(ahead) && ahead >= 0)) {
+    const message = `downloadAhead must be a whole number of videos, not ${JSON.stringify(ahead)}`;
+    throw ApplicationFailure.nonRetryable(message, ErrorType.InvalidInput);
+  }
   if (input.downloadMode !== undefined && !DOWNLOAD_MODES.includes(input.downloadMode)) {
     const message = `downloadMode must be one of ${DOWNLOAD_MODES.join(', ')}, not ${JSON.stringify(input.downloadMode)}`;
     throw ApplicationFailure.nonRetryable(message, ErrorType.InvalidInput);

@@ -24,7 +24,7 @@ const BATCH_0_2: StartMode = { pagesAsLocalActivities: true, concurrentStarts: t
 
 /**
  * A batch: one video workflow per unique video of the URL list, at most `workers`
- * in flight, refilled as they report back (samples-typescript batch-sliding-window).
+ * (plus `downloadAhead`) in flight, refilled as they report back (samples-typescript batch-sliding-window).
  * The list is read in pages from its snapshot; videos an earlier run settled are
  * counted, not run again; the batch continues as new every `maxStartsPerRun` starts,
  * carrying its position, counters, in-flight set and policy. Cancelled, it cancels its
@@ -37,8 +37,10 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   // the activity resolve in the first task, finds no call for it (TMPRL1100).
   const recheckClipFiles = input.recheckClipFiles === true && patched(PATCHES.recheckClipFiles);
   const story = patched(PATCHES.ui);
+  const downloadAhead =
+    (input.downloadAhead ?? 0) > 0 && patched(PATCHES.downloadAhead) ? (input.downloadAhead ?? 0) : 0;
   const policy = knownPolicy(input) ?? (await recordPolicy(input));
-  const batch = new BatchRun(input, policy, mode, { recheckClipFiles, story });
+  const batch = new BatchRun(input, policy, mode, { recheckClipFiles, story, downloadAhead });
   setHandler(downloadBlockedSignal, (report) => batch.downloadBlocked(report));
   setHandler(downloadSucceededSignal, () => batch.backoff.succeeded());
   setHandler(videoFinishedSignal, (report) => batch.videoFinished(report));
@@ -65,10 +67,10 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
         batch.offset++;
         continue;
       }
-      if (window.size >= policy.workers) {
+      if (window.size >= batch.windowSize) {
         await Promise.all(starting);
         starting = [];
-        await condition(() => window.size < policy.workers);
+        await condition(() => window.size < batch.windowSize);
       }
       // No video starts while downloads are paused; none once they are given up.
       for (let pause = backoff.pause(); pause && !backoff.abandoned; pause = backoff.pause()) {

@@ -35,4 +35,11 @@ export const PATCHES = {
    * videos, which upsert theirs. Histories without it complete every video and upsert none.
    */
   ui: 'vstream-0.5-ui',
+  /**
+   * 0.5: a batch whose input asks for it (`downloadAhead`, set by `vstream run`) keeps
+   * that many videos in flight beyond `workers`, so the next sources download while
+   * others encode, and staggers the start of its whole first window. Histories without
+   * it keep `workers` in flight and stagger the first `workers`.
+   */
+  downloadAhead: 'vstream-0.5-download-ahead',
 } as const;

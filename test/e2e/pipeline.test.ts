@@ -371,7 +371,8 @@ describe('vstream run, end to end', () => {
       assert.equal(watch.code, 0, watch.stderr);
       assert.ok(!watch.stdout.includes('\u001b'), 'no escape code');
       assert.match(watch.stdout, /^batch vstream-[0-9a-f]+: running$/m);
-      assert.match(watch.stdout, /^vstream: 0\/2 done, 1 in flight, 0 clips; idx30 [\w ,.%/]+$/m);
+      // -w 1 and one video downloading ahead (the default): two in flight.
+      assert.match(watch.stdout, /^vstream: 0\/2 done, 2 in flight, 0 clips; idx30 [\w ,.%/]+$/m);
       assert.match(watch.stdout, /^\[1\/2\] idx30: succeeded, 3 clips$/m);
       // Its end, from the server, or from the files when the run's embedded server went first.
       assert.match(watch.stdout, /^batch vstream-[0-9a-f]+: finished( at .*)?$/m);

@@ -259,6 +259,19 @@ export const BEHAVIOURS: Behaviour[] = [
     check: (s) => expect(s.record.results.get('v2')?.[0]?.status === 'failed', 'v2 did not fail'),
   },
   {
+    name: 'download-ahead',
+    about:
+      'downloadAhead 1 beside workers 1 (PATCHES.downloadAhead): two videos in flight, the second downloading while the first is busy; the first window of two staggered',
+    stubs: { videos: 3, workMs: 400 },
+    input: { workers: 1, downloadAhead: 1 },
+    videos: ['v0', 'v1'],
+    check: (s) =>
+      expect(
+        s.record.maxInFlight === 2 && s.record.results.size === 3,
+        `max ${s.record.maxInFlight} downloads at once`,
+      ),
+  },
+  {
     name: 'slow-start',
     about:
       "the policy's local activity outlasts the 1 s workflow task: its marker, and the batch's steps after it, land in a later task; every patch is still asked in the first (a patch asked after it was lost on replay: TMPRL1100)",

@@ -109,3 +109,41 @@ test('a failed shared pass is split into single-clip passes that run next, in or
   assert.deepEqual(order, ['a:0', 'a:10', 'b:100']);
   assert.equal(passes.size, 0);
 });
+
+test('a download that ran ahead waits for room, first come first served, and picks when an encode ends', async () => {
+  const q = new EncodeQueues([{ name: 'cpu', capacity: 1 }], { pollMs: 10_000 });
+  assert.equal(await q.pickWhenFree('v1'), 'cpu');
+  const release1 = q.start('cpu', 'v1');
+  const order: string[] = [];
+  let waits = 0;
+  const v2 = q.pickWhenFree('v2', { onWait: () => waits++ }).then((name) => order.push(`v2:${name}`));
+  const v3 = q.pickWhenFree('v3').then((name) => order.push(`v3:${name}`));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(order, [], 'no room while v1 encodes');
+  assert.equal(waits, 1);
+  release1();
+  await v2;
+  assert.deepEqual(order, ['v2:cpu'], 'the oldest waiting download goes first; v3 still waits');
+  assert.equal(q.load('cpu'), 1, "v2's reservation holds the place");
+  q.start('cpu', 'v2')();
+  await v3;
+  assert.deepEqual(order, ['v2:cpu', 'v3:cpu']);
+});
+
+test('a waiting download that is cancelled leaves the line; an expired reservation frees room by itself', async () => {
+  const clock = { now: 0 };
+  const q = new EncodeQueues([{ name: 'cpu', capacity: 1 }], { reservationMs: 1_000, now: () => clock.now, pollMs: 5 });
+  q.pick('v1'); // a pick whose encode never comes (the workflow moved the video elsewhere)
+  const aborter = new AbortController();
+  const cancelled = q.pickWhenFree('v2', { signal: aborter.signal });
+  aborter.abort(new Error('cancelled'));
+  await assert.rejects(cancelled, /cancelled/);
+  const v3 = q.pickWhenFree('v3');
+  clock.now = 1_000; // v1's reservation expires: the next poll lets v3 in
+  const alive = setInterval(() => undefined, 1_000); // the queue's own poll keeps no process alive
+  try {
+    assert.equal(await v3, 'cpu');
+  } finally {
+    clearInterval(alive);
+  }
+});

@@ -104,6 +104,9 @@ describe('report.html', () => {
     assert.equal(rows.size, '1280x720');
     assert.equal(rows['download mode'], 'auto');
     assert.equal(rows['videos in flight'], '3');
+    assert.equal(rows['downloaded ahead of the encoders'], undefined, 'a batch without downloadAhead has no such row');
+    const ahead = Object.fromEntries(settingsRows(options.encodeSettings, { ...options.run, downloadAhead: 2 }, {}));
+    assert.equal(ahead['downloaded ahead of the encoders'], '2');
     assert.match(html, /<th>rate control<\/th><td>VBR, max 4000 kbit\/s, buffer 8000 kbit, GOP 240<\/td>/);
   });
 

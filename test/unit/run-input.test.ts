@@ -23,6 +23,7 @@ describe('the batch input of vstream run', () => {
       workDir: '/work',
       settings: { width: 1280, height: 720, fps: 30, maxrateKbps: 4000, bufsizeKbits: 8000, gop: 240 },
       workers: 2,
+      downloadAhead: 2,
       startDelaySeconds: 15,
       retryFailed: false,
       recheckClipFiles: true,
@@ -52,6 +53,7 @@ describe('the batch input of vstream run', () => {
       '/w',
     );
     assert.equal(input.workers, 7);
+    assert.equal(input.downloadAhead, 7, 'one video downloaded ahead per worker unless told');
     assert.equal(input.startDelaySeconds, 0);
     assert.equal(input.retryFailed, true);
     assert.equal(input.format, '18');
@@ -61,6 +63,13 @@ describe('the batch input of vstream run', () => {
       !('format' in batchInputFromOptions(options(), 'b', '/w')),
       'no format key: the workflow default applies',
     );
+  });
+
+  test('--download-ahead: any whole number; 0 leaves the field out (the window is --workers, as before 0.5)', () => {
+    assert.equal(batchInputFromOptions(options({ downloadAhead: '3' }), 'b', '/w').downloadAhead, 3);
+    assert.ok(!('downloadAhead' in batchInputFromOptions(options({ downloadAhead: '0' }), 'b', '/w')));
+    assert.throws(() => options({ downloadAhead: '-1' }), /--download-ahead/);
+    assert.throws(() => options({ downloadAhead: 'x' }), /--download-ahead/);
   });
 
   test('the batch ID is --batch-id, else derived from the paths and settings', () => {

@@ -120,6 +120,32 @@ describe('batch workflow (stub activities, real server)', () => {
     for (const [, results] of record.results) assert.equal(results.length, 1, 'each video recorded once');
   });
 
+  test('downloadAhead: that many more videos in flight, so the next ones download while others encode', async () => {
+    const { record, summary, progress } = await runBatch({ videos: 10, workMs: 150 }, { workers: 2, downloadAhead: 1 });
+    assert.equal(summary.counts.succeeded, 10);
+    assert.equal(record.maxInFlight, 3, 'workers + downloadAhead');
+    assert.equal(progress.inFlight.length, 0);
+  });
+
+  test('downloadAhead staggers the whole first window', async () => {
+    const { record } = await runBatch(
+      { videos: 3, workMs: 10 },
+      { workers: 1, downloadAhead: 2, startDelaySeconds: 1 },
+    );
+    const [t0 = 0, t1 = 0, t2 = 0] = ['v0', 'v1', 'v2'].map((id) => record.downloadStarts.get(id)?.[0] ?? NaN);
+    assert.ok(t1 - t0 >= 900, `second video starts ${t1 - t0} ms after the first`);
+    assert.ok(t2 - t0 >= 1900, `third video starts ${t2 - t0} ms after the first`);
+  });
+
+  test('a downloadAhead that is not a whole number fails the batch at once, naming the field', async () => {
+    await assert.rejects(
+      runBatch({ videos: 1 }, { downloadAhead: 1.5 }),
+      (err: unknown) =>
+        err instanceof WorkflowFailedError &&
+        /downloadAhead must be a whole number of videos, not 1.5/.test(String(err.cause?.message)),
+    );
+  });
+
   test('staggers the first --workers videos by i x --start-delay', async () => {
     const { record } = await runBatch({ videos: 3, workMs: 10 }, { workers: 3, startDelaySeconds: 1 });
     const starts = ['v0', 'v1', 'v2'].map((id) => record.downloadStarts.get(id)?.[0] ?? NaN);
