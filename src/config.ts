@@ -76,6 +76,16 @@ export const WORKER_DEFAULTS = {
   metricsAddress: '127.0.0.1',
 } as const;
 
+/** How a client command reaches a Temporal server it was given. */
+export const CONNECTION_DEFAULTS = {
+  /**
+   * A TLS handshake beside the client's connect waits this long for the server's verdict:
+   * a server that refuses the client (mTLS) says so in an alert the SDK's client only
+   * retries until its 10 s deadline.
+   */
+  tlsVerdictMs: 5_000,
+} as const;
+
 /** The live progress of `vstream run` and `vstream status --watch`. */
 export const PROGRESS_DEFAULTS = {
   /** How often the display asks the batch and its videos where they are. */

@@ -144,8 +144,12 @@ export function createVerifyActivities(deps: SharedDeps) {
   return {
     /** verifyClip, and its outcome as an event of the log. */
     async verifyClip(input: VerifyClipInput): Promise<VerifyOutcome> {
+      const events = eventLogger(deps.logger, input);
+      // Where the video's wait ends and its verification begins (src/core/timeline.ts).
+      const clipFile = layout.clipListPath(input.clipDir, input.video.videoId);
+      events.event('verify.start', { clipFile }, `verifying: reading ${clipFile}`);
       const outcome = await unlogged.verifyClip(input);
-      logVerified(eventLogger(deps.logger, input), outcome);
+      logVerified(events, outcome);
       return outcome;
     },
   };

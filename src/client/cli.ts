@@ -251,7 +251,24 @@ function givenSecurity(program: Command): GivenSecurity {
   return { tls: Boolean(given.tlsCa || given.tlsCert || given.apiKey), clientCertificate: Boolean(given.tlsCert) };
 }
 
+/** Node's warning for a TLS server name that is an IP address (DEP0123). */
+const IP_SERVER_NAME_WARNING = 'DEP0123';
+
+/**
+ * The SDK's client (grpc-js) names the server by its address in each TLS handshake, an
+ * IP address included, which Node prints a deprecation warning for on stderr: nothing a
+ * user of --temporal-address 10.0.0.5:7233 can act on. Other warnings print as before.
+ */
+function hideIpServerNameWarning(): void {
+  const printers = process.listeners('warning');
+  process.removeAllListeners('warning');
+  process.on('warning', (warning: Error & { code?: string }) => {
+    if (warning.code !== IP_SERVER_NAME_WARNING) printers.forEach((print) => print(warning));
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  hideIpServerNameWarning();
   let exitCode: number = ExitCode.ok;
   const program = buildProgram((code) => {
     exitCode = code;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { TLSConfig } from '@temporalio/client';
+import type { GivenSecurity } from '../core/connection-errors.js';
 import { UsageError } from './exit-codes.js';
 
 /** How to reach a real cluster: mTLS files and/or a Temporal Cloud API key. */
@@ -51,5 +52,13 @@ export function connectionSecurity(options: SecurityOptions): ConnectionSecurity
   return {
     ...(tls ? { tls } : options.apiKey ? { tls: true } : {}),
     ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+  };
+}
+
+/** What connectionFailureLine needs to know of the options a connection was made with. */
+export function givenSecurity(security: ConnectionSecurity): GivenSecurity {
+  return {
+    tls: Boolean(security.tls),
+    clientCertificate: typeof security.tls === 'object' && Boolean(security.tls.clientCertPair),
   };
 }

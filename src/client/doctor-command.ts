@@ -1,6 +1,7 @@
 import { mkdir, statfs } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { connectionFailureLine } from '../core/connection-errors.js';
 import {
   doctorExitCode,
   formatCheck,
@@ -13,8 +14,9 @@ import { searchAttributesCheck, type ServerPlace } from '../core/search-attribut
 import { WORKER_DEFAULTS } from '../config.js';
 import { resolveTool, type ToolName } from '../tools/binaries.js';
 import { listGpus, NO_GPU_LISTED, nvencProblem } from '../tools/encoder.js';
+import { connectClient } from '../tools/client-connection.js';
 import { captureTool } from '../tools/process.js';
-import type { ConnectionSecurity } from './connection-options.js';
+import { givenSecurity, type ConnectionSecurity } from './connection-options.js';
 import { readSearchAttributeState } from './search-attributes-command.js';
 
 export interface DoctorOptions {
@@ -136,7 +138,7 @@ export async function doctorCommand(
 
   if (options.temporalAddress) {
     try {
-      const connection = await Connection.connect({
+      const connection = await connectClient({
         address: options.temporalAddress,
         connectTimeout: 5_000,
         ...security,
@@ -158,7 +160,7 @@ export async function doctorCommand(
       report({
         level: 'fail',
         name: 'Temporal server',
-        detail: `${options.temporalAddress} does not answer: ${(err as Error).message}`,
+        detail: `${options.temporalAddress} does not answer: ${connectionFailureLine(err as Error, givenSecurity(security)) ?? (err as Error).message}`,
       });
     }
   } else {

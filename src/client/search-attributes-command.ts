@@ -13,6 +13,7 @@ import {
   type SearchAttributeState,
   type ServerPlace,
 } from '../core/search-attribute-registration.js';
+import { connectClient, ServerTlsAlert } from '../tools/client-connection.js';
 import type { ConnectionSecurity } from './connection-options.js';
 import { CliError, ExitCode } from './exit-codes.js';
 
@@ -65,11 +66,13 @@ async function connectAndRead(
   for (;;) {
     let connection: Connection | null = null;
     try {
-      connection = await Connection.connect({ address: options.address, connectTimeout: 5_000, ...security });
+      connection = await connectClient({ address: options.address, connectTimeout: 5_000, ...security });
       return { connection, state: await readSearchAttributeState(connection, options.namespace) };
     } catch (err) {
       await connection?.close();
       if (isPermissionDenied(err)) throw new CliError(permissionDeniedLine(options));
+      // Refused for good (mTLS): waiting changes nothing; the CLI words the alert.
+      if (err instanceof ServerTlsAlert) throw err;
       if (Date.now() >= deadline)
         throw new CliError(
           `cannot list the search attributes of namespace ${options.namespace} on ${options.address}: ${(err as Error).message}`,

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { DownloadSettings } from '../activities/deps.js';
 import type { Logger } from '../activities/index.js';
@@ -8,6 +8,7 @@ import * as layout from '../core/layout.js';
 import type { EncodeTopology } from '../core/types.js';
 import { launchDevServer, type LaunchedDevServer } from '../server/dev-server.js';
 import { resolveTool, type ToolPaths } from '../tools/binaries.js';
+import { connectClient } from '../tools/client-connection.js';
 import type { ScratchFiles } from '../tools/scratch.js';
 import { outputFolderUiPort } from '../tools/ui-port.js';
 import type { TempBudget } from '../tools/temp-budget.js';
@@ -125,7 +126,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     // Not closed on the way out: the SDK's gRPC retry timer of a call still pending (the
     // batch's result, when the server died) would throw on a closed channel. The command
     // exits right after, which ends the connection.
-    const connection = await Connection.connect({ address, ...(server ? {} : options.security) });
+    const connection = await connectClient({ address, ...(server ? {} : options.security) });
     const failure = Promise.race(
       failures.map((f) =>
         f.catch((err: unknown) => (closing ? new Promise<never>(() => undefined) : Promise.reject(err))),

@@ -56,8 +56,12 @@ const CONNECTION_RULES: ConnectionRule[] = [
   },
 ];
 
-/** The SDK's errors for a connection that failed: the worker's transport, the client's connect or call. */
-const CONNECTION_ERROR = /^TransportError:|Failed to connect before the deadline|^\w*Error: 14 UNAVAILABLE/;
+/**
+ * The errors of a connection that failed: the worker's transport, the client's connect or
+ * call, the server's TLS alert heard beside the client's connect (src/tools/client-connection.ts).
+ */
+const CONNECTION_ERROR =
+  /^TransportError:|Failed to connect before the deadline|^\w*Error: 14 UNAVAILABLE|^ServerTlsAlert:/;
 
 /** One line for an error connecting to the Temporal server; null when the error is not one. */
 export function connectionFailureLine(error: { name?: string; message?: string }, given: GivenSecurity): string | null {

@@ -6,6 +6,7 @@
 
 /** The fields each event carries besides event, batchId, videoId and msg. */
 export interface LogEventFields {
+  'verify.start': { clipFile: string };
   'video.verified': { outcome: 'work' | 'done'; clips: number; existing: number; pending: number; clipErrors: number };
   'video.skipped': { reason: string; clipErrors: number };
   'download.start': { attempt: number; mode: string };
@@ -40,6 +41,7 @@ export interface LogEventInfo {
 
 /** Every event, in the order a video meets them. All are logged at level info: the terminal shows none. */
 export const LOG_EVENTS: Record<LogEventName, LogEventInfo> = {
+  'verify.start': { from: 'activity', about: "the video's verification starts: its clip file is read next" },
   'video.verified': { from: 'activity', about: 'the clip file was read: clips to make, already on disk, malformed' },
   'video.skipped': { from: 'activity', about: 'no clip file or no usable line: nothing to do (reason)' },
   'download.start': { from: 'activity', about: 'a download attempt starts (mode asked: full, sections, auto)' },

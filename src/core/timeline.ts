@@ -15,7 +15,7 @@ export interface TimedEvent {
 /** Stages in the order a video meets them; each runs from the end of the previous one. */
 export const STAGES = [
   'waiting', // from the previous video's end (or the batch's start) to its verification
-  'verify', // clip file read, outputs checked
+  'verify', // verify.start -> video.verified: clip file read, outputs checked
   'toDownload', // verified -> download starts (workflow round trip, staggered start)
   'download',
   'toEncode', // download ended -> first pass starts (probe, planning, round trip)
@@ -71,7 +71,7 @@ export function videoTimeline(videoId: string, events: TimedEvent[], previousEnd
   const firstEvent = Math.min(...events.map((e) => e.time));
   const stages = zeroStages();
   stages.waiting = Math.max(0, firstEvent - previousEnd) / 1000;
-  // verify's own duration is not logged: it ends at video.verified, and began after the wait.
+  // verify.start is a video's first event (logs older than it: verify is 0, its time in waiting).
   stages.verify = Math.max(0, verified - firstEvent) / 1000;
   const downloadStart = at('download.start');
   const downloadEnd = last('download.end');

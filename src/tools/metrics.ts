@@ -23,7 +23,11 @@ export class VstreamMetrics {
     this.m = createInstruments(meter);
   }
 
-  /** Every metric at 0 for this worker's label values, so a scrape lists them before any work. */
+  /**
+   * Every metric at 0 for this worker's label values, so a scrape lists them before any
+   * work. A histogram gets one 0 s observation (one more in its `_count`): the SDK's
+   * exporter prints nothing for one never recorded (test/e2e/metrics.test.ts checks).
+   */
   initialise(encoders: EncoderConfig[]): void {
     for (const status of VIDEO_STATUSES) this.m.videos.add(0, { status, error_type: errorTypeLabel(null) });
     for (const encoder of encoders) {

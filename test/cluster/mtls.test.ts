@@ -2,7 +2,8 @@
 // made here with openssl, the Temporal server requiring a client certificate on its
 // frontend (and internode TLS, which its own worker service needs), the set-up steps
 // (namespace, search attributes) through it. vstream with --tls-cert/--tls-key/--tls-ca
-// runs a batch to the end; with the CA alone it is refused with one clear line.
+// runs a batch to the end; with the CA alone it is refused with one clear line, and so
+// are status and cancel, at once rather than after the client's 10 s connect deadline.
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -78,4 +79,22 @@ test('without a client certificate the server refuses vstream: one clear line, a
     result.stderr,
     /^vstream: the Temporal server [^\n]*client certificate[^\n]*\(mTLS\): pass --tls-cert and --tls-key\n$/,
   );
+});
+
+test('status and cancel without a client certificate: the same line, at once, a non-zero exit', async () => {
+  for (const command of ['status', 'cancel']) {
+    const started = Date.now();
+    const result = await exitWithin(
+      startCli([command, 'some-batch', '--temporal-address', cluster.address, '--tls-ca', tls.ca]),
+      60_000,
+    );
+    assert.equal(result.code, 1, `${command}: ${result.stdout}\n${result.stderr}`);
+    assert.equal(result.stdout, '');
+    assert.equal(
+      result.stderr,
+      'vstream: the Temporal server requires a client certificate (mTLS): pass --tls-cert and --tls-key\n',
+    );
+    // The SDK's client alone says only "did not answer in time", after its 10 s deadline.
+    assert.ok(Date.now() - started < 8_000, `${command} took ${Date.now() - started} ms`);
+  }
 });

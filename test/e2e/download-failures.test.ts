@@ -179,7 +179,7 @@ test('each failed attempt is one activity.failed event; the pause is logged wher
   );
   assert.deepEqual(
     eventsOf('gone').map((e) => e.event),
-    ['video.verified', 'download.start', 'activity.failed', 'video.finished'],
+    ['verify.start', 'video.verified', 'download.start', 'activity.failed', 'video.finished'],
   );
   assert.ok(inOrder(eventsOf('limited'), ['activity.failed', 'pause.start', 'pause.end', 'download.end']));
   const pause = eventsOf('limited').find((e) => e.event === 'pause.start');

@@ -1,11 +1,14 @@
 // `vstream worker --metrics-port` against a real dev server: every vstream metric is
-// listed at 0 before any work, a one-video batch (real yt-dlp, real ffmpeg) moves the
-// counters, and every query of the Grafana dashboard names a metric the endpoint exports.
+// listed at 0 before any work (each histogram through one 0 s observation: the SDK's
+// exporter lists nothing for a histogram never recorded, which a test here checks), a
+// one-video batch (real yt-dlp, real ffmpeg) moves the counters, and every query of the
+// Grafana dashboard names a metric the endpoint exports.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
+import { Runtime } from '@temporalio/worker';
 import { SHARED_TASK_QUEUE, WORKFLOW_TYPES } from '../../src/config.js';
 import type { BatchInput } from '../../src/core/batch-input.js';
 import {
@@ -85,6 +88,11 @@ test('before any work, the endpoint lists every vstream metric at 0, labelled wi
     assert.ok(names.has(series), `${series} is listed`);
     assert.match(text, new RegExp(`^${series}\\{[^}]*host="${HOST}"`, 'm'), `${series} has host="${HOST}"`);
     if (metric.kind !== 'histogram') assert.equal(scrapedValue(text, series), 0, `${series} is 0`);
+    else {
+      // One series per histogram on this host (one encoder), holding the start-up's 0 s observation.
+      assert.equal(scrapedValue(text, series), 1, `${series}: the one 0 s observation`);
+      assert.equal(scrapedValue(text, `${metric.name}_sum`), 0, `${metric.name}_sum is 0`);
+    }
   }
   assert.equal(scrapedValue(text, 'vstream_videos_total', { status: 'succeeded', error_type: 'none' }), 0);
   assert.equal(scrapedValue(text, 'vstream_clips_written_total', { encoder: 'libx265', device: 'cpu' }), 0);
@@ -129,6 +137,8 @@ test('a one-video batch moves the counters; every dashboard query names an expor
   assert.ok(scrapedValue(text, 'vstream_encode_seconds_sum', labels) > 0, 'encode seconds recorded');
   assert.ok(scrapedValue(text, 'vstream_download_bytes_total', { host: HOST }) > 0, 'download bytes counted');
   assert.ok(scrapedValue(text, 'vstream_download_seconds_sum', { host: HOST }) > 0, 'download seconds recorded');
+  // The one download, and the start-up's 0 s observation.
+  assert.equal(scrapedValue(text, 'vstream_download_seconds_count', { host: HOST }), 2);
   assert.equal(scrapedValue(text, 'vstream_videos_total', { status: 'failed' }), 0);
   assert.equal(scrapedValue(text, 'vstream_backoff_pauses_total'), 0, 'no pause');
   // The source was downloaded, then deleted: the gauge comes back to 0.
@@ -143,4 +153,24 @@ test('a one-video batch moves the counters; every dashboard query names an expor
   assert.ok(queried.length >= dashboard.panels.length, 'every panel queries a metric');
   const missing = [...new Set(queried)].filter((name) => !exported.has(name));
   assert.deepEqual(missing, [], 'every metric the dashboard queries is exported');
+});
+
+test("the SDK's Prometheus exporter lists nothing, not even # HELP or # TYPE, for a histogram never recorded", async () => {
+  // Why each histogram starts with a 0 s observation: should the SDK list an empty one, drop it.
+  // The worker under test runs in its own process: this one has no runtime yet.
+  const port = await freePort();
+  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${port}` } } } });
+  const meter = Runtime.instance().metricMeter;
+  meter.createHistogram('vstream_probe_unrecorded_seconds', 'float', 's', 'never recorded');
+  meter.createHistogram('vstream_probe_recorded_seconds', 'float', 's', 'recorded once').record(0);
+  const text = await waitFor(
+    'the recorded histogram on the endpoint',
+    async () => {
+      const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return body.includes('vstream_probe_recorded_seconds_count') && body;
+    },
+    10_000,
+  );
+  assert.match(text, /^# TYPE vstream_probe_recorded_seconds histogram$/m);
+  assert.doesNotMatch(text, /vstream_probe_unrecorded_seconds/);
 });

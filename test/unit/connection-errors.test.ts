@@ -58,3 +58,16 @@ test('errors that are not a failed connection keep their own report', () => {
   assert.equal(connectionFailureLine({ name: 'TypeError', message: 'x is undefined' }, PLAIN), null);
   assert.equal(connectionFailureLine({}, PLAIN), null);
 });
+
+test("the server's TLS alert heard beside the client's connect (Node's words) gives the same lines", () => {
+  const nodeAlert = (words: string, number: number) => ({
+    name: 'ServerTlsAlert',
+    message: `805CE518707F0000:error:0A00045C:SSL routines:ssl3_read_bytes:${words}:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number ${number}\n`,
+  });
+  assert.equal(
+    line(nodeAlert('tlsv13 alert certificate required', 116), CA_ONLY),
+    'the Temporal server requires a client certificate (mTLS): pass --tls-cert and --tls-key',
+  );
+  assert.match(line(nodeAlert('tlsv1 alert unknown ca', 48), MTLS), /refused the client certificate/);
+  assert.match(line(nodeAlert('sslv3 alert bad certificate', 42), MTLS), /refused the client certificate/);
+});

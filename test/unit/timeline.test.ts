@@ -21,8 +21,9 @@ function videoEvents(videoId: string, times: Record<string, number | number[]>):
 describe('timeline', () => {
   test("a video's stages run back to back from its wait to its recorded result", () => {
     const events = videoEvents('a', {
-      'video.verified': 2.1,
-      'download.start': 2.3,
+      'verify.start': 2.1,
+      'video.verified': 2.6,
+      'download.start': 2.8,
       'download.end': 6.3,
       'encode.start': 6.5,
       'encode.end': 30.5,
@@ -30,13 +31,14 @@ describe('timeline', () => {
       'video.finished': 31,
     });
     const v = videoTimeline('a', events, at(2));
+    // verify.start ends the wait; before it was logged, verify was always 0.
     assert.ok(v);
     const rounded = Object.fromEntries(Object.entries(v.stages).map(([k, s]) => [k, Math.round(s * 10) / 10]));
     assert.deepEqual(rounded, {
       waiting: 0.1,
-      verify: 0,
+      verify: 0.5,
       toDownload: 0.2,
-      download: 4,
+      download: 3.5,
       toEncode: 0.2,
       encode: 24,
       checks: 0.4,
@@ -50,10 +52,21 @@ describe('timeline', () => {
     assert.equal(videoTimeline('a', videoEvents('a', { 'video.verified': 1 }), at(0)), null);
   });
 
-  test('a skipped video has only its wait and verification', () => {
-    const v = videoTimeline('s', videoEvents('s', { 'video.skipped': 1.5, 'video.finished': 1.6 }), at(1));
+  test('a log without verify.start (older runs): verify is 0, its time counted as waiting', () => {
+    const v = videoTimeline('o', videoEvents('o', { 'video.verified': 1.5, 'video.finished': 2 }), at(1));
     assert.ok(v);
-    assert.equal(Math.round(v.stages.waiting * 10), 5);
+    assert.deepEqual([v.stages.waiting, v.stages.verify], [0.5, 0]);
+  });
+
+  test('a skipped video has only its wait and verification', () => {
+    const v = videoTimeline(
+      's',
+      videoEvents('s', { 'verify.start': 1.2, 'video.skipped': 1.5, 'video.finished': 1.6 }),
+      at(1),
+    );
+    assert.ok(v);
+    assert.equal(Math.round(v.stages.waiting * 10), 2);
+    assert.equal(Math.round(v.stages.verify * 10), 3);
     assert.equal(Math.round(v.stages.record * 10), 1);
     assert.equal(v.stages.download, 0);
   });
