@@ -70,11 +70,14 @@ def driver_library_dirs() -> list:
     return list(dict.fromkeys(dirs))
 
 
-def kit_ffmpeg(kit: Path, work: Path) -> Ffmpeg:
+def kit_ffmpeg(kit: Path, work: Path, own_glibc: bool) -> Ffmpeg:
     """Unpacks the kit; prefers this machine's glibc, else starts ffmpeg through the kit's own loader."""
-    with tarfile.open(kit) as tar:
-        # Python 3.12+ asks for a filter; "data" refuses paths outside `work`.
-        tar.extractall(work, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+    try:
+        with tarfile.open(kit) as tar:
+            # Python 3.12+ asks for a filter; "data" refuses paths outside `work`.
+            tar.extractall(work, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+    except tarfile.CompressionError:  # a Python built without lzma
+        subprocess.run(["tar", "-xJf", str(kit), "-C", str(work)], check=True, timeout=120)
     root = work / "kit"
     inherited = [p for p in os.environ.get("LD_LIBRARY_PATH", "").split(":") if p]
     library_path = ":".join([str(root / "lib"), *driver_library_dirs(), *inherited])
@@ -88,7 +91,7 @@ def kit_ffmpeg(kit: Path, work: Path) -> Ffmpeg:
             "kit, the kit's own glibc",
         ),
     ]
-    for candidate in candidates:
+    for candidate in candidates[1:] if own_glibc else candidates:
         try:
             done = subprocess.run(candidate.argv(["-version"]), env=candidate.env, capture_output=True, timeout=30)
             if done.returncode == 0:
@@ -309,6 +312,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plan", default=str(ROOT / "bench" / "gpu" / "plan.json"))
     parser.add_argument("--kit", default=str(ROOT / ".gpu-kit" / "kit.tar.xz"), help="the carried ffmpeg (bench/gpu/prepare.py)")
+    parser.add_argument("--kit-glibc", action="store_true", help="start the kit's ffmpeg through the kit's glibc even where this machine's would do")
     parser.add_argument("--ffmpeg", help="use this ffmpeg instead of the kit")
     parser.add_argument("--out", default=os.environ.get("OUT") or str(ROOT / "bench-out" / "gpu"))
     parser.add_argument("--budget-s", type=float, default=270, help="the whole bench, unpacking included")
@@ -331,11 +335,13 @@ def main() -> int:
         if options.ffmpeg:
             ffmpeg = Ffmpeg([options.ffmpeg], dict(os.environ), f"given: {options.ffmpeg}")
         elif Path(options.kit).exists():
-            ffmpeg = kit_ffmpeg(Path(options.kit), work)
+            ffmpeg = kit_ffmpeg(Path(options.kit), work, options.kit_glibc)
+        elif shutil.which("ffmpeg"):
+            ffmpeg = Ffmpeg([shutil.which("ffmpeg")], dict(os.environ), "PATH (no kit)")
         else:
-            ffmpeg = Ffmpeg([shutil.which("ffmpeg") or "ffmpeg"], dict(os.environ), "PATH (no kit)")
+            raise RuntimeError(f"no kit at {options.kit} (make it with bench/gpu/prepare.py and carry .gpu-kit) and no ffmpeg on PATH")
         version = subprocess.run(ffmpeg.argv(["-version"]), env=ffmpeg.env, capture_output=True, text=True, timeout=30).stdout
-        results["ffmpeg"] = {"mode": ffmpeg.mode, "version": (version.splitlines() or ["?"])[0]}
+        results["ffmpeg"] = {"mode": ffmpeg.mode, "version": " ".join((version.splitlines() or ["?"])[0].split()[:3])}
         bench(plan, ffmpeg, work, out, budget, results)
     except Exception as error:  # noqa: BLE001 - written down as the bench's own failure
         results["error"] = f"{type(error).__name__}: {error}"
