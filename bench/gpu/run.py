@@ -187,7 +187,7 @@ def measure_psnr(ffmpeg: Ffmpeg, plan: dict, clip: Path, reference: Path, timeou
     match = re.search(r"PSNR y:(\S+) u:(\S+) v:(\S+) average:(\S+) min:(\S+) max:(\S+)", done.stderr)
     if done.returncode != 0 or not match:
         return {"ok": False, "reason": reason_of(done.stderr, done.returncode)}
-    y, u, v, average, minimum, _ = (float(x) for x in match.groups())
+    y, u, v, average, minimum, _ = (round(float(x), 2) for x in match.groups())
     threshold = plan["psnrThresholdDb"]
     return {"ok": True, "y": y, "u": u, "v": v, "average_db": average, "min_db": minimum, "threshold_db": threshold, "passed": average >= threshold}
 
@@ -234,6 +234,7 @@ def bench(plan: dict, ffmpeg: Ffmpeg, work: Path, out: Path, budget: Budget, res
             run = nvenc["sessions"][str(sessions)] = with_rates(encode("nvenc", outputs), frames, sessions)
             if not run["ok"]:
                 break  # more sessions than this will not open either
+            run["frames"] = count_frames(ffmpeg, outputs[0], budget.next_step())
 
     cpu_clip, cuda_clip = work / "cpu-x265.hevc", work / "cuda-x265.hevc"
     cpu = results["cpu_x265"] = with_rates(encode("x265", [cpu_clip]), frames)
@@ -278,9 +279,9 @@ def markdown(results: dict) -> str:
         if not nvenc["available"]:
             lines.append(f"NVENC: not available on this card ({nvenc.get('reason')})")
         else:
-            lines += ["NVENC (vstream's hevc_nvenc command), sessions at once:", "", "| sessions | fps in all | fps each | wall s | CPU s | result |", "| --- | --- | --- | --- | --- | --- |"]
+            lines += ["NVENC (vstream's hevc_nvenc command), sessions at once:", "", "| sessions | fps in all | fps each | wall s | CPU s | frames | result |", "| --- | --- | --- | --- | --- | --- | --- |"]
             for sessions, run in nvenc["sessions"].items():
-                lines.append(f"| {sessions} | {fmt(run.get('fps'))} | {fmt(run.get('fps_per_session', run.get('fps')))} | {fmt(run.get('wall_s'))} | {fmt(run.get('cpu_s'))} | {'ok' if run['ok'] else run.get('reason')} |")
+                lines.append(f"| {sessions} | {fmt(run.get('fps'))} | {fmt(run.get('fps_per_session', run.get('fps')))} | {fmt(run.get('wall_s'))} | {fmt(run.get('cpu_s'))} | {fmt(run.get('frames'))} | {'ok' if run['ok'] else run.get('reason')} |")
         lines.append("")
     rows = [("CPU: decode, swscale, libx265", results.get("cpu_x265")), ("CUDA: NVDEC, scale_cuda, hwdownload, libx265", results.get("cuda_x265"))]
     if any(r is not None for _, r in rows):
@@ -288,7 +289,7 @@ def markdown(results: dict) -> str:
         for name, run in rows:
             if run is None:
                 continue
-            if run.get("available") is False and "wall_s" not in run:
+            if run.get("available") is False:
                 lines.append(f"| {name} | - | - | - | - | - | CUDA decode: not available ({run.get('reason')}) |")
                 continue
             outcome = "ok" if run.get("ok") else f"failed: {run.get('reason')}"
