@@ -289,10 +289,15 @@ export function createDownloadActivities(deps: HostDeps) {
         deps.metrics?.downloaded(source.bytes, downloadSeconds);
         // The encode goes to the least loaded GPU (or the CPU queue) of this host, reserved for
         // this video once one has room: a download that ran ahead waits here for the encoders.
+        const waitFrom = Date.now();
         const encodeQueue = await deps.encodeQueues.pickWhenFree(encodeReservationKey(source.path), {
           signal: job.signal,
           onWait: () => (job.waitingForEncoder = true),
         });
+        if (job.waitingForEncoder) {
+          const seconds = secondsSince(waitFrom, Date.now());
+          events.event('encoder.waited', { seconds }, `waited ${seconds} s for an encoder`);
+        }
         return {
           ...source,
           encodeQueue,

@@ -134,6 +134,15 @@ export function batchSnapshots(client: Client, batchId: string): () => Promise<P
   };
 }
 
+/** `promise`, or `fallback` once `deadline` (epoch ms) passes first; no timer outlives it. */
+export function settleBy<T>(promise: Promise<T>, deadline: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), Math.max(0, deadline - Date.now()));
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /** Shows a snapshot every poll until stopped; a snapshot that fails is skipped. */
 export function followProgress(
   snapshots: () => Promise<ProgressSnapshot | null>,
@@ -166,8 +175,12 @@ export function followProgress(
     async stop(flush: boolean): Promise<void> {
       clearInterval(timer);
       if (flush) {
-        await looking;
-        for (let tries = 0; tries < PROGRESS_DEFAULTS.finalLookTries && !(await look()); tries++) {
+        // Bounded: a look whose server went away mid-call (an embedded one ends with its
+        // run) may not settle for a long while.
+        const deadline = Date.now() + PROGRESS_DEFAULTS.finalLookTries * pollMs;
+        await settleBy(looking ?? Promise.resolve(false), deadline, false);
+        for (let tries = 0; tries < PROGRESS_DEFAULTS.finalLookTries && Date.now() < deadline; tries++) {
+          if (await settleBy(look(), deadline, false)) break;
           await new Promise((resolve) => setTimeout(resolve, pollMs));
         }
       }

@@ -11,6 +11,7 @@ export interface LogEventFields {
   'video.skipped': { reason: string; clipErrors: number };
   'download.start': { attempt: number; mode: string };
   'download.end': { attempt: number; mode: 'full' | 'sections'; bytes: number; seconds: number; sections: number };
+  'encoder.waited': { seconds: number };
   'encode.start': { attempt: number; pass: number; clips: number; encoder: string; frames: number };
   'encode.end': {
     attempt: number;
@@ -46,6 +47,10 @@ export const LOG_EVENTS: Record<LogEventName, LogEventInfo> = {
   'video.skipped': { from: 'activity', about: 'no clip file or no usable line: nothing to do (reason)' },
   'download.start': { from: 'activity', about: 'a download attempt starts (mode asked: full, sections, auto)' },
   'download.end': { from: 'activity', about: 'the source is on disk: mode used, bytes, seconds' },
+  'encoder.waited': {
+    from: 'activity',
+    about: 'a source downloaded ahead waited this long for an encoder of its host',
+  },
   'encode.start': { from: 'activity', about: 'an ffmpeg pass starts: clips it writes, encoder, frames' },
   'encode.end': { from: 'activity', about: 'the pass ended: frames, seconds, encode speed (fps), ok' },
   'clip.written': { from: 'activity', about: 'a clip was checked and renamed into place: path, frames, bytes' },

@@ -18,7 +18,8 @@ export const STAGES = [
   'verify', // verify.start -> video.verified: clip file read, outputs checked
   'toDownload', // verified -> download starts (workflow round trip, staggered start)
   'download',
-  'toEncode', // download ended -> first pass starts (probe, planning, round trip)
+  'waitEncoder', // downloaded ahead, waiting for an encoder of its host (encoder.waited)
+  'toEncode', // download ended (or its wait) -> first pass starts (probe, planning, round trip)
   'encode', // every pass, start to end
   'checks', // last pass ended -> last clip written (output checks, renames)
   'record', // last clip written -> result recorded
@@ -48,6 +49,8 @@ export interface RunTimeline {
   videos: VideoTimeline[];
   /** Summed over videos, seconds. */
   totals: Record<Stage, number>;
+  /** Workflow round trips per video, mean: to download, to encode and record (no waits for a slot or an encoder). */
+  roundTripsPerVideo: number;
   /** Core-seconds left idle while the run lasted (null without samples). */
   idleCoreSeconds: number | null;
   /** Busy share of the cores per bucket of `bucketSeconds`. */
@@ -86,6 +89,7 @@ export function videoTimeline(videoId: string, events: TimedEvent[], previousEnd
   };
   span('toDownload', downloadStart);
   span('download', downloadEnd);
+  span('waitEncoder', last('encoder.waited'));
   span('toEncode', encodeStart);
   span('encode', encodeEnd);
   span('checks', lastClip);
@@ -137,6 +141,8 @@ export function buildRunTimeline(input: {
   }
   const totals = zeroStages();
   for (const v of videos) for (const s of STAGES) totals[s] += v.stages[s];
+  const roundTripsPerVideo =
+    videos.length > 0 ? (totals.toDownload + totals.toEncode + totals.record) / videos.length : 0;
   const firstVideo = Math.min(...videos.map((v) => v.start), processEnd);
   const lastVideo = Math.max(...videos.map((v) => v.end), processStart);
   const wallSeconds = (processEnd - processStart) / 1000;
@@ -148,6 +154,7 @@ export function buildRunTimeline(input: {
     wallSeconds,
     videos,
     totals,
+    roundTripsPerVideo,
     idleCoreSeconds: meanBusy === null ? null : (1 - meanBusy) * cores * wallSeconds,
     cpuBuckets: bucketCpu(cpu, processStart, processEnd, bucketSeconds),
     bucketSeconds,
@@ -165,6 +172,7 @@ export function formatRunTimeline(t: RunTimeline): string {
     `${'seconds'.padEnd(12)}${STAGES.map((s) => s.padStart(11)).join('')}`,
     ...t.videos.map((v) => row(v.videoId, v.stages)),
     row('total', t.totals),
+    `round trips per video (to download, to encode, record; mean): ${t.roundTripsPerVideo.toFixed(3)} s`,
     `CPU busy per ${t.bucketSeconds} s (% of all cores): ${t.cpuBuckets.map((b) => Math.round(b * 100)).join(' ')}`,
   ];
   return lines.join('\n');

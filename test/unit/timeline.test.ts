@@ -25,7 +25,8 @@ describe('timeline', () => {
       'video.verified': 2.6,
       'download.start': 2.8,
       'download.end': 6.3,
-      'encode.start': 6.5,
+      'encoder.waited': 8.3,
+      'encode.start': 8.5,
       'encode.end': 30.5,
       'clip.written': [30.7, 30.9],
       'video.finished': 31,
@@ -39,8 +40,9 @@ describe('timeline', () => {
       verify: 0.5,
       toDownload: 0.2,
       download: 3.5,
+      waitEncoder: 2,
       toEncode: 0.2,
-      encode: 24,
+      encode: 22,
       checks: 0.4,
       record: 0.1,
     });
@@ -97,6 +99,9 @@ describe('timeline', () => {
     assert.deepEqual(t.cpuBuckets, [1, 0.5]);
     const text = formatRunTimeline(t);
     assert.match(text, /start-up 2\.00 s/);
+    // Neither video logged an encode: all from its download's end to its record counts as record.
+    assert.equal(t.roundTripsPerVideo, 6);
+    assert.match(text, /round trips per video \(to download, to encode, record; mean\): 6\.000 s/);
     assert.match(text, /CPU busy per 10 s \(% of all cores\): 100 50/);
   });
 
