@@ -233,6 +233,7 @@ function summarize(results: ClipResult[], rateControls: RateControl[]) {
 const pad = (cells: string[], widths: number[]) => cells.map((c, i) => c.padStart(widths[i] as number)).join('  ');
 
 async function main() {
+  const started = Date.now();
   const kinds = (values.kinds as string).split(',') as Kind[];
   for (const kind of kinds) if (!(kind in KINDS)) throw new Error(`--kinds: unknown kind ${kind}`);
   const crfs = (values.crf as string).split(',').map(Number);
@@ -326,7 +327,7 @@ async function main() {
     jsonPath,
     `${JSON.stringify({ preset: PRESET, frames: FRAMES, kinds, vmaf, summary: rows, clips: results }, null, 2)}\n`,
   );
-  console.log(`\nwritten: ${jsonPath}`);
+  console.log(`\nwritten: ${jsonPath} (bench wall ${((Date.now() - started) / 1000).toFixed(0)} s)`);
 }
 
 main().catch((err) => {
