@@ -39,6 +39,14 @@ export const DEFAULT_ENCODE_SETTINGS = {
   gop: 240,
 } as const;
 
+/**
+ * libx265 rate control of a NEW output folder: constant quality capped at maxrateKbps /
+ * bufsizeKbits (VBV). Chosen from `npm run bench:rate` (README, Rate control). Not part of
+ * DEFAULT_ENCODE_SETTINGS: settings without it mean ABR, which running batches and older
+ * output folders keep.
+ */
+export const DEFAULT_X265_CRF = 23;
+
 export const RUN_DEFAULTS = {
   workers: 2,
   /**

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
+import { DEFAULT_X265_CRF } from '../config.js';
 import { connectionFailureLine, type GivenSecurity } from '../core/connection-errors.js';
 import { ToolMissingError } from '../tools/binaries.js';
 import { EncoderUnavailableError } from '../tools/encoder.js';
@@ -81,6 +82,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .option('--width <px>', 'output width', OPTION_DEFAULTS.width)
       .option('--height <px>', 'output height', OPTION_DEFAULTS.height)
       .option('--fps <n>', 'output frame rate (clip frame indices are at this rate)', OPTION_DEFAULTS.fps)
+      .option(
+        '--crf <n|off>',
+        `libx265: constant quality n (0-51) capped by the 4 Mbit/s VBV, or off: ABR at 4 Mbit/s as the original; NVENC keeps the original's VBR (default: ${DEFAULT_X265_CRF} for a new output folder, else the folder's)`,
+      )
       .option('--work-dir <dir>', 'where sources are downloaded (default <output-dir>/_vstream/work)')
       .option('--temporal-address <host:port>', 'use this Temporal server instead of an embedded one')
       .option('--batch-id <id>', 'batch ID (default: derived from the paths and encode settings)')

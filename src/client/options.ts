@@ -8,6 +8,7 @@ import {
   RUN_DEFAULTS,
   WORKER_DEFAULTS,
 } from '../config.js';
+import { CRF_RANGE } from '../core/encode-settings.js';
 import { batchIdProblem } from '../core/hashing.js';
 import type { DownloadMode } from '../core/sections.js';
 import type { EncodeSettings, EncoderChoice } from '../core/types.js';
@@ -47,6 +48,16 @@ const gigabytes = z.coerce
   .positive({ error: '--max-temp-gb must be more than 0' })
   .optional();
 
+/** --crf: a CRF, null for `off` (ABR, the original's reading), undefined when not given. */
+const crfChoice = z
+  .string()
+  .transform((s) => s.trim().toLowerCase())
+  .refine((s) => s === 'off' || (/^\d+$/.test(s) && Number(s) >= CRF_RANGE.min && Number(s) <= CRF_RANGE.max), {
+    error: `--crf must be a whole number from ${CRF_RANGE.min} to ${CRF_RANGE.max}, or off`,
+  })
+  .transform((s) => (s === 'off' ? null : Number(s)))
+  .optional();
+
 /** Options shared by every command that hosts a worker. */
 const workerFields = {
   maxTempGb: gigabytes,
@@ -84,6 +95,7 @@ const runSchema = z.object({
   width: wholeNumber('--width', 2),
   height: wholeNumber('--height', 2),
   fps: wholeNumber('--fps', 1),
+  crf: crfChoice,
   workDir: z.string().optional(),
   temporalAddress: address.optional(),
   batchId: z
@@ -118,7 +130,10 @@ export interface RunOptions {
   /** Videos in flight beyond `workers`, downloading while the others encode. */
   downloadAhead: number;
   startDelaySeconds: number;
+  /** Without `crf`: the run's rate control is resolved against the output folder (resolveRateControl). */
   settings: EncodeSettings;
+  /** libx265 rate control asked for: a CRF, null for `--crf off` (ABR), undefined when not given. */
+  requestedCrf: number | null | undefined;
   deviceId: number;
   logLevel: (typeof LOG_LEVELS)[number];
   encoder: EncoderChoice;
@@ -161,6 +176,7 @@ export function parseRunOptions(raw: Record<string, unknown>): RunOptions {
     downloadAhead: o.downloadAhead ?? o.workers * RUN_DEFAULTS.downloadAheadPerWorker,
     startDelaySeconds: o.startDelay,
     settings,
+    requestedCrf: o.crf,
     deviceId: o.deviceId,
     logLevel: o.logLevel,
     encoder: o.encoder,

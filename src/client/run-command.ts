@@ -4,7 +4,7 @@ import { mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import { checkOutputSettings, readSnapshotMeta } from '../tools/snapshot-store.js';
+import { checkOutputSettings, readOutputSettings, readSnapshotMeta } from '../tools/snapshot-store.js';
 import { SHARED_TASK_QUEUE, STATE_DIR_NAME, WORKFLOW_TYPES } from '../config.js';
 import type { BatchInput } from '../core/batch-input.js';
 import * as layout from '../core/layout.js';
@@ -29,7 +29,7 @@ import { acquireRunLock } from './lock.js';
 import { createLogger } from './logger.js';
 import type { RunOptions } from './options.js';
 import { batchSnapshots, followProgress, progressScreen, type ProgressScreen } from './progress.js';
-import { batchInputFromOptions, runBatchId } from './run-input.js';
+import { batchInputFromOptions, runBatchId, withRateControl } from './run-input.js';
 import { searchAttributeUsage } from './search-attributes-command.js';
 import { localHostId, openSession, type Session } from './session.js';
 import { Stopper } from './stopper.js';
@@ -289,11 +289,12 @@ async function summarize(outcome: Outcome, place: BatchPlace, out: Out): Promise
  * Temporal dev server (or a given one), shows progress and prints a summary.
  */
 export async function runCommand(
-  options: RunOptions,
+  requested: RunOptions,
   security: ConnectionSecurity = {},
   downloads?: DownloadSettings,
   out: Out = console.log,
 ): Promise<number> {
+  const options = withRateControl(requested, await readOutputSettings(requested.outDir));
   const workDir = await checkInputs(options);
   const place: BatchPlace = {
     outDir: options.outDir,

@@ -1,7 +1,25 @@
 // What `vstream run` hands the batch workflow, from its options: pure, so it is unit-tested.
+import { DEFAULT_X265_CRF } from '../config.js';
 import type { BatchInput } from '../core/batch-input.js';
+import { resolveRateControl } from '../core/encode-settings.js';
 import { deriveBatchId } from '../core/hashing.js';
+import type { EncodeSettings } from '../core/types.js';
 import type { RunOptions } from './options.js';
+
+/**
+ * The run's settings, given what the output folder recorded (null: a new folder). Without
+ * --crf: the folder's rate control (ABR for one made before --crf existed, so the same
+ * command finds the same batch), or DEFAULT_X265_CRF for a new folder.
+ */
+export function withRateControl<T extends Pick<RunOptions, 'settings' | 'requestedCrf'>>(
+  options: T,
+  recorded: EncodeSettings | null,
+): T {
+  return {
+    ...options,
+    settings: resolveRateControl(options.settings, options.requestedCrf, recorded, DEFAULT_X265_CRF),
+  };
+}
 
 /** --batch-id, or one derived from the paths and encode settings (the same command finds its batch again). */
 export function runBatchId(

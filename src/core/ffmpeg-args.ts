@@ -37,7 +37,8 @@ export interface ClipEncodeJob {
   encoder: EncoderConfig;
 }
 
-function rateControl(settings: EncodeSettings): string[] {
+/** The original's NVENC rate control, and libx265's ABR reading of it: target and peak at maxrate, VBV buffer. */
+function bitrateArgs(settings: EncodeSettings): string[] {
   return [
     '-b:v',
     `${settings.maxrateKbps}k`,
@@ -48,6 +49,18 @@ function rateControl(settings: EncodeSettings): string[] {
     '-g',
     String(settings.gop),
   ];
+}
+
+/**
+ * libx265: with `crf`, constant quality capped by VBV (x265 turns VBV on in CRF mode only
+ * when both vbv-maxrate, kbit/s, and vbv-bufsize, kbit, are set), so easy content costs
+ * fewer bits and less CPU; without, ABR at maxrate, as every folder made before `crf`.
+ */
+function x265Args(preset: string, settings: EncodeSettings): string[] {
+  const codec = ['-c:v', 'libx265', '-preset', preset];
+  if (settings.crf === undefined) return [...codec, ...bitrateArgs(settings), '-x265-params', 'log-level=error'];
+  const vbv = `vbv-maxrate=${settings.maxrateKbps}:vbv-bufsize=${settings.bufsizeKbits}`;
+  return [...codec, '-crf', String(settings.crf), '-g', String(settings.gop), '-x265-params', `${vbv}:log-level=error`];
 }
 
 /** Decoding, on the GPU for NVENC (frames stay in CUDA memory), from `seek` on. */
@@ -76,7 +89,11 @@ function scaleFilter(encoder: EncoderConfig, settings: EncodeSettings): string {
     : `scale=${settings.width}:${settings.height}:flags=lanczos,setsar=1,format=yuv420p`;
 }
 
-/** The encoder with the original's settings (NVENC) or their libx265 equivalent. */
+/**
+ * The encoder with the original's settings (NVENC) or their libx265 reading. NVENC keeps
+ * the original's VBR whatever `crf` says: `crf` is the CPU encoder's reading of "at most
+ * maxrate", and the GPU path stays the original's.
+ */
 function encoderArgs(encoder: EncoderConfig, settings: EncodeSettings): string[] {
   // -gpu would be ignored for CUDA frames: the device comes from -hwaccel_device.
   return encoder.kind === 'nvenc'
@@ -89,13 +106,13 @@ function encoderArgs(encoder: EncoderConfig, settings: EncodeSettings): string[]
         'hq',
         '-rc',
         'vbr',
-        ...rateControl(settings),
+        ...bitrateArgs(settings),
         '-spatial_aq',
         '1',
         '-temporal_aq',
         '1',
       ]
-    : ['-c:v', 'libx265', '-preset', encoder.preset, ...rateControl(settings), '-x265-params', 'log-level=error'];
+    : x265Args(encoder.preset, settings);
 }
 
 const outputArgs = (frames: number, path: string) => ['-frames:v', String(frames), ...BT709, '-f', 'hevc', path];

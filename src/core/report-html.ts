@@ -66,9 +66,11 @@ export function settingsRows(
   if (encode) {
     rows.push(['size', `${encode.width}x${encode.height}`]);
     rows.push(['frame rate', `${encode.fps} fps`]);
+    // NVENC keeps the original's VBR whatever crf says: crf is the libx265 encoder's reading.
+    const mode = encode.crf === undefined ? 'VBR' : `libx265 CRF ${encode.crf} (NVENC VBR)`;
     rows.push([
       'rate control',
-      `VBR, max ${encode.maxrateKbps} kbit/s, buffer ${encode.bufsizeKbits} kbit, GOP ${encode.gop}`,
+      `${mode}, max ${encode.maxrateKbps} kbit/s, buffer ${encode.bufsizeKbits} kbit, GOP ${encode.gop}`,
     ]);
   }
   if (run) {

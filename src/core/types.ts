@@ -8,6 +8,12 @@ export interface EncodeSettings {
   maxrateKbps: number;
   bufsizeKbits: number;
   gop: number;
+  /**
+   * libx265 constant quality (CRF 0-51), capped by maxrateKbps/bufsizeKbits (VBV).
+   * Absent: ABR at maxrateKbps, the original's reading, and what every output folder made
+   * before the field existed has. NVENC ignores it: it keeps the original's VBR.
+   */
+  crf?: number;
 }
 
 export type EncoderKind = 'nvenc' | 'x265';

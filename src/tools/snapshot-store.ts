@@ -27,12 +27,17 @@ export interface SnapshotInput {
   outDir: string;
 }
 
+/** The encode settings the output folder's clips were made with; null for a new folder. */
+export async function readOutputSettings(outDir: string): Promise<EncodeSettings | null> {
+  return (await readJsonIfExists<EncodeSettings>(layout.settingsPath(outDir))) ?? null;
+}
+
 /**
  * The output folder keeps the encode settings its clips were made with; a batch
  * asking for others is refused, naming the difference.
  */
 export async function checkOutputSettings(outDir: string, settings: EncodeSettings): Promise<string | null> {
-  const existing = await readJsonIfExists<EncodeSettings>(layout.settingsPath(outDir));
+  const existing = await readOutputSettings(outDir);
   if (!existing) return null;
   const differences = describeSettingsDifference(settings, existing);
   return differences.length === 0

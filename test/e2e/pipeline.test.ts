@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { DEFAULT_X265_CRF } from '../../src/config.js';
 import type { Report } from '../../src/core/report.js';
 import { startMediaServer, type MediaServer } from '../../src/devkit/media-server.js';
 import {
@@ -303,6 +304,16 @@ describe('vstream run, end to end', () => {
     ]);
     assert.equal(other.code, 2);
     assert.match(other.stderr, /--width 640 \(output folder has 1280\), --height 360 \(output folder has 720\)/);
+  });
+
+  test('a new folder records the default capped CRF; --crf off (ABR) into it is refused', async () => {
+    const recorded = JSON.parse(await readFile(join(dirs.out, '_vstream', 'settings.json'), 'utf8')) as {
+      crf?: number;
+    };
+    assert.equal(recorded.crf, DEFAULT_X265_CRF);
+    const abr = await runCli(['run', '-u', dirs.urls, '-c', dirs.clips, '-o', dirs.out, '--crf', 'off']);
+    assert.equal(abr.code, 2);
+    assert.match(abr.stderr, new RegExp(`--crf off \\(output folder has ${DEFAULT_X265_CRF}\\)`));
   });
 
   test('a finished batch re-run downloads nothing and exits with the same code', async () => {

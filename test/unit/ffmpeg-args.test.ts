@@ -9,6 +9,7 @@ import {
   clipSeekSeconds,
   parseFrameRate,
 } from '../../src/core/ffmpeg-args.js';
+import type { EncoderConfig } from '../../src/core/types.js';
 
 const settings = { ...DEFAULT_ENCODE_SETTINGS };
 
@@ -233,5 +234,67 @@ describe('buildPassEncodeArgs', () => {
     );
     assert.equal(args.filter((a) => a === 'hevc_nvenc').length, 2);
     assert.ok(!args.includes('-gpu'));
+  });
+});
+
+describe('rate control: capped CRF for libx265, the original VBR for NVENC', () => {
+  const clip = { startFrame: 0, endFrame: 30 };
+  const job = (crf: number | undefined, encoder: EncoderConfig) =>
+    buildClipEncodeArgs({
+      sourcePath: '/s.mp4',
+      outputPath: '/o.hevc',
+      clip,
+      settings: crf === undefined ? settings : { ...settings, crf },
+      encoder,
+    });
+  const encoderPart = (args: string[]) => args.slice(args.indexOf('-c:v'), args.indexOf('-frames:v'));
+  const x265 = { kind: 'x265', preset: 'fast' } as const;
+  const nvenc = { kind: 'nvenc', deviceId: 0 } as const;
+
+  // Without crf, x265 gets today's ABR arguments: 'x265: exact argument list' above.
+  test('x265 with crf: -crf, the GOP, VBV in x265-params, no bitrate target', () => {
+    assert.deepEqual(encoderPart(job(23, x265)), [
+      '-c:v',
+      'libx265',
+      '-preset',
+      'fast',
+      '-crf',
+      '23',
+      '-g',
+      '240',
+      '-x265-params',
+      'vbv-maxrate=4000:vbv-bufsize=8000:log-level=error',
+    ]);
+  });
+
+  test('the VBV cap follows maxrate and bufsize', () => {
+    const args = buildClipEncodeArgs({
+      sourcePath: '/s.mp4',
+      outputPath: '/o.hevc',
+      clip,
+      settings: { ...settings, crf: 28, maxrateKbps: 2500, bufsizeKbits: 5000 },
+      encoder: x265,
+    });
+    assert.equal(args[args.indexOf('-x265-params') + 1], 'vbv-maxrate=2500:vbv-bufsize=5000:log-level=error');
+  });
+
+  test("nvenc ignores crf: the original's VBR whatever it says", () => {
+    assert.deepEqual(job(23, nvenc), job(undefined, nvenc));
+    assert.ok(!job(23, nvenc).includes('-crf'));
+  });
+
+  test('a pass gives every clip the same capped CRF arguments', () => {
+    const args = buildPassEncodeArgs({
+      sourcePath: '/s.mp4',
+      clips: [
+        { startFrame: 0, endFrame: 30, outputPath: '/o/a.hevc' },
+        { startFrame: 60, endFrame: 90, outputPath: '/o/b.hevc' },
+      ],
+      settings: { ...settings, crf: 26 },
+      encoder: x265,
+    });
+    assert.equal(args.filter((a) => a === '-crf').length, 2);
+    assert.equal(args.filter((a) => a === 'vbv-maxrate=4000:vbv-bufsize=8000:log-level=error').length, 2);
+    assert.ok(!args.includes('-b:v'));
   });
 });

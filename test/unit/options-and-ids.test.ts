@@ -4,7 +4,7 @@ import { statusWords } from '../../src/client/batch-commands.js';
 import { parseRunOptions, OPTION_DEFAULTS } from '../../src/client/options.js';
 import { UsageError } from '../../src/client/exit-codes.js';
 import { DEFAULT_ENCODE_SETTINGS } from '../../src/config.js';
-import { describeSettingsDifference } from '../../src/core/encode-settings.js';
+import { describeSettingsDifference, settingsProblems } from '../../src/core/encode-settings.js';
 import { deriveBatchId, settingsHash } from '../../src/core/hashing.js';
 
 const raw = (over: Record<string, unknown> = {}) => ({
@@ -34,6 +34,15 @@ describe('run options', () => {
     assert.ok(options.urlsFile.startsWith('/'), 'paths are made absolute');
   });
 
+  test('--crf: a CRF, off (ABR), or not given (resolved against the output folder)', () => {
+    assert.equal(parseRunOptions(raw({ crf: '26' })).requestedCrf, 26);
+    assert.equal(parseRunOptions(raw({ crf: '0' })).requestedCrf, 0);
+    assert.equal(parseRunOptions(raw({ crf: 'OFF' })).requestedCrf, null);
+    const notGiven = parseRunOptions(raw());
+    assert.equal(notGiven.requestedCrf, undefined);
+    assert.equal(notGiven.settings.crf, undefined);
+  });
+
   test('the original INFO spelling of the log level is accepted', () => {
     assert.equal(parseRunOptions(raw({ logLevel: 'INFO' })).logLevel, 'info');
   });
@@ -46,6 +55,9 @@ describe('run options', () => {
     [{ encoder: 'qsv' }, /--encoder must be one of auto, nvenc, x265/],
     [{ temporalAddress: 'localhost' }, /HOST:PORT/],
     [{ batchId: '../x' }, /--batch-id/],
+    [{ crf: '52' }, /--crf must be a whole number from 0 to 51, or off/],
+    [{ crf: '23.5' }, /--crf must be a whole number from 0 to 51, or off/],
+    [{ crf: 'abr' }, /--crf must be a whole number from 0 to 51, or off/],
   ];
   for (const [over, message] of bad) {
     test(`rejects ${JSON.stringify(over)}`, () => {
@@ -69,6 +81,31 @@ describe('batch ID and settings', () => {
     assert.match(deriveBatchId(base), /^vstream-[0-9a-f]{16}$/);
     assert.notEqual(deriveBatchId(base), deriveBatchId({ ...base, outDir: '/a/out2' }));
     assert.notEqual(deriveBatchId(base), deriveBatchId({ ...base, settings: { ...base.settings, fps: 25 } }));
+  });
+
+  test('settings without crf keep the hash and batch ID they had before crf existed', () => {
+    // Computed on main before the field was added: output folders and running batches keep their IDs.
+    assert.equal(settingsHash(DEFAULT_ENCODE_SETTINGS), '145a765313764417');
+    assert.equal(deriveBatchId(base), 'vstream-1cfcb6dc06c64a0e');
+    assert.equal(settingsHash({ ...DEFAULT_ENCODE_SETTINGS, crf: undefined }), '145a765313764417');
+  });
+
+  test('a crf is part of the hash and of the batch ID; the difference names --crf', () => {
+    const capped = { ...DEFAULT_ENCODE_SETTINGS, crf: 23 };
+    assert.notEqual(settingsHash(capped), settingsHash(DEFAULT_ENCODE_SETTINGS));
+    assert.notEqual(settingsHash(capped), settingsHash({ ...capped, crf: 26 }));
+    assert.notEqual(deriveBatchId({ ...base, settings: capped }), deriveBatchId(base));
+    assert.deepEqual(describeSettingsDifference(capped, DEFAULT_ENCODE_SETTINGS), ['--crf 23 (output folder has off)']);
+    assert.deepEqual(describeSettingsDifference(DEFAULT_ENCODE_SETTINGS, capped), ['--crf off (output folder has 23)']);
+  });
+
+  test('settings problems: crf from 0 to 51, whole', () => {
+    assert.deepEqual(settingsProblems({ ...DEFAULT_ENCODE_SETTINGS, crf: 0 }), []);
+    assert.deepEqual(settingsProblems({ ...DEFAULT_ENCODE_SETTINGS }), []);
+    for (const crf of [-1, 52, 20.5])
+      assert.deepEqual(settingsProblems({ ...DEFAULT_ENCODE_SETTINGS, crf }), [
+        '--crf must be a whole number from 0 to 51, or off',
+      ]);
   });
 
   test('settings hash and a difference message naming the flag', () => {

@@ -108,6 +108,8 @@ describe('report.html', () => {
     const ahead = Object.fromEntries(settingsRows(options.encodeSettings, { ...options.run, downloadAhead: 2 }, {}));
     assert.equal(ahead['downloaded ahead of the encoders'], '2');
     assert.match(html, /<th>rate control<\/th><td>VBR, max 4000 kbit\/s, buffer 8000 kbit, GOP 240<\/td>/);
+    const capped = Object.fromEntries(settingsRows({ ...options.encodeSettings!, crf: 23 }, undefined, {}));
+    assert.equal(capped['rate control'], 'libx265 CRF 23 (NVENC VBR), max 4000 kbit/s, buffer 8000 kbit, GOP 240');
   });
 
   test('the chart library is inlined and cannot end its script early', () => {

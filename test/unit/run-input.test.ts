@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { OPTION_DEFAULTS, parseRunOptions } from '../../src/client/options.js';
-import { batchInputFromOptions, runBatchId } from '../../src/client/run-input.js';
+import { batchInputFromOptions, runBatchId, withRateControl } from '../../src/client/run-input.js';
+import { DEFAULT_ENCODE_SETTINGS, DEFAULT_X265_CRF } from '../../src/config.js';
+import { describeSettingsDifference } from '../../src/core/encode-settings.js';
 import { deriveBatchId } from '../../src/core/hashing.js';
 
 const options = (over: Record<string, unknown> = {}) =>
@@ -80,5 +82,45 @@ describe('the batch input of vstream run', () => {
       deriveBatchId({ urlsFile: o.urlsFile, clipDir: o.clipDir, outDir: o.outDir, settings: o.settings }),
     );
     assert.notEqual(runBatchId(options({ fps: '25' })), runBatchId(o));
+  });
+});
+
+describe("the rate control of a run: asked for, the output folder's, or the default", () => {
+  const abrFolder = { ...DEFAULT_ENCODE_SETTINGS };
+  const crfFolder = { ...DEFAULT_ENCODE_SETTINGS, crf: 26 };
+  const resolved = (over: Record<string, unknown>, recorded: typeof abrFolder | null) =>
+    withRateControl(options(over), recorded);
+
+  test('a new output folder gets the default CRF', () => {
+    assert.equal(resolved({}, null).settings.crf, DEFAULT_X265_CRF);
+  });
+
+  test('a folder made before --crf keeps ABR: the same command is the same batch as before', () => {
+    const run = resolved({}, abrFolder);
+    assert.equal('crf' in run.settings, false);
+    assert.equal(
+      runBatchId(run),
+      deriveBatchId({ urlsFile: '/in/urls.txt', clipDir: '/in/clips', outDir: '/out', settings: abrFolder }),
+    );
+    // The batch ID main derived for this command, before crf existed.
+    assert.equal(runBatchId(run), 'vstream-f1673c23a3289f82');
+  });
+
+  test("without --crf, a folder's own CRF", () => {
+    assert.equal(resolved({}, crfFolder).settings.crf, 26);
+  });
+
+  test('--crf off is ABR, in any folder', () => {
+    assert.equal('crf' in resolved({ crf: 'off' }, null).settings, false);
+    assert.equal('crf' in resolved({ crf: 'off' }, crfFolder).settings, false);
+  });
+
+  test('an explicit choice is kept, and one that differs from the folder is named by the mismatch message', () => {
+    const run = resolved({ crf: '20' }, abrFolder);
+    assert.equal(run.settings.crf, 20);
+    assert.deepEqual(describeSettingsDifference(run.settings, abrFolder), ['--crf 20 (output folder has off)']);
+    assert.deepEqual(describeSettingsDifference(resolved({ crf: 'off' }, crfFolder).settings, crfFolder), [
+      '--crf off (output folder has 26)',
+    ]);
   });
 });
