@@ -86,10 +86,13 @@ export async function vstreamRun(
   outDir: string,
   workers: number,
   preset: string,
+  /** libx265's CRF, or null: ABR (`--crf off`); the plain loop must get the same. */
+  crf: number | null,
+  extra: string[] = [],
 ): Promise<void> {
-  const x265 = ['--encoder', 'x265', '--x265-preset', preset];
+  const x265 = ['--encoder', 'x265', '--x265-preset', preset, '--crf', crf === null ? 'off' : String(crf)];
   const args = ['bin/vstream.js', 'run', '-u', urlsFile, '-c', clipDir, '-o', outDir, '-w', String(workers)];
-  const code = await exitOf([...args, '-d', '0', ...x265]);
+  const code = await exitOf([...args, '-d', '0', ...x265, ...extra]);
   if (code !== 0) throw new Error(`vstream run exited ${code} (see ${outDir}/_vstream/vstream.log)`);
 }
 

@@ -3,12 +3,14 @@
 // (src/core/timeline.ts): start-up, each video's stages and the gaps between them,
 // shutdown, idle core-seconds and CPU use over time.
 //
-//   npm run bench:timeline -- [--batch short] [--parallel 1] [--preset fast] [--mbps 4]
+//   npm run bench:timeline -- [--batch short] [--parallel 1] [--preset fast] [--mbps 4] [--crf 23|off]
+//                             [--download-ahead N] (vstream's default: as many as --parallel)
 import { readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_X265_CRF } from '../src/config.js';
 import { buildRunTimeline, formatRunTimeline, type CpuSample, type TimedEvent } from '../src/core/timeline.js';
 import { startMediaServer } from '../src/devkit/media-server.js';
 import { BATCHES, prepareBatch, SOURCES, vstreamRun } from './loop-batches.js';
@@ -19,6 +21,8 @@ const { values } = parseArgs({
     parallel: { type: 'string', default: '1' },
     preset: { type: 'string', default: 'fast' },
     mbps: { type: 'string', default: '4' },
+    crf: { type: 'string', default: String(DEFAULT_X265_CRF) },
+    'download-ahead': { type: 'string' },
   },
 });
 
@@ -58,7 +62,10 @@ async function main(): Promise<void> {
     await rm(outDir, { recursive: true, force: true });
     const cpu = sampleCpu(250);
     const processStart = Date.now();
-    await vstreamRun(batch.urlsFile, batch.clipDir, outDir, parallel, values.preset as string);
+    const crf = values.crf === 'off' ? null : Number(values.crf);
+    const given = values['download-ahead'];
+    const ahead = given === undefined ? [] : ['--download-ahead', given];
+    await vstreamRun(batch.urlsFile, batch.clipDir, outDir, parallel, values.preset as string, crf, ahead);
     const processEnd = Date.now();
     const samples = cpu.stop();
     const log = await readFile(join(outDir, '_vstream', 'vstream.log'), 'utf8');

@@ -5,7 +5,7 @@
 // download time when that is larger). Then an empty batch and the orchestration per video.
 //
 //   npm run bench:loop -- [--rounds 5] [--batches short,long] [--parallel 1,2]
-//                         [--conditions idle,busy] [--preset fast] [--mbps 4]
+//                         [--conditions idle,busy] [--preset fast] [--mbps 4] [--crf 23|off]
 //
 // Both batches: 4 videos of 1080p30 H.264 (testsrc2 with noise, 6 Mbit/s), 3 clips of
 // 60 frames; short: 10 s videos, clips at 0, 90 and 210; long: 30 s, clips at 0, 420 and 840.
@@ -13,7 +13,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_ENCODE_SETTINGS } from '../src/config.js';
+import { DEFAULT_ENCODE_SETTINGS, DEFAULT_X265_CRF } from '../src/config.js';
 import { startMediaServer } from '../src/devkit/media-server.js';
 import {
   BATCHES,
@@ -38,6 +38,8 @@ const { values } = parseArgs({
     conditions: { type: 'string', default: 'idle,busy' },
     preset: { type: 'string', default: 'fast' },
     mbps: { type: 'string', default: '4' },
+    // vstream's default for a new folder; both tools get the same.
+    crf: { type: 'string', default: String(DEFAULT_X265_CRF) },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -47,7 +49,8 @@ const CORES = availableParallelism();
 
 type Condition = 'idle' | 'busy';
 
-const settings = { ...DEFAULT_ENCODE_SETTINGS };
+const CRF = values.crf === 'off' ? null : Number(values.crf);
+const settings = { ...DEFAULT_ENCODE_SETTINGS, ...(CRF === null ? {} : { crf: CRF }) };
 const encoder = { kind: 'x265' as const, preset: PRESET };
 
 const median = (xs: number[]) => {
@@ -74,7 +77,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   console.log(
     `bench: ${VIDEOS} videos x 3 clips of ${CLIP_FRAMES} frames, served at ${values.mbps} MiB/s per connection, ` +
-      `libx265 ${PRESET}, ${ROUNDS} alternating rounds, ${CORES} cores`,
+      `libx265 ${PRESET} ${CRF === null ? 'ABR' : `CRF ${CRF}`}, ${ROUNDS} alternating rounds, ${CORES} cores`,
   );
   try {
     for (const spec of BATCHES.filter((b) => batchNames.includes(b.name))) {
@@ -94,7 +97,7 @@ async function main(): Promise<void> {
                 const run =
                   tool === 'loop'
                     ? () => plainLoop({ ...batch, outDir, workDir, threads: parallel, settings, encoder, tools })
-                    : () => vstreamRun(batch.urlsFile, batch.clipDir, outDir, parallel, PRESET);
+                    : () => vstreamRun(batch.urlsFile, batch.clipDir, outDir, parallel, PRESET, CRF);
                 const m = await measure(run);
                 row[tool].push(m);
                 console.log(
@@ -129,7 +132,9 @@ async function emptyBatch(): Promise<number[]> {
   const walls: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     await rm(join(dir, 'out'), { recursive: true, force: true });
-    const m = await measure(() => vstreamRun(join(dir, 'urls.txt'), join(dir, 'clips'), join(dir, 'out'), 1, PRESET));
+    const m = await measure(() =>
+      vstreamRun(join(dir, 'urls.txt'), join(dir, 'clips'), join(dir, 'out'), 1, PRESET, CRF),
+    );
     walls.push(m.wall);
   }
   return walls;

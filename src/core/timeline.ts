@@ -49,7 +49,7 @@ export interface RunTimeline {
   videos: VideoTimeline[];
   /** Summed over videos, seconds. */
   totals: Record<Stage, number>;
-  /** Workflow round trips per video, mean: to download, to encode and record (no waits for a slot or an encoder). */
+  /** Workflow round trips per video, median: to download, to encode and record (no wait for an encoder). */
   roundTripsPerVideo: number;
   /** Core-seconds left idle while the run lasted (null without samples). */
   idleCoreSeconds: number | null;
@@ -141,8 +141,15 @@ export function buildRunTimeline(input: {
   }
   const totals = zeroStages();
   for (const v of videos) for (const s of STAGES) totals[s] += v.stages[s];
+  const roundTrips = videos.map((v) => v.stages.toDownload + v.stages.toEncode + v.stages.record).sort((a, b) => a - b);
+  // The median: a video whose download waited for a slot counts that wait as toDownload.
+  const mid = Math.floor(roundTrips.length / 2);
   const roundTripsPerVideo =
-    videos.length > 0 ? (totals.toDownload + totals.toEncode + totals.record) / videos.length : 0;
+    roundTrips.length === 0
+      ? 0
+      : roundTrips.length % 2
+        ? (roundTrips[mid] as number)
+        : ((roundTrips[mid - 1] as number) + (roundTrips[mid] as number)) / 2;
   const firstVideo = Math.min(...videos.map((v) => v.start), processEnd);
   const lastVideo = Math.max(...videos.map((v) => v.end), processStart);
   const wallSeconds = (processEnd - processStart) / 1000;
@@ -172,7 +179,7 @@ export function formatRunTimeline(t: RunTimeline): string {
     `${'seconds'.padEnd(12)}${STAGES.map((s) => s.padStart(11)).join('')}`,
     ...t.videos.map((v) => row(v.videoId, v.stages)),
     row('total', t.totals),
-    `round trips per video (to download, to encode, record; mean): ${t.roundTripsPerVideo.toFixed(3)} s`,
+    `round trips per video (to download, to encode, record; median): ${t.roundTripsPerVideo.toFixed(3)} s`,
     `CPU busy per ${t.bucketSeconds} s (% of all cores): ${t.cpuBuckets.map((b) => Math.round(b * 100)).join(' ')}`,
   ];
   return lines.join('\n');

@@ -101,7 +101,7 @@ describe('timeline', () => {
     assert.match(text, /start-up 2\.00 s/);
     // Neither video logged an encode: all from its download's end to its record counts as record.
     assert.equal(t.roundTripsPerVideo, 6);
-    assert.match(text, /round trips per video \(to download, to encode, record; mean\): 6\.000 s/);
+    assert.match(text, /round trips per video \(to download, to encode, record; median\): 6\.000 s/);
     assert.match(text, /CPU busy per 10 s \(% of all cores\): 100 50/);
   });
 
