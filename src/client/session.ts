@@ -1,14 +1,13 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import type { DownloadSettings } from '../activities/deps.js';
 import type { Logger } from '../activities/index.js';
 import * as layout from '../core/layout.js';
 import type { EncodeTopology } from '../core/types.js';
 import { launchDevServer, type LaunchedDevServer } from '../server/dev-server.js';
 import { resolveTool, type ToolPaths } from '../tools/binaries.js';
-import { connectClient } from '../tools/client-connection.js';
+import { connectClient, connectNative } from '../tools/client-connection.js';
 import type { ScratchFiles } from '../tools/scratch.js';
 import { outputFolderUiPort } from '../tools/ui-port.js';
 import type { TempBudget } from '../tools/temp-budget.js';
@@ -94,7 +93,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     let workers: VstreamWorkers | null = null;
     if (options.worker) {
       const topology = await options.worker.topology;
-      const nativeConnection = await NativeConnection.connect({ address, ...(server ? {} : options.security) });
+      const nativeConnection = await connectNative({ address, ...(server ? {} : options.security) });
       cleanups.unshift(() => nativeConnection.close());
       workers = await createVstreamWorkers({
         connection: nativeConnection,

@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
-import { NativeConnection } from '@temporalio/worker';
+import { connectNative } from '../tools/client-connection.js';
 import { describeTopology, listGpus, selectTopology } from '../tools/encoder.js';
 import { resolveMediaTools } from '../tools/binaries.js';
 import { ScratchFiles } from '../tools/scratch.js';
@@ -58,7 +58,7 @@ export async function workerCommand(
     x265Preset: options.x265Preset,
   });
   selection.warnings.forEach((w) => logger.warn({}, w));
-  const connection = await NativeConnection.connect({ address: options.temporalAddress, ...security });
+  const connection = await connectNative({ address: options.temporalAddress, ...security });
   const scratch = new ScratchFiles();
   const workers = await createVstreamWorkers({
     connection,

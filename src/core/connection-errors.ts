@@ -42,7 +42,7 @@ const CONNECTION_RULES: ConnectionRule[] = [
   },
   {
     // A server requiring mTLS may close the connection rather than send its alert first.
-    pattern: /connection closed/i,
+    pattern: /connection closed|stream closed because of a broken pipe/i,
     line: (given) =>
       !given.tls
         ? 'the Temporal server closed the connection: if it requires TLS, pass --tls-ca (and --tls-cert and --tls-key for mTLS)'

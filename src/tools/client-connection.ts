@@ -3,6 +3,7 @@
 // beside it hears the server's alert (mTLS: "certificate required") at once.
 import { connect as tlsConnect } from 'node:tls';
 import { Connection, type ConnectionOptions, type TLSConfig } from '@temporalio/client';
+import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import { CONNECTION_DEFAULTS } from '../config.js';
 import { hostAndPort } from '../core/temporal-address.js';
 
@@ -63,4 +64,19 @@ export async function connectClient(options: ConnectionOptions & { address: stri
     alert ? Promise.reject(alert) : connecting,
   );
   return Promise.race([connecting, refused]);
+}
+
+/**
+ * NativeConnection.connect (workers); with TLS, a failure is replaced by the server's
+ * alert when it sends one: the worker's transport (tonic) words a refused handshake
+ * differently from run to run ("connection closed", "broken pipe", the alert itself).
+ */
+export async function connectNative(options: NativeConnectionOptions & { address: string }): Promise<NativeConnection> {
+  try {
+    return await NativeConnection.connect(options);
+  } catch (err) {
+    const tls = options.tls;
+    const alert = tls ? await serverTlsAlert(options.address, tls === true ? {} : tls) : null;
+    throw alert ?? err;
+  }
 }
