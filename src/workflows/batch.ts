@@ -37,8 +37,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   // the activity resolve in the first task, finds no call for it (TMPRL1100).
   const recheckClipFiles = input.recheckClipFiles === true && patched(PATCHES.recheckClipFiles);
   const story = patched(PATCHES.ui);
-  const asked = input.downloadAhead ?? 0;
-  const downloadAhead = asked > 0 && patched(PATCHES.downloadAhead) ? asked : 0;
+  const downloadAhead =
+    (input.downloadAhead ?? 0) > 0 && patched(PATCHES.downloadAhead) ? (input.downloadAhead ?? 0) : 0;
   const policy = knownPolicy(input) ?? (await recordPolicy(input));
   const batch = new BatchRun(input, policy, mode, { recheckClipFiles, story, downloadAhead });
   setHandler(downloadBlockedSignal, (report) => batch.downloadBlocked(report));
