@@ -13,6 +13,15 @@ export function hostTaskQueue(hostId: string): string {
   return `vstream-host-${hostId}`;
 }
 
+/**
+ * A host's ping queue, served by a worker of its own with room to spare: a host activity
+ * that did not start within the host timeout moves its video only when this stays
+ * unanswered too (a host busy with long downloads or encodes is not a host gone).
+ */
+export function hostPingTaskQueue(hostQueue: string): string {
+  return `${hostQueue}-ping`;
+}
+
 /** One queue per GPU of a host: its worker runs as many NVENC sessions as the device allows. */
 export function gpuTaskQueue(hostId: string, deviceId: number): string {
   return `vstream-gpu-${hostId}-${deviceId}`;
@@ -72,6 +81,8 @@ export const WORKER_DEFAULTS = {
   temporalAddress: '127.0.0.1:7233',
   /** Downloads at once on one host. */
   downloadSlots: 2,
+  /** Pings answered at once by a host (each takes a moment; the queue must never be full). */
+  pingSlots: 20,
   /** Concurrent NVENC sessions per GPU (GeForce cards cap a whole system at 8). */
   sessionsPerGpu: 2,
   /** libx265 is multi-threaded: about one encode per four cores keeps them busy. */

@@ -6,6 +6,7 @@ import { createDownloadActivities } from './download.js';
 import { createEncodeClips } from './encode.js';
 import { createFinishActivities, createRecordActivities } from './finish.js';
 import { createVerifyActivities } from './verify.js';
+import { createPingActivities } from './ping.js';
 import { createPolicyActivities } from './policy.js';
 
 /** Activities any worker may run: they read and write only the shared input and output folders. */
@@ -38,9 +39,12 @@ export function createEncodeActivities(deps: EncodeDeps) {
   return { encodeClips: createEncodeClips(deps, { name: deps.encodeQueue, queues: deps.encodeQueues }) };
 }
 
+export { createPingActivities };
+
 export type SharedActivities = ReturnType<typeof createSharedActivities>;
 export type HostActivities = ReturnType<typeof createHostActivities>;
 export type EncodeActivities = ReturnType<typeof createEncodeActivities>;
+export type PingActivities = ReturnType<typeof createPingActivities>;
 export type { DownloadSettings, EncodeDeps, EncoderDeps, HostDeps, Logger, SharedDeps } from './deps.js';
 export type { PagedVideo, PrepareBatchInput, ReadPageInput, SnapshotMeta, WriteReportInput } from './batch.js';
 export type { VerifyClipInput, VerifyOutcome } from './verify.js';

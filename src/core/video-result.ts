@@ -1,5 +1,6 @@
 // How a video's outcome is decided. Pure and deterministic: used by the video workflow.
 import { ErrorType } from './errors.js';
+import type { VideoFinished } from './batch-input.js';
 import type { ClipOutput, LineError, SourceInfo, VideoEntry, VideoResult, VideoTimings } from './types.js';
 
 export interface Failure {
@@ -105,4 +106,15 @@ export function buildVideoResult(outcome: VideoOutcome): VideoResult {
     `${clipErrors.length} of ${clipErrors.length + clips.length} clip lines not produced (${parts.join(', ')})`,
     null,
   );
+}
+
+/** What a video tells its batch when it ends (the videoFinished signal). */
+export function videoFinishedReport(result: VideoResult): VideoFinished {
+  return {
+    videoId: result.videoId,
+    status: result.status,
+    clips: result.clips.length,
+    reason: result.reason,
+    errorType: result.errorType,
+  };
 }

@@ -5,6 +5,7 @@ import type { DownloadSettings } from '../activities/deps.js';
 import {
   createEncodeActivities,
   createHostActivities,
+  createPingActivities,
   createSharedActivities,
   type HostDeps,
   type Logger,
@@ -16,6 +17,7 @@ import {
   WORKER_DEFAULTS,
   cpuTaskQueue,
   gpuTaskQueue,
+  hostPingTaskQueue,
   hostTaskQueue,
 } from '../config.js';
 import type { EncodeTopology, EncoderConfig } from '../core/types.js';
@@ -142,6 +144,13 @@ export async function createVstreamWorkers(options: VstreamWorkersOptions): Prom
       activities: createHostActivities(host),
       maxConcurrentActivityTaskExecutions: options.downloadSlots,
       maxHeartbeatThrottleInterval,
+    }),
+    // Answers "is this host alive?" while its other slots are all busy.
+    Worker.create({
+      ...common,
+      taskQueue: hostPingTaskQueue(hostQueue),
+      activities: createPingActivities({ hostQueue }),
+      maxConcurrentActivityTaskExecutions: WORKER_DEFAULTS.pingSlots,
     }),
     ...targets.map((target) =>
       Worker.create({

@@ -1,12 +1,16 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
+  ChildWorkflowFailure,
   condition,
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  patched,
   setCurrentDetails,
   startChild,
+  TerminatedFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -26,12 +30,15 @@ import {
 } from '../core/batch-input.js';
 import { ErrorType } from '../core/errors.js';
 import { DOWNLOAD_MODES } from '../core/sections.js';
-import type { BatchSummary } from '../core/types.js';
+import type { BatchSummary, VideoResult } from '../core/types.js';
+import { buildVideoResult, cancelledResult, videoFinishedReport } from '../core/video-result.js';
 import { batchCurrentDetails, batchStatus, videoStaticDetails, videoStaticSummary } from '../core/workflow-story.js';
 import { BatchBackoff, type Broadcast } from './backoff.js';
+import { PATCHES } from './patches.js';
 import { sharedActivities } from './proxies.js';
 import { batchStartAttributes, statusAttribute, videoStartAttributes } from './story.js';
 import { videoWorkflow } from './video.js';
+import { describeFailure } from './video-steps.js';
 import { VideoWindow } from './window.js';
 
 /** How a release reads the snapshot's pages and starts videos. */
@@ -68,6 +75,8 @@ export class BatchRun {
   private readonly searchAttributes: boolean;
   private readonly activities: ReturnType<typeof sharedActivities>;
   private readonly reporting: ReturnType<typeof sharedActivities>['remote'];
+  /** Results of videos that closed without reporting, being recorded: the run does not end before them. */
+  closing = 0;
   /** Query-only (not carried): when each staggered video's start delay ends. */
   private readonly startDelays: Record<string, number> = {};
 
@@ -164,10 +173,11 @@ export class BatchRun {
     const attributes = this.searchAttributes
       ? { typedSearchAttributes: videoStartAttributes(this.batchId, video.videoId) }
       : {};
+    let child;
     try {
       // Not cancellable half-way: a started child must be in the set, to be cancelled too.
-      // ABANDON, and its result is never awaited: a failed video does not fail the batch.
-      await CancellationScope.nonCancellable(() =>
+      // ABANDON, and a failed video does not fail the batch: it reports by signal.
+      child = await CancellationScope.nonCancellable(() =>
         startChild(videoWorkflow, {
           workflowId: videoWorkflowId(this.batchId, video.videoId),
           parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -180,6 +190,40 @@ export class BatchRun {
       // Still running from an earlier run of this batch: it reports here when done.
       if (err instanceof WorkflowExecutionAlreadyStartedError) return;
       throw err;
+    }
+    // Its close comes after its report; one closing without (terminated, failed early) is counted then.
+    child.result().then(
+      (result) => this.closedUnreported(video, result, null),
+      (err: unknown) => this.closedUnreported(video, null, err),
+    );
+  }
+
+  /**
+   * A video workflow closed and had not reported (PATCHES.childClosed): without this the
+   * batch would wait for it forever. Recorded as failed (cancelled, if it was), then counted.
+   */
+  private async closedUnreported(video: PagedVideo, result: VideoResult | null, closed: unknown): Promise<void> {
+    if (!this.window.inFlight.has(video.videoId) || !patched(PATCHES.childClosed)) return;
+    this.closing++;
+    try {
+      const recorded = result ?? unreportedResult(video, closed);
+      log.warn('a video closed without reporting to its batch: counted from its close', {
+        videoId: video.videoId,
+        status: recorded.status,
+        reason: recorded.reason,
+      });
+      if (!result) {
+        const record = { batchId: this.batchId, outDir: this.input.outDir, result: recorded, manifest: null };
+        await CancellationScope.nonCancellable(() => this.activities.local.recordVideo(record)).catch((err: unknown) =>
+          log.warn('could not record the result of a video that closed without reporting', {
+            videoId: video.videoId,
+            error: String(err),
+          }),
+        );
+      }
+      this.videoFinished(videoFinishedReport(recorded));
+    } finally {
+      this.closing--;
     }
   }
 
@@ -287,6 +331,20 @@ export class BatchRun {
       ...(this.searchAttributes ? { searchAttributes: true } : {}),
     };
   }
+}
+
+/** The result the batch records for a video whose workflow closed without reporting. */
+export function unreportedResult(video: PagedVideo, closed: unknown): VideoResult {
+  const entry = { index: video.index, line: video.line, url: video.url, videoId: video.videoId };
+  const cause = closed instanceof ChildWorkflowFailure ? closed.cause : closed;
+  if (cause instanceof CancelledFailure) return cancelledResult(entry, []);
+  const failure =
+    cause instanceof TerminatedFailure
+      ? { type: ErrorType.Unknown, message: `its workflow was terminated (${cause.message})` }
+      : describeFailure(cause);
+  const message = `the video's workflow ended without reporting: ${failure.message}`;
+  const none = { clipErrors: [], existing: [], produced: [], unproducible: [] };
+  return buildVideoResult({ video: entry, ...none, failure: { type: failure.type, message } });
 }
 
 /** Typos in a JSON input from the Temporal CLI: the batch fails at once, naming the field. */

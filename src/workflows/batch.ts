@@ -86,7 +86,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
       const longRun = startsThisRun >= policy.maxStartsPerRun || workflowInfo().continueAsNewSuggested;
       if (batch.offset < batch.total && longRun) {
         await Promise.all(starting);
-        await condition(allHandlersFinished);
+        await condition(() => allHandlersFinished() && batch.closing === 0);
         log.info('continuing as new', { batchId: batch.batchId, offset: batch.offset, total: batch.total });
         await continueAsNew<typeof batchWorkflow>({ ...input, policy, continuation: batch.continuation() });
       }

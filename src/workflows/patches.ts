@@ -42,4 +42,19 @@ export const PATCHES = {
    * it keep `workers` in flight and stagger the first `workers`.
    */
   downloadAhead: 'vstream-0.5-download-ahead',
+  /**
+   * 0.5: a host activity that did not start within the host timeout moves its video only
+   * if the host's ping queue stays unanswered too; a host that answers is busy (its slots
+   * full of long downloads or encodes), and the activity waits on it again. Histories
+   * without it move the video at the first such timeout (a busy host was taken for gone,
+   * and after maxHostAttempts the video failed).
+   */
+  busyHost: 'vstream-0.5-busy-host',
+  /**
+   * 0.5: a video workflow that closes without having reported (terminated from the UI,
+   * failed before its report) is counted by the batch as failed (or cancelled) and its
+   * result recorded, instead of the batch waiting for it forever. Only for videos started
+   * by the current run (their child handle). Histories without it wait for the signal.
+   */
+  childClosed: 'vstream-0.5-child-closed',
 } as const;

@@ -5,7 +5,8 @@ import {
   proxyLocalActivities,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import type { EncodeActivities, HostActivities, SharedActivities } from '../activities/index.js';
+import type { EncodeActivities, HostActivities, PingActivities, SharedActivities } from '../activities/index.js';
+import { hostPingTaskQueue } from '../config.js';
 import type { ActivityProfile, VideoPolicy } from '../core/batch-input.js';
 
 /** Activity options from one of the policy's profiles. */
@@ -63,4 +64,22 @@ export function encodeActivity(
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     }),
   ).encodeClips;
+}
+
+/**
+ * How long a ping waits for the host at most: a live host's ping worker has room at once,
+ * so this only bounds how late a gone host is found. Frozen here (a workflow's behaviour,
+ * not a default): min(host timeout, this).
+ */
+const PING_WAIT_SECONDS = 30;
+
+/** The host's ping (PATCHES.busyHost): answered while the host's process runs. */
+export function pingActivity(hostQueue: string, hostTimeoutSeconds: number) {
+  const wait = Math.min(hostTimeoutSeconds, PING_WAIT_SECONDS);
+  return proxyActivities<PingActivities>({
+    taskQueue: hostPingTaskQueue(hostQueue),
+    scheduleToStartTimeout: `${wait}s`,
+    startToCloseTimeout: `${wait}s`,
+    retry: { maximumAttempts: 1 },
+  }).pingHost;
 }

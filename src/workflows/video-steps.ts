@@ -12,7 +12,7 @@ import type { VerifyClipInput } from '../activities/index.js';
 import type { VideoInput } from '../core/batch-input.js';
 import { ErrorType } from '../core/errors.js';
 import type { VideoResult } from '../core/types.js';
-import type { Failure } from '../core/video-result.js';
+import { videoFinishedReport, type Failure } from '../core/video-result.js';
 import { videoFinishedSignal } from './definitions.js';
 
 /** The failure that ended an activity for good, as the report shows it. */
@@ -55,11 +55,5 @@ export async function signalBatch<T>(input: VideoInput, signal: SignalDefinition
 }
 
 export async function reportToBatch(input: VideoInput, result: VideoResult): Promise<void> {
-  await signalBatch(input, videoFinishedSignal, {
-    videoId: result.videoId,
-    status: result.status,
-    clips: result.clips.length,
-    reason: result.reason,
-    errorType: result.errorType,
-  });
+  await signalBatch(input, videoFinishedSignal, videoFinishedReport(result));
 }

@@ -9,7 +9,7 @@ import { videoHostQuery } from './definitions.js';
 import { videoWorkflowV01 } from './legacy/v01.js';
 import { PATCHES } from './patches.js';
 import { videoHostTimeoutSeconds, videoPolicy } from './policy.js';
-import { encodeActivity, hostActivities, sharedActivities } from './proxies.js';
+import { encodeActivity, hostActivities, pingActivity, sharedActivities } from './proxies.js';
 import { describeFailure, isHostLost, reportToBatch, signalBatch, verifyInput } from './video-steps.js';
 import { VideoStory, withSummary } from './story.js';
 
@@ -76,10 +76,13 @@ async function processVideo(input: VideoInput, story: VideoStory | null): Promis
       made.kind === 'made'
         ? { settings: input.settings, clipFileSha256: work.clipFileSha256, encoder: made.encoder }
         : null;
-    const host = hostActivities(work.hostQueue, input.heartbeatTimeoutSeconds, policy, videoHostTimeoutSeconds(input));
+    const hostTimeoutSeconds = videoHostTimeoutSeconds(input);
+    const host = hostActivities(work.hostQueue, input.heartbeatTimeoutSeconds, policy, hostTimeoutSeconds);
     const finish = { batchId: input.batchId, outDir: input.outDir, workDir: input.workDir, result, manifest };
     try {
-      await CancellationScope.nonCancellable(() => host.finishVideo(finish));
+      await CancellationScope.nonCancellable(() =>
+        whileHostAnswers(work.hostQueue, hostTimeoutSeconds, () => host.finishVideo(finish)),
+      );
     } catch (err) {
       // The host went away after the encode: its clips are on the shared disk, the next verify finds them.
       if (!isHostLost(err)) throw err;
@@ -161,23 +164,49 @@ async function makeClips(
         : {};
     const download = { batchId: input.batchId, video, workDir: input.workDir, format: input.format, ...sections };
     const downloading = summaries ? downloadSummary(video.videoId, input.downloadMode, work.pending.length) : null;
-    source = await gate.download(() => withSummary(host.download, downloading, download));
+    source = await gate.download(() =>
+      whileHostAnswers(work.hostQueue, hostTimeoutSeconds, () => withSummary(host.download, downloading, download)),
+    );
     // The download chose the GPU (or CPU) queue of its host for the encode.
     const queue = source.encodeQueue ?? work.hostQueue;
     const encode = encodeActivity(queue, input.heartbeatTimeoutSeconds, hostTimeoutSeconds, policy);
     const encoding = summaries ? encodeSummary(work.pending.length, queue) : null;
-    const { encodeSeconds, ...encoded } = await withSummary(encode, encoding, {
-      video,
-      source,
-      clips: work.pending,
-      outDir: input.outDir,
-      settings: input.settings,
-    });
+    const encodeInput = { video, source, clips: work.pending, outDir: input.outDir, settings: input.settings };
+    const { encodeSeconds, ...encoded } = await whileHostAnswers(work.hostQueue, hostTimeoutSeconds, () =>
+      withSummary(encode, encoding, encodeInput),
+    );
     return { kind: 'made', ...encoded, timings: videoTimings(source, encodeSeconds) };
   } catch (err) {
     if (isCancellation(err)) return { kind: 'cancelled', cancellation: err };
     if (isHostLost(err)) return { kind: 'hostLost', err };
     return { kind: 'failed', failure: describeFailure(err), timings: videoTimings(source, undefined) };
+  }
+}
+
+/**
+ * A host activity. One that did not start within the host timeout runs again on the same
+ * host while the host answers its ping (PATCHES.busyHost): its slots were full, it is not
+ * gone. Only an unanswered ping lets the timeout through (the video moves).
+ */
+async function whileHostAnswers<T>(hostQueue: string, hostTimeoutSeconds: number, call: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!isHostLost(err) || !patched(PATCHES.busyHost)) throw err;
+      if (!(await hostAnswers(hostQueue, hostTimeoutSeconds))) throw err;
+      log.info('host busy, not gone: the activity waits there again', { host: hostQueue });
+    }
+  }
+}
+
+async function hostAnswers(hostQueue: string, hostTimeoutSeconds: number): Promise<boolean> {
+  try {
+    await pingActivity(hostQueue, hostTimeoutSeconds)();
+    return true;
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    return false;
   }
 }
 

@@ -2,6 +2,7 @@
 // recording what the workflows ask for. (End-to-end tests use the real ones.)
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { EncodeActivities, HostActivities, SharedActivities } from '../../src/activities/index.js';
+import { createPingActivities } from '../../src/activities/ping.js';
 import { createPolicyActivities } from '../../src/activities/policy.js';
 import { buildReport, unrecordedResult } from '../../src/core/report.js';
 import type { VideoEntry, VideoResult } from '../../src/core/types.js';
@@ -29,6 +30,8 @@ export interface StubBehaviour {
   encodeQueue?: string;
   /** Host queues the successive verifyClip calls of a video name (the last one repeats); default STUB_HOST_QUEUE. */
   verifyHosts?: Record<string, string[]>;
+  /** Activities the stub host runs at once (its download slots); unbounded by default. */
+  hostSlots?: number;
 }
 
 /** Results an earlier run of the batch recorded, by video ID. */
@@ -208,5 +211,7 @@ export function createStubs(behaviour: StubBehaviour, prior: PriorResults = new 
   };
   // A GPU queue's worker runs only the encode.
   const encode: EncodeActivities = { encodeClips: host.encodeClips };
-  return { shared, host, encode, record, videos };
+  // The real ping: it only says the host's process runs.
+  const ping = createPingActivities({ hostQueue: STUB_HOST_QUEUE });
+  return { shared, host, encode, ping, record, videos };
 }

@@ -34,6 +34,8 @@ export interface Behaviour {
   videos: string[];
   /** Cancel the batch once this holds. */
   cancelWhen?: (stubs: ReturnType<typeof createStubs>) => boolean;
+  /** Terminate this video's workflow once `when` holds (as from the Temporal UI). */
+  terminate?: { videoId: string; when: (stubs: ReturnType<typeof createStubs>) => boolean; reason: string };
   /** Workers on these queues run the stub encode activity. */
   encodeQueues?: string[];
   /** Why the recording does not show the behaviour, if it does not. */
@@ -194,6 +196,35 @@ export const BEHAVIOURS: Behaviour[] = [
         s.record.verifyCalls.get('v0') === 2 && s.record.results.get('v0')?.at(-1)?.status === 'succeeded',
         'v0 did not start over',
       ),
+  },
+  {
+    name: 'busy-host',
+    about:
+      'one download slot on the live host, downloads and encodes of 1.5 s, hostTimeoutSeconds 1: v1 waits past the host timeout, the host answers its ping, v1 waits there again (verified once)',
+    stubs: { videos: 2, workMs: 1500, hostSlots: 1 },
+    input: { hostTimeoutSeconds: 1 },
+    videos: ['v1'],
+    check: (s) =>
+      expect(
+        s.record.verifyCalls.get('v1') === 1 && s.record.results.get('v1')?.at(-1)?.status === 'succeeded',
+        'v1 moved, or did not succeed',
+      ),
+  },
+  {
+    name: 'video-terminated',
+    about:
+      "v0's workflow is terminated while its download hangs: the batch records v0 failed (its workflow ended without reporting) and completes",
+    stubs: { videos: 3, workMs: 20, hang: ['v0'] },
+    terminate: {
+      videoId: 'v0',
+      when: (stubs) => (stubs.record.downloadCalls.get('v0') ?? 0) > 0,
+      reason: 'stuck, from the UI',
+    },
+    videos: [],
+    check: (s) => {
+      const v0 = s.record.results.get('v0')?.at(-1);
+      return expect(v0?.status === 'failed' && /terminated/.test(v0.reason ?? ''), `v0: ${JSON.stringify(v0)}`);
+    },
   },
   {
     name: 'retry-failed',

@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
-import { SHARED_TASK_QUEUE, WORKFLOW_TYPES } from '../../src/config.js';
+import { SHARED_TASK_QUEUE, WORKFLOW_TYPES, hostPingTaskQueue } from '../../src/config.js';
 import { videoWorkflowId } from '../../src/core/batch-input.js';
 import { resolveTool } from '../../src/tools/binaries.js';
 import { WORKFLOWS_PATH } from '../../src/worker/workflow-source.js';
@@ -48,6 +48,14 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+async function waitUntil(holds: () => boolean, failure: string): Promise<void> {
+  const deadline = Date.now() + BATCH_TIMEOUT_MS;
+  while (!holds()) {
+    if (Date.now() > deadline) throw new Error(failure);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Run IDs of every run of a workflow, first to last, following continue-as-new. */
 async function runChain(env: TestWorkflowEnvironment, workflowId: string, firstRunId: string): Promise<string[]> {
   const runs = [firstRunId];
@@ -75,7 +83,13 @@ async function record(
       workflowBundle: { code },
       activities: stubs.shared,
     }),
-    await Worker.create({ connection, taskQueue: STUB_HOST_QUEUE, activities: stubs.host }),
+    await Worker.create({
+      connection,
+      taskQueue: STUB_HOST_QUEUE,
+      activities: stubs.host,
+      ...(behaviour.stubs.hostSlots ? { maxConcurrentActivityTaskExecutions: behaviour.stubs.hostSlots } : {}),
+    }),
+    await Worker.create({ connection, taskQueue: hostPingTaskQueue(STUB_HOST_QUEUE), activities: stubs.ping }),
     ...(await Promise.all(
       (behaviour.encodeQueues ?? []).map((taskQueue) =>
         Worker.create({ connection, taskQueue, activities: stubs.encode }),
@@ -92,13 +106,13 @@ async function record(
       ...(behaviour.workflowTaskTimeout ? { workflowTaskTimeout: behaviour.workflowTaskTimeout } : {}),
     });
     firstRunId = handle.firstExecutionRunId;
-    const { cancelWhen } = behaviour;
+    const { cancelWhen, terminate } = behaviour;
+    if (terminate) {
+      await waitUntil(() => terminate.when(stubs), `${behaviour.name}: the moment to terminate never came`);
+      await env.client.workflow.getHandle(videoWorkflowId(workflowId, terminate.videoId)).terminate(terminate.reason);
+    }
     if (cancelWhen) {
-      const deadline = Date.now() + BATCH_TIMEOUT_MS;
-      while (!cancelWhen(stubs)) {
-        if (Date.now() > deadline) throw new Error(`${behaviour.name}: the moment to cancel never came`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await waitUntil(() => cancelWhen(stubs), `${behaviour.name}: the moment to cancel never came`);
       await handle.cancel();
     }
     await within(

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { SHARED_TASK_QUEUE, WORKFLOW_TYPES } from '../../src/config.js';
+import { SHARED_TASK_QUEUE, WORKFLOW_TYPES, hostPingTaskQueue } from '../../src/config.js';
 import type { BatchInput } from '../../src/core/batch-input.js';
 import type { BatchSummary } from '../../src/core/types.js';
 import { progressQuery } from '../../src/workflows/definitions.js';
@@ -31,7 +31,12 @@ let batchCounter = 0;
 async function runBatch(
   behaviour: StubBehaviour,
   input: Partial<BatchInput> = {},
-  options: { prior?: PriorResults; cancelWhen?: (stubs: ReturnType<typeof createStubs>) => boolean } = {},
+  options: {
+    prior?: PriorResults;
+    cancelWhen?: (stubs: ReturnType<typeof createStubs>) => boolean;
+    /** Terminates this video's workflow (as from the Temporal UI) once its download started. */
+    terminate?: string;
+  } = {},
 ) {
   const stubs = createStubs(behaviour, options.prior);
   const shared = await Worker.create({
@@ -44,41 +49,54 @@ async function runBatch(
     connection: env.nativeConnection,
     taskQueue: STUB_HOST_QUEUE,
     activities: stubs.host,
+    ...(behaviour.hostSlots ? { maxConcurrentActivityTaskExecutions: behaviour.hostSlots } : {}),
+  });
+  const ping = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: hostPingTaskQueue(STUB_HOST_QUEUE),
+    activities: stubs.ping,
   });
   const workflowId = `test-batch-${process.pid}-${++batchCounter}`;
   const started = Date.now();
   const { summary, progress, failure, details } = await shared.runUntil(
-    host.runUntil(async () => {
-      const handle = await env.client.workflow.start(WORKFLOW_TYPES.batch, {
-        taskQueue: SHARED_TASK_QUEUE,
-        workflowId,
-        args: [
-          {
-            urlsFile: '/u',
-            clipDir: '/c',
-            outDir: '/o',
-            workDir: '/w',
-            workers: 2,
-            startDelaySeconds: 0,
-            ...input,
-          } satisfies BatchInput,
-        ],
-      });
-      if (options.cancelWhen) {
-        const cancelWhen = options.cancelWhen;
-        while (!cancelWhen(stubs)) await new Promise((resolve) => setTimeout(resolve, 20));
-        await handle.cancel();
-        const failure = await handle.result().then(
-          () => null,
-          (err: unknown) => err,
-        );
-        return { summary: null, progress: await handle.query(progressQuery), failure, details: null };
-      }
-      const summary = (await handle.result()) as BatchSummary;
-      // What the UI shows as the batch's current details.
-      const { currentDetails } = await handle.query(workflowMetadataQuery);
-      return { summary, progress: await handle.query(progressQuery), failure: null, details: currentDetails ?? null };
-    }),
+    host.runUntil(
+      ping.runUntil(async () => {
+        const handle = await env.client.workflow.start(WORKFLOW_TYPES.batch, {
+          taskQueue: SHARED_TASK_QUEUE,
+          workflowId,
+          args: [
+            {
+              urlsFile: '/u',
+              clipDir: '/c',
+              outDir: '/o',
+              workDir: '/w',
+              workers: 2,
+              startDelaySeconds: 0,
+              ...input,
+            } satisfies BatchInput,
+          ],
+        });
+        if (options.cancelWhen) {
+          const cancelWhen = options.cancelWhen;
+          while (!cancelWhen(stubs)) await new Promise((resolve) => setTimeout(resolve, 20));
+          await handle.cancel();
+          const failure = await handle.result().then(
+            () => null,
+            (err: unknown) => err,
+          );
+          return { summary: null, progress: await handle.query(progressQuery), failure, details: null };
+        }
+        if (options.terminate) {
+          const videoId = options.terminate;
+          while (!stubs.record.downloadCalls.get(videoId)) await new Promise((resolve) => setTimeout(resolve, 20));
+          await env.client.workflow.getHandle(videoWorkflowId(workflowId, videoId)).terminate('stuck, from the UI');
+        }
+        const summary = (await handle.result()) as BatchSummary;
+        // What the UI shows as the batch's current details.
+        const { currentDetails } = await handle.query(workflowMetadataQuery);
+        return { summary, progress: await handle.query(progressQuery), failure: null, details: currentDetails ?? null };
+      }),
+    ),
   );
   return {
     ...stubs,
@@ -118,6 +136,38 @@ describe('batch workflow (stub activities, real server)', () => {
     assert.equal(record.maxInFlight, 3);
     assert.equal(record.results.size, 12);
     for (const [, results] of record.results) assert.equal(results.length, 1, 'each video recorded once');
+  });
+
+  test('a host busy past the host timeout answers its ping: the video waits there, it does not move', async () => {
+    const { record, summary } = await runBatch(
+      { videos: 2, workMs: 1500, hostSlots: 1 },
+      { hostTimeoutSeconds: 1, startDelaySeconds: 0 },
+    );
+    assert.equal(summary.counts.succeeded, 2);
+    assert.equal(record.verifyCalls.get('v0'), 1);
+    assert.equal(record.verifyCalls.get('v1'), 1, 'v1 was not taken for lost');
+  });
+
+  test('a host that does not answer its ping is gone: the video starts over on another', async () => {
+    const { record, summary } = await runBatch(
+      { videos: 2, workMs: 20, verifyHosts: { v0: ['stub-host-gone', STUB_HOST_QUEUE] } },
+      { hostTimeoutSeconds: 1 },
+    );
+    assert.equal(summary.counts.succeeded, 2);
+    assert.equal(record.verifyCalls.get('v0'), 2);
+  });
+
+  test('a video whose workflow is terminated is counted failed and the batch completes', async () => {
+    const { record, summary, progress } = await runBatch(
+      { videos: 3, workMs: 20, hang: ['v0'] },
+      { startDelaySeconds: 0 },
+      { terminate: 'v0' },
+    );
+    assert.deepEqual([summary.counts.failed, summary.counts.succeeded], [1, 2]);
+    const v0 = record.results.get('v0')?.at(-1);
+    assert.equal(v0?.status, 'failed');
+    assert.match(v0?.reason ?? '', /^the video's workflow ended without reporting: its workflow was terminated/);
+    assert.equal(progress.inFlight.length, 0);
   });
 
   test('downloadAhead: that many more videos in flight, so the next ones download while others encode', async () => {
