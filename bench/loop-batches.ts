@@ -10,6 +10,7 @@ import { PROJECT_ROOT } from '../src/tools/project.js';
 
 export const BENCH_DIR = join(PROJECT_ROOT, 'bench-out', 'vs-loop');
 export const SOURCES = join(BENCH_DIR, 'sources');
+/** Videos per batch unless a bench is told otherwise (`--videos`). */
 export const VIDEOS = 4;
 export const CLIP_FRAMES = 60;
 export const tools = resolveMediaTools();
@@ -43,7 +44,7 @@ export async function measure(fn: () => Promise<void>): Promise<Measured> {
   return { wall: Number(process.hrtime.bigint() - start) / 1e9, cpu: cpuSeconds() - cpu };
 }
 
-export async function prepareBatch(spec: BatchSpec, urlOf: (file: string) => string) {
+export async function prepareBatch(spec: BatchSpec, urlOf: (file: string) => string, videos = VIDEOS) {
   const dir = join(BENCH_DIR, spec.name);
   const sources = SOURCES;
   const clipDir = join(dir, 'clips');
@@ -51,7 +52,7 @@ export async function prepareBatch(spec: BatchSpec, urlOf: (file: string) => str
   const existing = new Set(await readdir(sources).catch(() => []));
   const urls: string[] = [];
   let largestBytes = 0;
-  for (let i = 0; i < VIDEOS; i++) {
+  for (let i = 0; i < videos; i++) {
     const name = `${spec.name}${i}`;
     if (!existing.has(`${name}.mp4`)) {
       console.log(`bench: generating ${name} (1080p30 H.264, ${spec.seconds} s, testsrc2 with noise)`);

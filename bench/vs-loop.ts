@@ -5,7 +5,7 @@
 // download time when that is larger). Then an empty batch and the orchestration per video.
 //
 //   npm run bench:loop -- [--rounds 5] [--batches short,long] [--parallel 1,2]
-//                         [--conditions idle,busy] [--preset fast] [--mbps 4] [--crf 23|off]
+//                         [--conditions idle,busy] [--preset fast] [--mbps 4] [--crf 23|off] [--videos 4]
 //
 // Both batches: 4 videos of 1080p30 H.264 (testsrc2 with noise, 6 Mbit/s), 3 clips of
 // 60 frames; short: 10 s videos, clips at 0, 90 and 210; long: 30 s, clips at 0, 420 and 840.
@@ -36,6 +36,8 @@ const { values } = parseArgs({
     batches: { type: 'string', default: 'short,long' },
     parallel: { type: 'string', default: '1,2' },
     conditions: { type: 'string', default: 'idle,busy' },
+    // More videos than the issue's 4 show how vstream's fixed cost per run amortizes.
+    videos: { type: 'string', default: String(VIDEOS) },
     preset: { type: 'string', default: 'fast' },
     mbps: { type: 'string', default: '4' },
     // vstream's default for a new folder; both tools get the same.
@@ -43,6 +45,7 @@ const { values } = parseArgs({
   },
 });
 const ROUNDS = Number(values.rounds);
+const BATCH_VIDEOS = Number(values.videos);
 const PRESET = values.preset as string;
 const BYTES_PER_SECOND = Number(values.mbps) * 1024 * 1024;
 const CORES = availableParallelism();
@@ -76,12 +79,12 @@ async function main(): Promise<void> {
   const server = await startMediaServer({ root: SOURCES, bytesPerSecond: BYTES_PER_SECOND });
   const rows: Row[] = [];
   console.log(
-    `bench: ${VIDEOS} videos x 3 clips of ${CLIP_FRAMES} frames, served at ${values.mbps} MiB/s per connection, ` +
+    `bench: ${BATCH_VIDEOS} videos x 3 clips of ${CLIP_FRAMES} frames, served at ${values.mbps} MiB/s per connection, ` +
       `libx265 ${PRESET} ${CRF === null ? 'ABR' : `CRF ${CRF}`}, ${ROUNDS} alternating rounds, ${CORES} cores`,
   );
   try {
     for (const spec of BATCHES.filter((b) => batchNames.includes(b.name))) {
-      const batch = await prepareBatch(spec, (file) => server.url(file));
+      const batch = await prepareBatch(spec, (file) => server.url(file), BATCH_VIDEOS);
       for (const condition of conditions) {
         const competing = condition === 'busy' ? startCompetingJob(PRESET) : null;
         try {
@@ -107,7 +110,7 @@ async function main(): Promise<void> {
             }
             if (condition === 'idle') {
               const work = median(row.loop.map((m) => m.cpu));
-              const download = Math.ceil(VIDEOS / parallel) * (batch.largestBytes / BYTES_PER_SECOND);
+              const download = Math.ceil(BATCH_VIDEOS / parallel) * (batch.largestBytes / BYTES_PER_SECOND);
               row.lowerBound = Math.max(work / CORES, download);
             }
             rows.push(row);
@@ -175,7 +178,7 @@ function printTable(rows: Row[], empty: number[]): void {
   }
   const idleSerial = rows.filter((r) => r.condition === 'idle' && r.parallel === 1);
   for (const r of idleSerial) {
-    const perVideo = (median(r.vstream.map((m) => m.wall)) - median(r.loop.map((m) => m.wall))) / VIDEOS;
+    const perVideo = (median(r.vstream.map((m) => m.wall)) - median(r.loop.map((m) => m.wall))) / BATCH_VIDEOS;
     console.log(
       `${r.batch}: vstream's time beyond the loop's, 1 at a time, idle: ${perVideo.toFixed(2)} s per video (target < 0.1)`,
     );

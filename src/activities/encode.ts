@@ -118,7 +118,7 @@ class EncodeAttempt {
       const finalPath = this.finalPath(clip);
       const existing =
         (await fromEarlierAttempt(earlier, finalPath)) ??
-        (await validClipOutput(this.deps.tools.ffprobe, finalPath, clip, input.settings));
+        (await validClipOutput(finalPath, clip, input.settings));
       if (existing) this.produced.push(existing);
       else todo.push(clip);
     }
@@ -216,7 +216,7 @@ class EncodeAttempt {
     const { settings } = this.input;
     const frames = output.endFrame - output.startFrame;
     const want = { frames, width: settings.width, height: settings.height };
-    const check = await checkClipFile(this.deps.tools.ffprobe, output.outputPath, want);
+    const check = await checkClipFile(output.outputPath, want);
     if (check?.ok) {
       await rename(output.outputPath, output.finalPath);
       const { startFrame, endFrame } = output;

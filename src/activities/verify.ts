@@ -134,7 +134,7 @@ export function createVerifyActivities(deps: SharedDeps) {
       const pending: ClipSpec[] = [];
       for (const clip of parsed.clips) {
         const path = layout.clipPath(input.outDir, videoId, clip);
-        const output = await validClipOutput(deps.tools.ffprobe, path, clip, input.settings);
+        const output = await validClipOutput(path, clip, input.settings);
         if (output) existing.push(output);
         else pending.push(clip);
       }

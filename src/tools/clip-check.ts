@@ -1,8 +1,16 @@
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { HevcScanner, type HevcSummary } from '../core/hevc-stream.js';
 import type { ClipOutput, ClipSpec, EncodeSettings } from '../core/types.js';
 import { isNotFound } from './fs.js';
-import { probeClip } from './probe.js';
+
+/** A raw HEVC file's frames and picture size, read in-process; null when it holds none. */
+export async function scanHevcFile(path: string): Promise<HevcSummary | null> {
+  const scanner = new HevcScanner();
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) scanner.push(chunk as Buffer);
+  return scanner.end();
+}
 
 /** A clip file checked against what was asked: its frame count and size, or why it is not usable. */
 export type ClipFileCheck = { ok: true; frames: number; bytes: number } | { ok: false; reason: string };
@@ -12,7 +20,6 @@ export type ClipFileCheck = { ok: true; frames: number; bytes: number } | { ok: 
  * (the one check, for clips found on disk and for clips just encoded); null when absent.
  */
 export async function checkClipFile(
-  ffprobe: string,
   path: string,
   want: { frames: number; width: number; height: number },
 ): Promise<ClipFileCheck | null> {
@@ -23,7 +30,7 @@ export async function checkClipFile(
     if (isNotFound(err)) return null;
     throw err;
   }
-  const probe = await probeClip(ffprobe, path);
+  const probe = await scanHevcFile(path);
   if (!probe) return { ok: false, reason: 'encoded file is unreadable' };
   if (probe.frames !== want.frames || probe.width !== want.width || probe.height !== want.height) {
     const got = `${probe.frames} of ${want.frames} frames at ${probe.width}x${probe.height}`;
@@ -34,13 +41,12 @@ export async function checkClipFile(
 
 /** A final clip file with exactly the frames and size asked for; null when absent or not so. */
 export async function validClipOutput(
-  ffprobe: string,
   path: string,
   clip: ClipSpec,
   settings: EncodeSettings,
 ): Promise<ClipOutput | null> {
   const frames = clip.endFrame - clip.startFrame;
-  const check = await checkClipFile(ffprobe, path, { frames, width: settings.width, height: settings.height });
+  const check = await checkClipFile(path, { frames, width: settings.width, height: settings.height });
   if (!check?.ok) return null;
   return { file: basename(path), startFrame: clip.startFrame, endFrame: clip.endFrame, frames, bytes: check.bytes };
 }
