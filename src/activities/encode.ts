@@ -117,8 +117,7 @@ class EncodeAttempt {
     for (const clip of input.clips) {
       const finalPath = this.finalPath(clip);
       const existing =
-        (await fromEarlierAttempt(earlier, finalPath)) ??
-        (await validClipOutput(finalPath, clip, input.settings));
+        (await fromEarlierAttempt(earlier, finalPath)) ?? (await validClipOutput(finalPath, clip, input.settings));
       if (existing) this.produced.push(existing);
       else todo.push(clip);
     }
