@@ -141,7 +141,7 @@ const ENDED_WORDS: Record<string, string> = { COMPLETED: 'finished', CANCELED: '
  */
 async function watchBatch(client: Client, batchId: string, out: Out): Promise<'ended' | 'lost'> {
   const screen = progressScreen(out, 'info');
-  const follow = followProgress(batchSnapshots(client, batchId), screen);
+  const follow = followProgress(batchSnapshots(client, batchId, screen.wantsActivities), screen);
   const handle = client.workflow.getHandle(batchId);
   let onInterrupt = (): void => undefined;
   let timer: NodeJS.Timeout | undefined;

@@ -246,7 +246,7 @@ async function watch(
   ends: { stop: Promise<'stop'>; failure: Promise<never> },
   screen: ProgressScreen,
 ): Promise<Outcome> {
-  const progress = followProgress(batchSnapshots(client, handle.workflowId), screen);
+  const progress = followProgress(batchSnapshots(client, handle.workflowId, screen.wantsActivities), screen);
   let outcome: Outcome;
   try {
     outcome = await Promise.race([

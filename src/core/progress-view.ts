@@ -277,6 +277,11 @@ export interface PlainState {
   statusShown: boolean;
 }
 
+/** A status line is printed at `at` (videos in flight): the first one, or after `quietMs` without a line. */
+export function statusLineDue(state: Pick<PlainState, 'lastPrintAt' | 'statusShown'>, at: number, quietMs: number) {
+  return !state.statusShown || at - state.lastPrintAt >= quietMs;
+}
+
 /**
  * Plain lines (no terminal): the permanent lines, a status line as soon as videos are
  * in flight, then one after each `quietMs` without a line.
@@ -286,7 +291,7 @@ export function plainLines(state: PlainState, snapshot: ProgressSnapshot, quietM
   let { lastPrintAt, statusShown } = state;
   if (lines.length > 0) lastPrintAt = snapshot.at;
   const running = snapshot.progress.phase === 'running' && snapshot.progress.inFlight.length > 0;
-  if (running && (!statusShown || snapshot.at - lastPrintAt >= quietMs)) {
+  if (running && statusLineDue({ lastPrintAt, statusShown }, snapshot.at, quietMs)) {
     lines.push(statusLine(tally, snapshot));
     lastPrintAt = snapshot.at;
     statusShown = true;

@@ -6,7 +6,12 @@ import { PROGRESS_DEFAULTS } from '../../src/config.js';
 
 function recordingScreen() {
   const shown: ProgressSnapshot[] = [];
-  const screen: ProgressScreen = { line: () => undefined, show: (s) => shown.push(s), close: () => undefined };
+  const screen: ProgressScreen = {
+    line: () => undefined,
+    show: (s) => shown.push(s),
+    close: () => undefined,
+    wantsActivities: () => true,
+  };
   return { screen, shown };
 }
 

@@ -7,6 +7,7 @@ import {
   formatDuration,
   liveLines,
   plainLines,
+  statusLineDue,
   rates,
   statusLine,
   videoStage,
@@ -194,6 +195,14 @@ describe('plainLines', () => {
     ({ lines } = plainLines(state, snap(T0 + 40_000, done), 30_000));
     assert.deepEqual(lines, ['[1/10] a: succeeded, 3 clips'], 'a finished line resets the quiet period');
     for (const line of lines) assert.ok(!line.includes('\u001b'));
+  });
+
+  test('what each video is doing is asked for only when a status line is due (a describe per video)', () => {
+    const p = progress({ inFlight: ['a'] });
+    assert.equal(statusLineDue(start, T0, 30_000), true, 'the first status line');
+    const { state } = plainLines(start, snap(T0, p), 30_000);
+    assert.equal(statusLineDue(state, T0 + 1000, 30_000), false);
+    assert.equal(statusLineDue(state, T0 + 30_000, 30_000), true);
   });
 
   test('the status line names the rates, the stages and the failures', () => {
