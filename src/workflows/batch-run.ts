@@ -340,7 +340,10 @@ export function unreportedResult(video: PagedVideo, closed: unknown): VideoResul
   if (cause instanceof CancelledFailure) return cancelledResult(entry, []);
   const failure =
     cause instanceof TerminatedFailure
-      ? { type: ErrorType.Unknown, message: `its workflow was terminated (${cause.message})` }
+      ? {
+          type: ErrorType.Unknown,
+          message: 'its workflow was terminated (in the Temporal UI or with `temporal workflow terminate`)',
+        }
       : describeFailure(cause);
   const message = `the video's workflow ended without reporting: ${failure.message}`;
   const none = { clipErrors: [], existing: [], produced: [], unproducible: [] };
