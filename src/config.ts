@@ -178,6 +178,9 @@ export const POLICY_DEFAULTS: PolicyDefaults = {
   },
 };
 
+/** The `source` field of every line the Temporal SDK logs (the terminal leaves them to the log file). */
+export const SDK_LOG_SOURCE = 'temporal';
+
 /** Reserved folder under the output directory for vstream's own state. */
 export const STATE_DIR_NAME = '_vstream';
 export const MANIFEST_FILE_NAME = '_vstream.json';

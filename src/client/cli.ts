@@ -8,14 +8,8 @@ import { vstreamVersion } from '../worker/deployment.js';
 import { WorkflowBundleError } from '../worker/workflow-source.js';
 import { CliError, ExitCode, UsageError } from './exit-codes.js';
 import { ENCODER_CHOICES, OPTION_DEFAULTS, X265_PRESETS, parseRunOptions, parseWorkerOptions } from './options.js';
-import { cancelCommand, statusCommand } from './batch-commands.js';
 import { connectionSecurity, securityFromEnv, type SecurityOptions } from './connection-options.js';
-import { doctorCommand } from './doctor-command.js';
 import { buildDownloadSettings } from './download-settings.js';
-import { runCommand } from './run-command.js';
-import { searchAttributesCommand } from './search-attributes-command.js';
-import { uiCommand } from './ui-command.js';
-import { workerCommand } from './worker-command.js';
 
 /** Every command that connects to a Temporal server can reach a secured cluster. */
 function addConnectionOptions(command: Command): Command {
@@ -130,9 +124,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         'full, sections (only the clip ranges), or auto (sections when clips cover little)',
         OPTION_DEFAULTS.downloadMode,
       ),
-  ).action(async (raw: Record<string, unknown>) =>
-    setExitCode(await runCommand(parseRunOptions(raw), security(raw), buildDownloadSettings(raw))),
-  );
+  ).action(async (raw: Record<string, unknown>) => {
+    const { runCommand } = await import('./run-command.js');
+    setExitCode(await runCommand(parseRunOptions(raw), security(raw), buildDownloadSettings(raw)));
+  });
 
   addWorkerOptions(
     addConnectionOptions(program.command('worker'))
@@ -158,17 +153,14 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         '--no-versioning',
         'poll unversioned (servers without Worker Deployments); see README, upgrading a fleet',
       ),
-  ).action(async (raw: Record<string, unknown>) =>
-    setExitCode(await workerCommand(parseWorkerOptions(raw), security(raw), buildDownloadSettings(raw))),
-  );
+  ).action(async (raw: Record<string, unknown>) => {
+    const { workerCommand } = await import('./worker-command.js');
+    setExitCode(await workerCommand(parseWorkerOptions(raw), security(raw), buildDownloadSettings(raw)));
+  });
 
-  for (const [name, description, action] of [
-    [
-      'cancel',
-      'cancel a batch for good: its downloads and encodes stop, unfinished videos are reported cancelled',
-      cancelCommand,
-    ],
-    ['status', 'print the progress of a running or finished batch', statusCommand],
+  for (const [name, description] of [
+    ['cancel', 'cancel a batch for good: its downloads and encodes stop, unfinished videos are reported cancelled'],
+    ['status', 'print the progress of a running or finished batch'],
   ] as const) {
     const command = addConnectionOptions(program.command(name))
       .description(description)
@@ -182,7 +174,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       async (
         batchId: string | undefined,
         raw: { outputDir?: string; temporalAddress?: string; namespace: string; watch?: boolean } & SecurityOptions,
-      ) =>
+      ) => {
+        const commands = await import('./batch-commands.js');
+        const action = name === 'cancel' ? commands.cancelCommand : commands.statusCommand;
         setExitCode(
           await action({
             batchId,
@@ -192,7 +186,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
             security: security(raw),
             watch: raw.watch ?? false,
           }),
-        ),
+        );
+      },
     );
   }
 
@@ -205,18 +200,16 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action(
       async (
         raw: { workDir: string; temporalAddress?: string; namespace: string; minFreeGb: string } & SecurityOptions,
-      ) =>
-        setExitCode(
-          await doctorCommand(
-            {
-              workDir: raw.workDir,
-              temporalAddress: raw.temporalAddress,
-              namespace: raw.namespace,
-              minFreeGb: Number(raw.minFreeGb),
-            },
-            security(raw),
-          ),
-        ),
+      ) => {
+        const { doctorCommand } = await import('./doctor-command.js');
+        const options = {
+          workDir: raw.workDir,
+          temporalAddress: raw.temporalAddress,
+          namespace: raw.namespace,
+          minFreeGb: Number(raw.minFreeGb),
+        };
+        setExitCode(await doctorCommand(options, security(raw)));
+      },
     );
 
   addConnectionOptions(program.command('search-attributes'))
@@ -228,6 +221,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       const waitSeconds = Number(raw.wait);
       if (!Number.isFinite(waitSeconds) || waitSeconds < 0)
         throw new UsageError(`--wait: not a number of seconds: ${raw.wait}`);
+      const { searchAttributesCommand } = await import('./search-attributes-command.js');
       setExitCode(
         await searchAttributesCommand(
           { address: raw.temporalAddress, namespace: raw.namespace, waitSeconds },
@@ -241,9 +235,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description("browse a run's history in the Temporal UI (embedded server on its SQLite file)")
     .requiredOption('-o, --output-dir <dir>', 'the output folder of a run')
     .option('--namespace <name>', 'Temporal namespace', OPTION_DEFAULTS.namespace)
-    .action(async (raw: { outputDir: string; namespace: string }) =>
-      setExitCode(await uiCommand(raw.outputDir, raw.namespace)),
-    );
+    .action(async (raw: { outputDir: string; namespace: string }) => {
+      const { uiCommand } = await import('./ui-command.js');
+      setExitCode(await uiCommand(raw.outputDir, raw.namespace));
+    });
 
   return program;
 }

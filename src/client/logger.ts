@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import pino, { type Level, type Logger } from 'pino';
-import { SDK_LOG_SOURCE } from '../worker/runtime.js';
+import { SDK_LOG_SOURCE } from '../config.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 

@@ -1,12 +1,10 @@
 import { Runtime, type LogLevel, type LogMetadata, type Logger } from '@temporalio/worker';
 import type { Logger as PinoLogger } from 'pino';
+import { SDK_LOG_SOURCE } from '../config.js';
 import { isLogEventName } from '../core/log-events.js';
 import { COUNTERS_TOTAL_SUFFIX, histogramBuckets } from '../core/metrics.js';
 
 let installed = false;
-
-/** The `source` field of every line the Temporal SDK logs (the terminal leaves them to the log file). */
-export const SDK_LOG_SOURCE = 'temporal';
 
 const SEVERITY: Record<LogLevel, number> = { TRACE: 0, DEBUG: 1, INFO: 2, WARN: 3, ERROR: 4 };
 const PINO_METHOD = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;

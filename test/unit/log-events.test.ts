@@ -8,7 +8,8 @@ import type { Logger } from '../../src/activities/deps.js';
 import { eventLogger } from '../../src/activities/events.js';
 import { batchIdOfWorkflow, videoWorkflowId } from '../../src/core/batch-input.js';
 import { LOG_EVENT_NAMES, LOG_EVENTS, eventFields, isLogEventName, secondsSince } from '../../src/core/log-events.js';
-import { RuntimeLogger, SDK_LOG_SOURCE } from '../../src/worker/runtime.js';
+import { SDK_LOG_SOURCE } from '../../src/config.js';
+import { RuntimeLogger } from '../../src/worker/runtime.js';
 import { ROOT } from '../helpers/paths.js';
 
 type Line = Record<string, unknown>;
