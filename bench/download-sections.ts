@@ -1,7 +1,7 @@
 // --download-mode full vs sections on the same long source, for clips covering 10%
 // and 50% of it: bytes the server sent and wall time of the download alone (yt-dlp
-// with the arguments vstream builds) and of `vstream run` end to end, side by side,
-// from a Range-capable server paced like a real network.
+// with the arguments and the side-by-side runs vstream uses) and of `vstream run` end
+// to end, side by side, from a Range-capable server paced like a real network.
 //
 //   npm run bench:sections -- [--seconds 240] [--clips 8] [--mbps 4] [--rounds 1]
 //                             [--preset ultrafast] [--no-run]
@@ -13,7 +13,15 @@ import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { DEFAULT_ENCODE_SETTINGS } from '../src/config.js';
 import { clipInputArgs } from '../src/core/ffmpeg-args.js';
-import { planSections, sectionCoverage, sectionFor, sectionStartingAt } from '../src/core/sections.js';
+import pLimit from 'p-limit';
+import {
+  planSections,
+  SECTION_DEFAULTS,
+  sectionCoverage,
+  sectionFor,
+  sectionRuns,
+  sectionStartingAt,
+} from '../src/core/sections.js';
 import type { ClipSpec } from '../src/core/types.js';
 import { buildDownloadArgs, parseSourceFileName } from '../src/core/ytdlp-args.js';
 import { startMediaServer, type MediaServer } from '../src/devkit/media-server.js';
@@ -111,9 +119,15 @@ async function measured(server: MediaServer, fn: () => Promise<void>): Promise<M
 async function downloadOnly(url: string, clips: ClipSpec[], mode: Mode, workDir: string): Promise<void> {
   await rm(workDir, { recursive: true, force: true });
   await mkdir(workDir, { recursive: true });
-  const sections = mode === 'sections' ? planSections(clips, FPS, SECONDS) : undefined;
-  const run = await runTool(tools.ytDlp, buildDownloadArgs({ url, targetDir: workDir, sections }));
-  if (!run.ok) throw new Error(`yt-dlp failed: ${run.stderrTail.join('\n')}`);
+  const sections = mode === 'sections' ? planSections(clips, FPS, SECONDS) : null;
+  // As the download activity runs them: sections side by side, one yt-dlp each.
+  const limit = pLimit(SECTION_DEFAULTS.runsAtOnce);
+  const runs = sectionRuns(sections, false).map((run) =>
+    limit(() => runTool(tools.ytDlp, buildDownloadArgs({ url, targetDir: workDir, sections: run ?? undefined }))),
+  );
+  for (const run of await Promise.all(runs)) {
+    if (!run.ok) throw new Error(`yt-dlp failed: ${run.stderrTail.join('\n')}`);
+  }
 }
 
 async function vstreamRun(

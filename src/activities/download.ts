@@ -1,13 +1,16 @@
 import { chmod, copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import pLimit from 'p-limit';
 import { ErrorType, SHARED_BACKOFF_TYPES, classifyYtDlpFailure, type Classified } from '../core/errors.js';
 import * as layout from '../core/layout.js';
 import {
   chooseDownloadMode,
   clipsStartingBeforeTheirSection,
   planSections,
+  SECTION_DEFAULTS,
   sectionCoverage,
+  sectionRuns,
   sectionStartingAt,
   sectionsShareOfSource,
   type DownloadMode,
@@ -19,6 +22,7 @@ import { assertVideoId } from '../core/video-id.js';
 import {
   buildDownloadArgs,
   buildMetadataArgs,
+  combinedProgress,
   expectedSizeFromInfo,
   parseDownloadProgress,
   parseSourceFileName,
@@ -27,7 +31,7 @@ import {
   type DownloadProgress,
 } from '../core/ytdlp-args.js';
 import { probeSource, type SourceProbe } from '../tools/probe.js';
-import { captureTool, runTool } from '../tools/process.js';
+import { captureTool, runTool, type ToolRun } from '../tools/process.js';
 import { encodeReservationKey } from '../tools/sessions.js';
 import { plannedSourceNames, removeUnplannedSources } from '../tools/source-files.js';
 import type { TempBudget } from '../tools/temp-budget.js';
@@ -178,33 +182,58 @@ async function downloadedSource(
   };
 }
 
+/**
+ * The yt-dlp runs of a download (sectionRuns), at most SECTION_DEFAULTS.runsAtOnce at once;
+ * the first that fails stops the others. Resolves to that failed run, or null.
+ */
+async function runYtDlp(deps: HostDeps, job: DownloadJob, runs: Array<SectionRange[] | null>): Promise<ToolRun | null> {
+  const progress: Array<DownloadProgress | null> = runs.map(() => null);
+  const stopOthers = new AbortController();
+  const signal = AbortSignal.any([job.signal, stopOthers.signal]);
+  const limit = pLimit(SECTION_DEFAULTS.runsAtOnce);
+  const finished = await Promise.all(
+    runs.map((sections, index) =>
+      limit(async () => {
+        if (signal.aborted) return null;
+        const args = buildDownloadArgs({
+          url: job.input.video.url,
+          targetDir: job.dir,
+          infoJsonPath: job.metadata?.infoJsonPath,
+          format: job.input.format,
+          options: job.options,
+          sections: sections ?? undefined,
+        });
+        const run = await runTool(deps.tools.ytDlp, args, {
+          cancelSignal: signal,
+          onStdoutLine: (line) => {
+            const parsed = parseDownloadProgress(line);
+            if (!parsed) return;
+            progress[index] = parsed;
+            job.progress = combinedProgress(progress);
+          },
+        });
+        if (!run.ok && !run.canceled) stopOthers.abort();
+        return run;
+      }),
+    ),
+  );
+  return finished.find((run) => run && !run.ok && !run.canceled) ?? null;
+}
+
 /** Runs yt-dlp for the whole video (sections null) or the planned sections, and probes what it left. */
 async function downloadFiles(
   deps: HostDeps,
   job: DownloadJob,
   sections: SectionRange[] | null,
 ): Promise<Omit<SourceInfo, 'encodeQueue'>> {
-  const { input, dir } = job;
+  const { dir } = job;
   await removeUnplannedSources(dir, sections);
   if (deps.tempBudget) await admitWithinBudget(deps.tempBudget, job, sections);
-  const args = buildDownloadArgs({
-    url: input.video.url,
-    targetDir: dir,
-    infoJsonPath: job.metadata?.infoJsonPath,
-    format: input.format,
-    options: job.options,
-    sections: sections ?? undefined,
-  });
-  const run = await runTool(deps.tools.ytDlp, args, {
-    cancelSignal: job.signal,
-    onStdoutLine: (line) => {
-      job.progress = parseDownloadProgress(line) ?? job.progress;
-    },
-  });
-  if (run.canceled) throw new CancelledFailure('download cancelled');
-  if (!run.ok) {
+  const failed = await runYtDlp(deps, job, sectionRuns(sections, Boolean(job.options.limitRate)));
+  if (job.signal.aborted) throw new CancelledFailure('download cancelled');
+  if (failed) {
     // Logged once, as the attempt's activity.failed event (src/worker/failure-events.ts).
-    const failure = classifyYtDlpFailure(redactLines(deps, run.stderrTail), run.exitCode);
+    const failure = classifyYtDlpFailure(redactLines(deps, failed.stderrTail), failed.exitCode);
     // A full disk: free what this download wrote before it is tried again.
     if (failure.type === ErrorType.DiskFull) await rm(dir, { recursive: true, force: true });
     throw ytDlpFailure(failure);

@@ -24,6 +24,12 @@ export const SECTION_DEFAULTS = {
   mergeGapSeconds: 3,
   /** auto downloads sections when the clips cover less than this share of the video. */
   autoCoverage: 0.5,
+  /**
+   * Sections fetched side by side, one yt-dlp each: servers limit each connection, not
+   * their sum (yt-dlp's -N does the same for fragments), and one after the other each
+   * section pays its own request, index and lead-in.
+   */
+  runsAtOnce: 3,
 };
 
 /** Time ranges to fetch for the clips (frame indices at the output fps), merged when close. */
@@ -67,6 +73,16 @@ export function clipsStartingBeforeTheirSection(
     const section = sectionFor(sections, clip, fps);
     return !section || section.fileStartSeconds > clip.startFrame / fps + 0.0005;
   });
+}
+
+/**
+ * The yt-dlp runs of a download: the whole video (null) in one run; sections one per run,
+ * fetched side by side, unless the user limits the rate (--limit-rate is per run: one run
+ * keeps it a limit on the whole download).
+ */
+export function sectionRuns(sections: SectionRange[] | null, rateLimited: boolean): Array<SectionRange[] | null> {
+  if (!sections) return [null];
+  return rateLimited ? [sections] : sections.map((section) => [section]);
 }
 
 /** Share of the video the sections would fetch; null when the duration is unknown. */

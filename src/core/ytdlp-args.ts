@@ -214,6 +214,22 @@ export interface DownloadProgress {
   speedBytesPerSecond?: number;
 }
 
+/**
+ * Runs side by side as one download: bytes and speeds summed; the total only when every
+ * run knows its own (a run not started yet does not).
+ */
+export function combinedProgress(runs: Array<DownloadProgress | null>): DownloadProgress | null {
+  const started = runs.filter((run): run is DownloadProgress => run !== null);
+  if (started.length === 0) return null;
+  const totals = runs.map((run) => run?.totalBytes ?? null);
+  const speeds = started.map((run) => run.speedBytesPerSecond).filter((speed) => speed !== undefined);
+  return {
+    downloadedBytes: started.reduce((sum, run) => sum + run.downloadedBytes, 0),
+    totalBytes: totals.every((total) => total !== null) ? totals.reduce((sum, total) => sum + total, 0) : null,
+    ...(speeds.length > 0 ? { speedBytesPerSecond: speeds.reduce((sum, speed) => sum + speed, 0) } : {}),
+  };
+}
+
 /** Parses one of our progress-template lines; null for any other line. */
 export function parseDownloadProgress(line: string): DownloadProgress | null {
   if (!line.startsWith(PROGRESS_PREFIX)) return null;

@@ -6,6 +6,7 @@ import {
   planSections,
   sectionCoverage,
   sectionFor,
+  sectionRuns,
   sectionStartingAt,
   sectionsShareOfSource,
 } from '../../src/core/sections.js';
@@ -78,4 +79,14 @@ test('a section file by the start in its name; the disk share to reserve for sec
   assert.ok(Math.abs(sectionsShareOfSource(sections, 100) - 0.046 * 1.1) < 1e-9);
   assert.equal(sectionsShareOfSource(sections, null), 1, 'unknown duration: the whole size');
   assert.equal(sectionsShareOfSource([{ start: 0, end: 99 }], 100), 1);
+});
+
+test('sections download side by side, one yt-dlp each, unless a rate limit asks for one run', () => {
+  const sections = [
+    { start: 0, end: 2.5 },
+    { start: 13.9, end: 16.5 },
+  ];
+  assert.deepEqual(sectionRuns(sections, false), [[sections[0]], [sections[1]]]);
+  assert.deepEqual(sectionRuns(sections, true), [sections]);
+  assert.deepEqual(sectionRuns(null, false), [null]);
 });

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import {
   buildDownloadArgs,
   buildMetadataArgs,
+  combinedProgress,
   DEFAULT_FORMAT,
   expectedSizeFromInfo,
   parseDownloadProgress,
@@ -155,4 +156,13 @@ test('source file names: whole video or section, finished or not', () => {
   assert.deepEqual(parseSourceFileName('source.0.mp4.part'), { sectionStart: 0, partial: true });
   assert.equal(parseSourceFileName('info.json'), null);
   assert.equal(parseSourceFileName('cookies.txt'), null);
+});
+
+test('runs side by side report as one download: summed bytes and speeds, a total once every run knows its own', () => {
+  const a = { downloadedBytes: 100, totalBytes: 400, speedBytesPerSecond: 10 };
+  const b = { downloadedBytes: 50, totalBytes: 200 };
+  assert.equal(combinedProgress([null, null]), null);
+  assert.deepEqual(combinedProgress([a, null]), { downloadedBytes: 100, totalBytes: null, speedBytesPerSecond: 10 });
+  assert.deepEqual(combinedProgress([a, b]), { downloadedBytes: 150, totalBytes: 600, speedBytesPerSecond: 10 });
+  assert.deepEqual(combinedProgress([b, { ...b, totalBytes: null }]), { downloadedBytes: 100, totalBytes: null });
 });
