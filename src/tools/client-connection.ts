@@ -17,12 +17,15 @@ const optionalBuffer = (bytes: Uint8Array | undefined) => (bytes ? Buffer.from(b
 /**
  * The server's alert, or null: it accepted the handshake (sent data), closed without
  * an alert, or gave no verdict in time. Checks only what the server says of this
- * client; whether the server is trusted stays the client's call.
+ * client; whether the server is trusted stays the client's call. `awaited`: the caller
+ * waits for the verdict, so it holds the process open; a probe raced beside a
+ * connection does not.
  */
 export function serverTlsAlert(
   address: string,
   tls: TLSConfig,
   timeoutMs: number = CONNECTION_DEFAULTS.tlsVerdictMs,
+  awaited = true,
 ): Promise<ServerTlsAlert | null> {
   const { host, port } = hostAndPort(address);
   return new Promise((resolve) => {
@@ -42,9 +45,11 @@ export function serverTlsAlert(
       resolve(alert);
     };
     const timer = setTimeout(() => verdict(null), timeoutMs);
-    // Neither may keep a finished command waiting.
-    timer.unref();
-    socket.unref();
+    if (!awaited) {
+      // Beside a connection that may win: neither may keep a finished command waiting.
+      timer.unref();
+      socket.unref();
+    }
     socket.once('data', () => verdict(null));
     socket.once('close', () => verdict(null));
     socket.once('error', (err: NodeJS.ErrnoException) =>
@@ -60,7 +65,8 @@ export function serverTlsAlert(
 export async function connectClient(options: ConnectionOptions & { address: string }): Promise<Connection> {
   const connecting = Connection.connect(options);
   if (!options.tls) return connecting;
-  const refused = serverTlsAlert(options.address, options.tls === true ? {} : options.tls).then((alert) =>
+  const tls = options.tls === true ? {} : options.tls;
+  const refused = serverTlsAlert(options.address, tls, CONNECTION_DEFAULTS.tlsVerdictMs, false).then((alert) =>
     alert ? Promise.reject(alert) : connecting,
   );
   return Promise.race([connecting, refused]);
