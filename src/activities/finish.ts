@@ -41,12 +41,13 @@ export interface RecordVideoInput {
   manifest: { settings: EncodeSettings; clipFileSha256: string; encoder: string } | null;
 }
 
-async function deleteSourceFolder(
-  input: DeleteSourceInput,
-  deps: Pick<HostDeps, 'workDir' | 'metrics'>,
-): Promise<void> {
+type FinishDeps = Pick<HostDeps, 'workDir' | 'logger' | 'metrics'> & Partial<Pick<HostDeps, 'encodeQueues'>>;
+
+async function deleteSourceFolder(input: DeleteSourceInput, deps: FinishDeps): Promise<void> {
   const workDir = deps.workDir ?? input.workDir;
   const dir = layout.sourceDir(workDir, input.batchId, assertVideoId(input.videoId));
+  // Its key is the source folder (encodeReservationKey): a place never used is freed.
+  deps.encodeQueues?.release(dir);
   await rm(dir, { recursive: true, force: true });
   await rmdir(dirname(dir)).catch(() => undefined);
   deps.metrics?.workDirChanged(workDir);
@@ -95,7 +96,7 @@ export function createRecordActivities(deps: Pick<HostDeps, 'logger' | 'metrics'
 }
 
 /** The host's last steps for a video: its source folder is on this host's disk. */
-export function createFinishActivities(deps: Pick<HostDeps, 'workDir' | 'logger' | 'metrics'>) {
+export function createFinishActivities(deps: FinishDeps) {
   return {
     /** Removes the video's source folder, and the batch's work folder once empty. */
     async deleteSource(input: DeleteSourceInput): Promise<void> {

@@ -182,6 +182,15 @@ export class EncodeQueues {
     };
   }
 
+  /**
+   * The video is done with this host (its source deleted): a reservation it still holds
+   * (a download that picked, then the video was cancelled or failed before its encode
+   * started) frees its place now instead of when it expires.
+   */
+  release(key: string): void {
+    if (this.reserved.delete(key)) this.admitWaiting();
+  }
+
   /** Waiting downloads pick, oldest first, while there is room. */
   private admitWaiting(): void {
     while (this.waiting.length > 0 && this.hasRoom()) {

@@ -147,3 +147,16 @@ test('a waiting download that is cancelled leaves the line; an expired reservati
     clearInterval(alive);
   }
 });
+
+test("a video done with the host (its source deleted) frees its unused reservation at once: the next download's encode goes ahead", async () => {
+  const q = new EncodeQueues([{ name: 'cpu', capacity: 1 }], { pollMs: 10_000 });
+  // v1 downloaded and picked, then was cancelled before its encode started.
+  assert.equal(await q.pickWhenFree('/work/b/v1'), 'cpu');
+  const v2 = q.pickWhenFree('/work/b/v2');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(q.load('cpu'), 1, "v1's reservation holds the only place");
+  q.release('/work/b/v1');
+  assert.equal(await v2, 'cpu');
+  q.release('/work/b/v9'); // nothing reserved: nothing changes
+  assert.equal(q.load('cpu'), 1, "v2's reservation");
+});
