@@ -41,13 +41,13 @@ export interface RecordVideoInput {
   manifest: { settings: EncodeSettings; clipFileSha256: string; encoder: string } | null;
 }
 
-type FinishDeps = Pick<HostDeps, 'workDir' | 'logger' | 'metrics'> & Partial<Pick<HostDeps, 'encodeQueues'>>;
+type FinishDeps = Pick<HostDeps, 'workDir' | 'logger' | 'metrics' | 'encodeQueues'>;
 
 async function deleteSourceFolder(input: DeleteSourceInput, deps: FinishDeps): Promise<void> {
   const workDir = deps.workDir ?? input.workDir;
   const dir = layout.sourceDir(workDir, input.batchId, assertVideoId(input.videoId));
   // Its key is the source folder (encodeReservationKey): a place never used is freed.
-  deps.encodeQueues?.release(dir);
+  deps.encodeQueues.release(dir);
   await rm(dir, { recursive: true, force: true });
   await rmdir(dirname(dir)).catch(() => undefined);
   deps.metrics?.workDirChanged(workDir);

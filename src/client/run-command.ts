@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
 import { checkOutputSettings, readOutputSettings, readSnapshotMeta } from '../tools/snapshot-store.js';
 import { SHARED_TASK_QUEUE, STATE_DIR_NAME, WORKFLOW_TYPES } from '../config.js';
 import type { BatchInput } from '../core/batch-input.js';
@@ -18,7 +19,7 @@ import { readJsonIfExists } from '../tools/fs.js';
 import { ScratchFiles } from '../tools/scratch.js';
 import { TempBudget } from '../tools/temp-budget.js';
 import type { batchWorkflow } from '../workflows/batch.js';
-import type { MetricsEndpoint } from '../worker/runtime.js';
+import { installRuntime, metricsEndpoint } from '../worker/runtime.js';
 import type { DownloadSettings } from '../activities/deps.js';
 import type { Logger } from 'pino';
 import type { ConnectionSecurity } from './connection-options.js';
@@ -29,7 +30,8 @@ import { createLogger } from './logger.js';
 import type { RunOptions } from './options.js';
 import { batchSnapshots, followProgress, progressScreen, type ProgressScreen } from './progress.js';
 import { batchInputFromOptions, runBatchId, withRateControl } from './run-input.js';
-import { launchEmbeddedServer, localHostId, openSession, type Session } from './session.js';
+import { searchAttributeUsage } from './search-attributes-command.js';
+import { localHostId, openSession, type Session } from './session.js';
 import { Stopper } from './stopper.js';
 
 async function requireInput(path: string, flag: string, kind: 'file' | 'dir'): Promise<void> {
@@ -171,7 +173,7 @@ interface SessionContext {
 async function openRunSession(
   host: HostOptions,
   context: SessionContext,
-): Promise<{ session: Session; selection: Promise<TopologySelection>; metrics: MetricsEndpoint | undefined }> {
+): Promise<{ session: Session; selection: Promise<TopologySelection> }> {
   const { logger } = context;
   if (!host.temporalAddress) {
     // Only this run writes here (the lock): a temporary file is a killed run's leftover.
@@ -179,11 +181,8 @@ async function openRunSession(
     const removed = await sweepTemporaryClips(host.outDir);
     if (removed > 0) logger.info({ removed }, 'removed temporary clip files left by an earlier run');
   }
-  // First, so that the server boots while the SDK's modules load and the encoders are checked.
-  const launched = host.temporalAddress
-    ? undefined
-    : await launchEmbeddedServer({ outDir: host.outDir, namespace: host.namespace, logger });
   const tools = resolveMediaTools();
+  installRuntime(logger, undefined, metricsEndpoint(host.metrics, localHostId()));
   void ytDlpAgeWarning(tools.ytDlp).then((warning) => warning && logger.warn({}, warning));
   const selection = gpusToTry(host).then((gpus) =>
     selectTopology(host.encoder, {
@@ -195,11 +194,7 @@ async function openRunSession(
     }),
   );
   selection.then((s) => s.warnings.forEach((w) => logger.warn({}, w))).catch(() => undefined);
-  const { installRuntime, metricsEndpoint } = await import('../worker/runtime.js');
-  const metrics = metricsEndpoint(host.metrics, localHostId());
-  installRuntime(logger, undefined, metrics);
   const session = await openSession({
-    launched,
     outDir: host.outDir,
     temporalAddress: host.temporalAddress,
     namespace: host.namespace,
@@ -216,7 +211,7 @@ async function openRunSession(
       metrics: host.metrics !== null,
     },
   });
-  return { session, selection, metrics };
+  return { session, selection };
 }
 
 /**
@@ -261,10 +256,6 @@ async function watch(
     ]);
   } catch (err) {
     await progress.stop(false);
-    const [{ WorkflowFailedError }, { CancelledFailure }] = await Promise.all([
-      import('@temporalio/client'),
-      import('@temporalio/common'),
-    ]);
     if (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure) return { kind: 'cancelled' };
     if (err instanceof WorkflowFailedError)
       throw new CliError(`batch ${handle.workflowId} failed: ${err.cause?.message ?? err.message}`);
@@ -332,7 +323,6 @@ export async function runCommand(
     await lock.update({ uiUrl: session.uiUrl ?? undefined, address: session.address });
 
     // Checked once, recorded in the input of a new start; a running batch keeps its own.
-    const { searchAttributeUsage } = await import('./search-attributes-command.js');
     const searchAttributes = await searchAttributeUsage(session.client.connection, {
       address: session.address,
       namespace: options.namespace,
@@ -353,7 +343,7 @@ export async function runCommand(
       });
       uiLinkLines(links).forEach((line) => print(line));
     }
-    const { metrics } = opened;
+    const metrics = metricsEndpoint(options.metrics, localHostId());
     if (metrics) print(`metrics: http://${metrics.bindAddress}/metrics`);
     logger.info({ batchId: place.batchId, address: session.address, workDir }, 'batch attached');
 

@@ -1,16 +1,17 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { Client } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import type { DownloadSettings } from '../activities/deps.js';
 import type { Logger } from '../activities/index.js';
 import * as layout from '../core/layout.js';
 import type { EncodeTopology } from '../core/types.js';
 import { launchDevServer, type LaunchedDevServer } from '../server/dev-server.js';
 import { resolveTool, type ToolPaths } from '../tools/binaries.js';
+import { connectClient, connectNative } from '../tools/client-connection.js';
 import type { ScratchFiles } from '../tools/scratch.js';
 import { outputFolderUiPort } from '../tools/ui-port.js';
 import type { TempBudget } from '../tools/temp-budget.js';
-import type { VstreamWorkers } from '../worker/workers.js';
+import { createVstreamWorkers, type VstreamWorkers } from '../worker/workers.js';
 import type { ConnectionSecurity } from './connection-options.js';
 import { CliError } from './exit-codes.js';
 
@@ -28,8 +29,6 @@ export interface SessionOptions {
   logger: Logger;
   /** mTLS / API key for an existing server. */
   security?: ConnectionSecurity;
-  /** The embedded server, launched already (launchEmbeddedServer) so that it boots while the caller loads. */
-  launched?: LaunchedDevServer;
   /** Host a worker in this process. Its encoders are checked while the server boots. */
   worker?: {
     tools: ToolPaths;
@@ -58,19 +57,6 @@ export interface Session {
 /** The host ID of this machine's worker: stable across restarts, so retried activities come back. */
 export const localHostId = () => hostname().replace(/[^A-Za-z0-9._-]/g, '-');
 
-/** Starts the embedded dev server on the output folder's SQLite file; `ready` says when it answers. */
-export async function launchEmbeddedServer(
-  options: Pick<SessionOptions, 'outDir' | 'namespace' | 'logger'>,
-): Promise<LaunchedDevServer> {
-  return launchDevServer({
-    temporalBin: resolveTool('temporal'),
-    dbFile: layout.temporalDbPath(options.outDir),
-    logFile: join(layout.stateDir(options.outDir), 'temporal-server.log'),
-    namespace: options.namespace,
-    uiPort: await outputFolderUiPort(options.outDir, (message) => options.logger.warn({}, message)),
-  });
-}
-
 export async function openSession(options: SessionOptions): Promise<Session> {
   const cleanups: Array<() => Promise<unknown>> = [];
   let closing = false;
@@ -84,7 +70,13 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   try {
     let server: LaunchedDevServer | null = null;
     if (!options.temporalAddress) {
-      server = options.launched ?? (await launchEmbeddedServer(options));
+      server = await launchDevServer({
+        temporalBin: resolveTool('temporal'),
+        dbFile: layout.temporalDbPath(options.outDir),
+        logFile: join(layout.stateDir(options.outDir), 'temporal-server.log'),
+        namespace: options.namespace,
+        uiPort: await outputFolderUiPort(options.outDir, (message) => options.logger.warn({}, message)),
+      });
       const devServer = server;
       cleanups.unshift(() => devServer.stop(SERVER_STOP_GRACE_MS));
       failures.push(
@@ -94,14 +86,8 @@ export async function openSession(options: SessionOptions): Promise<Session> {
           );
         }),
       );
+      await server.ready;
     }
-    // The SDK's modules (about 0.4 s) load while the embedded server boots.
-    const [{ Client: SdkClient }, { connectClient, connectNative }, { createVstreamWorkers }] = await Promise.all([
-      import('@temporalio/client'),
-      import('../tools/client-connection.js'),
-      import('../worker/workers.js'),
-    ]);
-    await server?.ready;
     const address = server?.address ?? (options.temporalAddress as string);
 
     let workers: VstreamWorkers | null = null;
@@ -148,7 +134,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     // Nobody may be listening yet: an unhandled rejection must not end the process.
     failure.catch(() => undefined);
     return {
-      client: new SdkClient({ connection, namespace: options.namespace }),
+      client: new Client({ connection, namespace: options.namespace }),
       address,
       uiUrl: server?.uiUrl ?? null,
       failure: failures.length > 0 ? failure : new Promise<never>(() => undefined),

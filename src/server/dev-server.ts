@@ -1,4 +1,6 @@
 import { connect as tcpConnect, createServer } from 'node:net';
+import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import { execa } from 'execa';
 import { WORKER_DEFAULTS } from '../config.js';
 import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../core/search-attributes.js';
@@ -153,11 +155,6 @@ export async function launchDevServer(options: DevServerOptions): Promise<Launch
   };
 
   const ready = (async () => {
-    // Loaded while the server boots: the client's modules take about 0.15 s to load.
-    const [{ Connection }, { msToTs }] = await Promise.all([
-      import('@temporalio/client'),
-      import('@temporalio/common/lib/time.js'),
-    ]);
     const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
     for (;;) {
       if (exited) throw new Error(`temporal server start-dev exited early; see ${options.logFile}`);
