@@ -155,6 +155,29 @@ export const ACTIVITY_DEFAULTS = {
   report: { startToCloseMinutes: 30, maximumAttempts: 10, initialIntervalSeconds: 1 },
 } as const;
 
+/**
+ * Encoding while the source downloads (src/core/growing-source.ts, src/tools/early-encodes.ts):
+ * a download that finds an encoder of its host idle starts its video's encode as soon as the
+ * file's index is on disk, instead of leaving the cores idle until the last byte.
+ */
+export const GROWING_SOURCE_DEFAULTS = {
+  /** How often a download looks at its growing file until the encode can start. */
+  pollMs: 100,
+  /** Head bytes read to find an MP4's index. */
+  headBytes: 64 * 1024,
+  /**
+   * Started only when the rest of the source should arrive within this long: an encode
+   * waiting on a slow download holds its encoder from sources already downloaded.
+   */
+  startWithinSeconds: 30,
+  /** A pass reads the growing file only when its clips end at least this long before the source. */
+  endMarginSeconds: 1,
+  /** ffmpeg ends its input after this long without new bytes (a stalled download). */
+  readTimeoutSeconds: 60,
+  /** An encode started early that no encode activity has taken this long after its download is stopped. */
+  unclaimedSeconds: 600,
+} as const;
+
 /** The defaults a batch's policy is resolved from, on its first run (see the head of this file). */
 export const POLICY_DEFAULTS: PolicyDefaults = {
   settings: { ...DEFAULT_ENCODE_SETTINGS },

@@ -5,6 +5,8 @@ import type { VstreamMetrics } from '../tools/metrics.js';
 import type { ScratchFiles } from '../tools/scratch.js';
 import type { TempBudget } from '../tools/temp-budget.js';
 import type { EncodeQueues, Sessions } from '../tools/sessions.js';
+import type { GrowingFile } from '../tools/early-encodes.js';
+import type { EncodeClipsInput, VideoEarlyEncode, VideoEarlyEncodes } from './encode.js';
 
 /** The part of pino's interface activities use, so tests can pass anything alike. */
 export interface Logger {
@@ -42,6 +44,8 @@ export interface EncoderDeps extends SharedDeps {
   scratch?: ScratchFiles;
   /** The GPU's NVENC session budget (encodes on a GPU only). */
   sessions?: Sessions;
+  /** Encodes this host started while their sources downloaded; absent, none are. */
+  earlyEncodes?: VideoEarlyEncodes;
 }
 
 /** The host queue's worker: downloads, deletions, and the encodes of 0.1 videos. */
@@ -54,6 +58,8 @@ export interface HostDeps extends EncoderDeps {
   tempBudget?: TempBudget;
   /** This host's work dir for sources, when it has its own; else the batch's. */
   workDir?: string;
+  /** Starts a video's encode on one of this host's encode queues while its source downloads. */
+  startEarlyEncode?: (queue: string, input: EncodeClipsInput, file: GrowingFile) => VideoEarlyEncode;
 }
 
 /** The worker of one encode queue (a GPU, or the CPU) of the host. */

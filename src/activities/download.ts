@@ -1,8 +1,11 @@
-import { chmod, copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { join } from 'node:path';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
+import { GROWING_SOURCE_DEFAULTS } from '../config.js';
 import { ErrorType, SHARED_BACKOFF_TYPES, classifyYtDlpFailure, type Classified } from '../core/errors.js';
+import { downloadSecondsLeft, growingLayout } from '../core/growing-source.js';
 import * as layout from '../core/layout.js';
 import {
   chooseDownloadMode,
@@ -16,7 +19,7 @@ import {
   type DownloadMode,
   type SectionRange,
 } from '../core/sections.js';
-import type { ClipSpec, DownloadedSection, SourceInfo, VideoEntry } from '../core/types.js';
+import type { ClipSpec, DownloadedSection, EncodeSettings, SourceInfo, VideoEntry } from '../core/types.js';
 import { secondsSince } from '../core/log-events.js';
 import { assertVideoId } from '../core/video-id.js';
 import {
@@ -31,11 +34,13 @@ import {
   type DownloadProgress,
 } from '../core/ytdlp-args.js';
 import { probeSource, type SourceProbe } from '../tools/probe.js';
+import { GrowingFile } from '../tools/early-encodes.js';
 import { captureTool, runTool, type ToolRun } from '../tools/process.js';
 import { encodeReservationKey } from '../tools/sessions.js';
 import { plannedSourceNames, removeUnplannedSources } from '../tools/source-files.js';
 import type { TempBudget } from '../tools/temp-budget.js';
 import type { HostDeps } from './deps.js';
+import type { VideoEarlyEncode } from './encode.js';
 import { eventLogger, type EventLogger } from './events.js';
 import { startHeartbeat } from './heartbeat.js';
 
@@ -50,6 +55,8 @@ export interface DownloadInput {
   /** The clips to make and the output fps, for sections. */
   clips?: ClipSpec[];
   fps?: number;
+  /** The video's encode (0.5, PATCHES.encodeWhileDownloading): started early when an encoder is idle. */
+  encode?: { clips: ClipSpec[]; outDir: string; settings: EncodeSettings };
 }
 
 const GB = 1024 ** 3;
@@ -68,6 +75,9 @@ interface DownloadJob {
   waitingForDisk: { usedBytes: number; neededBytes: number } | null;
   /** Downloaded, waiting for an encoder of this host to have room. */
   waitingForEncoder: boolean;
+  /** The encoder reserved at the start (one was idle), and the encode started on it while downloading. */
+  earlyQueue: string | null;
+  early: VideoEarlyEncode | null;
 }
 
 /** Tool output with the worker's secrets (proxy password, cookie values) replaced. */
@@ -220,6 +230,86 @@ async function runYtDlp(deps: HostDeps, job: DownloadJob, runs: Array<SectionRan
   return finished.find((run) => run && !run.ok && !run.canceled) ?? null;
 }
 
+/** The file yt-dlp is writing in `dir` (a `.part` of the whole source), or null. */
+async function partialSourcePath(dir: string): Promise<string | null> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const partial = names.find((name) => parseSourceFileName(name)?.partial && name.endsWith('.part'));
+  return partial ? join(dir, partial) : null;
+}
+
+async function readHead(path: string, bytes: number): Promise<{ head: Uint8Array; size: number } | null> {
+  const handle = await open(path, 'r').catch(() => null);
+  if (!handle) return null;
+  try {
+    const { size } = await handle.stat();
+    const head = new Uint8Array(Math.min(bytes, size));
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return { head: head.subarray(0, bytesRead), size };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * While the whole source downloads, starts its encode as soon as the file's index is on
+ * disk (growingLayout), the rest should arrive within GROWING_SOURCE_DEFAULTS.startWithinSeconds
+ * (an encode waiting on a slow download would hold its encoder from sources already
+ * downloaded), and an encoder of this host is idle with no finished download waiting
+ * for one: the cores would otherwise wait for the last byte. Gives up on a file that
+ * cannot be read as it grows (the index at its end, not an MP4); ends with the download.
+ */
+async function encodeWhileDownloading(deps: HostDeps, job: DownloadJob, downloading: AbortSignal): Promise<void> {
+  const { encode } = job.input;
+  const { earlyEncodes, startEarlyEncode } = deps;
+  if (!encode || !earlyEncodes || !startEarlyEncode || process.platform !== 'linux' || job.early) return;
+  const giveUp = () => {
+    if (job.earlyQueue) deps.encodeQueues.release(job.dir);
+    job.earlyQueue = null;
+  };
+  let wanted: number = GROWING_SOURCE_DEFAULTS.headBytes;
+  while (!downloading.aborted) {
+    await delay(GROWING_SOURCE_DEFAULTS.pollMs);
+    const path = await partialSourcePath(job.dir);
+    const read = path ? await readHead(path, wanted) : null;
+    if (!path || !read || downloading.aborted) continue;
+    const shape = growingLayout(read.head, read.size);
+    if (shape.kind === 'unreadable') return giveUp();
+    if (shape.kind === 'need-more') {
+      wanted = Math.max(wanted, shape.bytes);
+      continue;
+    }
+    const left = downloadSecondsLeft(job.progress);
+    if (left === null || left > GROWING_SOURCE_DEFAULTS.startWithinSeconds) continue;
+    job.earlyQueue ??= deps.encodeQueues.pickIfIdle(job.dir);
+    if (!job.earlyQueue) continue;
+    const file = await GrowingFile.open(path).catch(() => null);
+    if (!file) continue;
+    const probe = await probeSource(deps.tools.ffprobe, file.readPath, job.signal);
+    if (typeof probe === 'string' || downloading.aborted) {
+      await file.close();
+      return giveUp();
+    }
+    const { width, height, fps, durationSeconds } = probe;
+    const source = { path, width, height, fps, durationSeconds, bytes: read.size };
+    job.early = startEarlyEncode(job.earlyQueue, { video: job.input.video, source, ...encode }, file);
+    earlyEncodes.add(job.dir, job.early);
+    const fields = { queue: job.earlyQueue, bytes: read.size };
+    eventLogger(deps.logger, job.input).event('encode.early', fields, 'the encode starts while the source downloads');
+    return;
+  }
+}
+
+/** The finished file is the one the early encode has been reading: same shape, rate and duration. */
+function sameSource(early: SourceInfo, finished: Omit<SourceInfo, 'encodeQueue'>): boolean {
+  return (
+    !finished.sections &&
+    early.width === finished.width &&
+    early.height === finished.height &&
+    early.fps === finished.fps &&
+    early.durationSeconds === finished.durationSeconds
+  );
+}
+
 /** Runs yt-dlp for the whole video (sections null) or the planned sections, and probes what it left. */
 async function downloadFiles(
   deps: HostDeps,
@@ -229,7 +319,12 @@ async function downloadFiles(
   const { dir } = job;
   await removeUnplannedSources(dir, sections);
   if (deps.tempBudget) await admitWithinBudget(deps.tempBudget, job, sections);
-  const failed = await runYtDlp(deps, job, sectionRuns(sections, Boolean(job.options.limitRate)));
+  const downloading = new AbortController();
+  const watching = sections === null ? encodeWhileDownloading(deps, job, downloading.signal) : null;
+  const failed = await runYtDlp(deps, job, sectionRuns(sections, Boolean(job.options.limitRate))).finally(() =>
+    downloading.abort(),
+  );
+  await watching;
   if (job.signal.aborted) throw new CancelledFailure('download cancelled');
   if (failed) {
     // Logged once, as the attempt's activity.failed event (src/worker/failure-events.ts).
@@ -283,6 +378,8 @@ export function createDownloadActivities(deps: HostDeps) {
         progress: null,
         waitingForDisk: null,
         waitingForEncoder: false,
+        earlyQueue: null,
+        early: null,
       };
       const events = eventLogger(deps.logger, input);
       const { attempt } = Context.current().info;
@@ -296,6 +393,7 @@ export function createDownloadActivities(deps: HostDeps) {
         waitingForEncoder: job.waitingForEncoder,
       });
       const stopHeartbeat = startHeartbeat(heartbeat, deps.heartbeatIntervalMs);
+      let handedOver = false;
       try {
         job.options = await downloadOptions(deps, dir);
         // The metadata first when it decides something: the size (temp budget), the sections.
@@ -316,13 +414,25 @@ export function createDownloadActivities(deps: HostDeps) {
         logDownloaded(events, attempt, startedAt, source);
         const downloadSeconds = secondsSince(startedAt, Date.now());
         deps.metrics?.downloaded(source.bytes, downloadSeconds);
+        if (job.early && !sameSource(job.early.input.source, source)) {
+          deps.logger.warn(
+            { ...events.ids },
+            'the finished source is not the file the early encode read: encoding again',
+          );
+          deps.earlyEncodes?.stop(job.dir);
+          job.early = null;
+        }
+        if (job.early) deps.earlyEncodes?.handedOver(job.dir, source.path);
         // The encode goes to the least loaded GPU (or the CPU queue) of this host, reserved for
         // this video once one has room: a download that ran ahead waits here for the encoders.
         const waitFrom = Date.now();
-        const encodeQueue = await deps.encodeQueues.pickWhenFree(encodeReservationKey(source.path), {
-          signal: job.signal,
-          onWait: () => (job.waitingForEncoder = true),
-        });
+        const encodeQueue =
+          job.early?.queue ??
+          (await deps.encodeQueues.pickWhenFree(encodeReservationKey(source.path), {
+            signal: job.signal,
+            onWait: () => (job.waitingForEncoder = true),
+          }));
+        handedOver = true;
         if (job.waitingForEncoder) {
           const seconds = secondsSince(waitFrom, Date.now());
           events.event('encoder.waited', { seconds }, `waited ${seconds} s for an encoder`);
@@ -336,6 +446,11 @@ export function createDownloadActivities(deps: HostDeps) {
         };
       } finally {
         stopHeartbeat();
+        if (!handedOver) {
+          // A failed or cancelled download stops its early encode and frees the encoder it reserved.
+          deps.earlyEncodes?.stop(job.dir);
+          if (job.earlyQueue) deps.encodeQueues.release(job.dir);
+        }
         deps.tempBudget?.finished(job.budgetKey);
         deps.metrics?.workDirChanged(workDir);
       }

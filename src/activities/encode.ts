@@ -1,15 +1,18 @@
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { GROWING_SOURCE_DEFAULTS } from '../config.js';
 import { classifyFfmpegFailure } from '../core/errors.js';
 import { PLAN_DEFAULTS, planSourcePasses, type EncodePass } from '../core/encode-plan.js';
 import { buildClipEncodeArgs, buildPassEncodeArgs } from '../core/ffmpeg-args.js';
+import { passMayReadGrowing } from '../core/growing-source.js';
 import * as layout from '../core/layout.js';
 import type { ClipOutput, ClipSpec, EncodeSettings, LineError, SourceInfo, VideoEntry } from '../core/types.js';
 import { secondsSince } from '../core/log-events.js';
 import { plural } from '../core/report.js';
 import { assertVideoId } from '../core/video-id.js';
 import { checkClipFile, validClipOutput } from '../tools/clip-check.js';
+import type { EarlyEncode, EarlyEncodes, GrowingFile, SourceRead } from '../tools/early-encodes.js';
 import { describeEncoder } from '../tools/encoder.js';
 import { attemptToken, isNotFound } from '../tools/fs.js';
 import { PassQueue } from '../tools/pass-queue.js';
@@ -46,6 +49,11 @@ export interface EncodeProgress {
   /** ffmpeg's frames per second of the pass under way, for display. */
   fps?: number;
 }
+
+/** An encode started while its source downloads, on one of the host's encode queues. */
+export type VideoEarlyEncode = EarlyEncode<EncodeClipsInput, EncodeClipsOutput, EncodeProgress>;
+/** The host's early encodes, shared by its downloads (which start them) and its encode activities (which take them). */
+export type VideoEarlyEncodes = EarlyEncodes<EncodeClipsInput, EncodeClipsOutput, EncodeProgress>;
 
 /** The encode queue an encode worker serves, where each attempt counts itself while it runs. */
 export interface EncodeQueueSlot {
@@ -88,13 +96,15 @@ class EncodeAttempt {
   private readonly temps = new Set<string>();
   private finalizing: Promise<unknown> = Promise.resolve();
   private readonly events: EventLogger;
-  private readonly attempt = Context.current().info.attempt;
   private passes = 0;
 
   constructor(
     private readonly deps: EncoderDeps,
     private readonly input: EncodeClipsInput,
     private readonly signal: AbortSignal,
+    private readonly attempt: number,
+    /** The source while it still downloads (an early encode); absent, the downloaded file. */
+    private readonly growing?: GrowingFile,
   ) {
     this.events = eventLogger(deps.logger, input);
   }
@@ -185,11 +195,29 @@ class EncodeAttempt {
     return layout.clipPath(this.input.outDir, assertVideoId(this.input.video.videoId), clip);
   }
 
+  /** The finished source, or the growing one for a pass that may read it (else after its download). */
+  private async sourceRead(pass: EncodePass): Promise<SourceRead> {
+    if (!this.growing) return { path: pass.path, growing: false };
+    const { fps } = this.input.settings;
+    const { durationSeconds } = this.input.source;
+    const margin = GROWING_SOURCE_DEFAULTS.endMarginSeconds;
+    const read = await this.growing.readFor(passMayReadGrowing(pass.clips, fps, durationSeconds, margin));
+    if (!read) throw new CancelledFailure('the download of the source stopped');
+    return read;
+  }
+
   private async encode(pass: EncodePass, outputs: PassOutput[]) {
     const { deps, signal } = this;
     const { settings } = this.input;
-    const { path: sourcePath, fileStartSeconds: sourceStartSeconds } = pass;
-    const source = { sourcePath, sourceStartSeconds, settings, encoder: deps.encoder };
+    const read = await this.sourceRead(pass);
+    const growing = read.growing ? { readTimeoutSeconds: GROWING_SOURCE_DEFAULTS.readTimeoutSeconds } : undefined;
+    const source = {
+      sourcePath: read.path,
+      sourceStartSeconds: pass.fileStartSeconds,
+      settings,
+      encoder: deps.encoder,
+      ...(growing ? { growing } : {}),
+    };
     const only = outputs[0] as PassOutput;
     const args =
       outputs.length === 1
@@ -247,10 +275,94 @@ class EncodeAttempt {
   }
 }
 
+/** Makes the clips of `input` not yet on disk (or made by an earlier attempt): the work of one attempt. */
+async function encodeAll(deps: EncoderDeps, input: EncodeClipsInput, attempt: EncodeAttempt, earlier: ClipOutput[]) {
+  const folder = layout.videoOutDir(input.outDir, assertVideoId(input.video.videoId));
+  await mkdir(folder, { recursive: true });
+  await removeStaleTemps(folder);
+  const todo = await attempt.keepExisting(earlier);
+  const planOptions = { ...PLAN_DEFAULTS[deps.encoder.kind] };
+  if (deps.sessions) planOptions.maxClipsPerPass = Math.min(planOptions.maxClipsPerPass, deps.sessions.capacity);
+  const plan = planSourcePasses(todo, input.source, input.settings.fps, planOptions);
+  for (const { clip, reason } of plan.refused) attempt.notProduced(clip, reason);
+  await attempt.run(new PassQueue(plan.passes));
+}
+
+const jobOf = (input: EncodeClipsInput) =>
+  JSON.stringify([input.video.videoId, input.clips, input.outDir, input.settings]);
+
+/**
+ * Starts a video's encode on `queue` of this host while its source downloads: it counts
+ * as a running encode of that queue until it ends, and reads the growing file.
+ */
+export function createEarlyEncodeStarter(
+  encoders: ReadonlyMap<string, EncoderDeps>,
+  queues: EncodeQueues,
+): (queue: string, input: EncodeClipsInput, file: GrowingFile) => VideoEarlyEncode {
+  return (queue, input, file) => {
+    const deps = encoders.get(queue);
+    if (!deps) throw new Error(`no encoder on queue ${queue}`);
+    const stopper = new AbortController();
+    const attempt = new EncodeAttempt(deps, input, stopper.signal, 1, file);
+    const release = queues.start(queue, encodeReservationKey(input.source.path));
+    const startedAt = Date.now();
+    const done = (async (): Promise<EncodeClipsOutput> => {
+      try {
+        await encodeAll(deps, input, attempt, []);
+      } finally {
+        release();
+        await attempt.cleanUp();
+        await file.close();
+      }
+      const { produced, unproducible } = attempt;
+      const encodeSeconds = secondsSince(startedAt, Date.now());
+      return { produced, unproducible, encoder: describeEncoder(deps.encoder), encodeSeconds };
+    })();
+    // Its outcome is read by the encode activity, or by nobody (a failed download stopped it).
+    done.catch(() => undefined);
+    return { queue, input, file, done, progress: () => attempt.progress(), stop: () => stopper.abort() };
+  };
+}
+
+/**
+ * The encode started while the source downloaded, if it is this job's on this queue; it is
+ * followed to its end, and its result kept when every clip was made. Null: encode here.
+ */
+async function finishEarlyEncode(
+  deps: EncoderDeps,
+  input: EncodeClipsInput,
+  queue: string | undefined,
+): Promise<EncodeClipsOutput | null> {
+  const early = deps.earlyEncodes?.take(encodeReservationKey(input.source.path));
+  if (!early) return null;
+  // The download handed it over only if the finished file probed as the growing one did.
+  if (early.queue !== queue || jobOf(early.input) !== jobOf(input)) {
+    early.stop();
+    await early.done.catch(() => undefined);
+    return null;
+  }
+  const { cancellationSignal } = Context.current();
+  const stop = () => early.stop();
+  cancellationSignal.addEventListener('abort', stop, { once: true });
+  const stopHeartbeat = startHeartbeat(() => early.progress(), deps.heartbeatIntervalMs);
+  try {
+    const output = await early.done;
+    // Anything short of every clip is looked at again here (the clips it made are kept).
+    return output.unproducible.length === 0 ? output : null;
+  } catch {
+    if (cancellationSignal.aborted) throw new CancelledFailure('encode cancelled');
+    return null;
+  } finally {
+    stopHeartbeat();
+    cancellationSignal.removeEventListener('abort', stop);
+  }
+}
+
 /**
  * encodeClips for a worker. On an encode queue (`slot`), each attempt counts as a running
  * encode of that queue from its start to its own end: retries and abandoned videos leave
- * the host's load counts honest (see EncodeQueues).
+ * the host's load counts honest (see EncodeQueues). An encode its download started early
+ * (createEarlyEncodeStarter) counts itself; the attempt takes it over.
  */
 export function createEncodeClips(deps: EncoderDeps, slot?: EncodeQueueSlot) {
   /**
@@ -259,25 +371,19 @@ export function createEncodeClips(deps: EncoderDeps, slot?: EncodeQueueSlot) {
    * final file is already valid are kept; clips the source cannot give are reported.
    */
   return async function encodeClips(input: EncodeClipsInput): Promise<EncodeClipsOutput> {
-    const { settings, source } = input;
+    const early = await finishEarlyEncode(deps, input, slot?.name);
+    if (early) return early;
+    const { source } = input;
     const startedAt = Date.now();
     const release = slot ? slot.queues.start(slot.name, encodeReservationKey(source.path)) : () => undefined;
     const context = Context.current();
-    const attempt = new EncodeAttempt(deps, input, context.cancellationSignal);
+    const attempt = new EncodeAttempt(deps, input, context.cancellationSignal, context.info.attempt);
     let stopHeartbeat: (() => void) | undefined;
     try {
-      const folder = layout.videoOutDir(input.outDir, assertVideoId(input.video.videoId));
-      await mkdir(folder, { recursive: true });
-      await removeStaleTemps(folder);
       // A retry picks up the clips an earlier attempt finished, from its last heartbeat.
       const earlier = (context.info.heartbeatDetails as EncodeProgress | undefined)?.produced ?? [];
       stopHeartbeat = startHeartbeat(() => attempt.progress(), deps.heartbeatIntervalMs);
-      const todo = await attempt.keepExisting(earlier);
-      const planOptions = { ...PLAN_DEFAULTS[deps.encoder.kind] };
-      if (deps.sessions) planOptions.maxClipsPerPass = Math.min(planOptions.maxClipsPerPass, deps.sessions.capacity);
-      const plan = planSourcePasses(todo, source, settings.fps, planOptions);
-      for (const { clip, reason } of plan.refused) attempt.notProduced(clip, reason);
-      await attempt.run(new PassQueue(plan.passes));
+      await encodeAll(deps, input, attempt, earlier);
     } finally {
       stopHeartbeat?.();
       release();

@@ -41,13 +41,15 @@ export interface RecordVideoInput {
   manifest: { settings: EncodeSettings; clipFileSha256: string; encoder: string } | null;
 }
 
-type FinishDeps = Pick<HostDeps, 'workDir' | 'logger' | 'metrics' | 'encodeQueues'>;
+type FinishDeps = Pick<HostDeps, 'workDir' | 'logger' | 'metrics' | 'encodeQueues' | 'earlyEncodes'>;
 
 async function deleteSourceFolder(input: DeleteSourceInput, deps: FinishDeps): Promise<void> {
   const workDir = deps.workDir ?? input.workDir;
   const dir = layout.sourceDir(workDir, input.batchId, assertVideoId(input.videoId));
   // Its key is the source folder (encodeReservationKey): a place never used is freed.
   deps.encodeQueues.release(dir);
+  // An encode started while downloading that no encode activity took (the video was cancelled).
+  deps.earlyEncodes?.stop(dir);
   await rm(dir, { recursive: true, force: true });
   await rmdir(dirname(dir)).catch(() => undefined);
   deps.metrics?.workDirChanged(workDir);

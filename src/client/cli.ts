@@ -39,6 +39,10 @@ function addWorkerOptions(command: Command): Command {
     .option('--metrics-port <port>', 'serve Prometheus metrics on this port, at /metrics (default: none)')
     .option('--metrics-address <address>', 'address the metrics port listens on', OPTION_DEFAULTS.metricsAddress)
     .option('--max-temp-gb <GB>', 'temporary disk for sources: a download waits until it fits (default: no limit)')
+    .option(
+      '--no-encode-while-downloading',
+      'start each encode only once its whole source is on disk (default: an idle encoder starts while it downloads)',
+    )
     .option('--cookies <file>', 'Netscape cookies file for yt-dlp (stays on this host)')
     .option('--proxy <url>', 'proxy for yt-dlp, e.g. http://user:password@host:port (stays on this host)')
     .option('--limit-rate <rate>', "yt-dlp's download rate limit, e.g. 4M")

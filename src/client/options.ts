@@ -61,6 +61,7 @@ const crfChoice = z
 /** Options shared by every command that hosts a worker. */
 const workerFields = {
   maxTempGb: gigabytes,
+  encodeWhileDownloading: z.boolean().default(true),
   logLevel: oneOf('--log-level', LOG_LEVELS),
   encoder: oneOf('--encoder', ENCODER_CHOICES),
   x265Preset: oneOf('--x265-preset', X265_PRESETS),
@@ -145,6 +146,7 @@ export interface RunOptions {
   heartbeatTimeoutSeconds: number;
   graceSeconds: number;
   maxTempGb: number | undefined;
+  encodeWhileDownloading: boolean;
   format: string | undefined;
   backoffSeconds: number;
   maxPauses: number;
@@ -188,6 +190,7 @@ export function parseRunOptions(raw: Record<string, unknown>): RunOptions {
     heartbeatTimeoutSeconds: o.heartbeatTimeout,
     graceSeconds: o.graceTime,
     maxTempGb: o.maxTempGb,
+    encodeWhileDownloading: o.encodeWhileDownloading,
     format: o.format,
     backoffSeconds: o.backoff,
     maxPauses: o.maxPauses,
@@ -236,6 +239,7 @@ export interface WorkerOptions {
   encoder: EncoderChoice;
   x265Preset: string;
   maxTempGb: number | undefined;
+  encodeWhileDownloading: boolean;
   /** The Worker Deployment version this host polls as (build ID: vstream's version); null with --no-versioning. */
   deployment: WorkerDeploymentVersion | null;
   metrics: MetricsOptions | null;

@@ -149,6 +149,7 @@ type HostOptions = Pick<
   | 'x265Preset'
   | 'graceSeconds'
   | 'maxTempGb'
+  | 'encodeWhileDownloading'
   | 'metrics'
 >;
 
@@ -209,6 +210,7 @@ async function openRunSession(
       tempBudget: host.maxTempGb ? new TempBudget(host.maxTempGb * 1024 ** 3) : undefined,
       downloads: context.downloads,
       metrics: host.metrics !== null,
+      encodeWhileDownloading: host.encodeWhileDownloading,
     },
   });
   return { session, selection };

@@ -41,6 +41,8 @@ export interface SessionOptions {
     downloads?: DownloadSettings;
     /** Record vstream's metrics (the runtime serves them). */
     metrics?: boolean;
+    /** Start an encode while its source downloads when an encoder is idle. */
+    encodeWhileDownloading?: boolean;
   };
 }
 
@@ -109,6 +111,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
         downloads: options.worker.downloads,
         shutdownGraceTime: `${options.worker.graceSeconds}s`,
         metrics: options.worker.metrics,
+        encodeWhileDownloading: options.worker.encodeWhileDownloading,
       });
       const running = workers.run();
       const hosted = workers;

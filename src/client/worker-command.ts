@@ -74,6 +74,7 @@ export async function workerCommand(
     downloads,
     deployment: options.deployment ?? undefined,
     metrics: options.metrics !== null,
+    encodeWhileDownloading: options.encodeWhileDownloading,
   });
   const stopper = new Stopper(
     out,

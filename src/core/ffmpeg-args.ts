@@ -27,10 +27,21 @@ export function clipSeekSeconds(startFrame: number, fps: number, fileStartSecond
   );
 }
 
+/**
+ * A source still being written: ffmpeg waits at its end for more bytes (the file
+ * protocol's `follow`) and gives up after `readTimeoutSeconds` without any (a stalled
+ * download), which ends the input as if the file ended there.
+ */
+export interface GrowingRead {
+  readTimeoutSeconds: number;
+}
+
 export interface ClipEncodeJob {
   sourcePath: string;
   /** A downloaded section's first timestamp in source seconds (0 for a whole video). */
   sourceStartSeconds?: number;
+  /** The source is still downloading. */
+  growing?: GrowingRead;
   outputPath: string;
   clip: Pick<ClipSpec, 'startFrame' | 'endFrame'>;
   settings: EncodeSettings;
@@ -71,6 +82,7 @@ export function clipInputArgs(
   sourcePath: string,
   durationSeconds?: string,
   sourceStartSeconds = 0,
+  growing?: GrowingRead,
 ): string[] {
   const hw =
     encoder.kind === 'nvenc'
@@ -79,7 +91,8 @@ export function clipInputArgs(
   const seek =
     seekFrame > 0 || sourceStartSeconds > 0 ? ['-ss', clipSeekSeconds(seekFrame, fps, sourceStartSeconds)] : [];
   const duration = durationSeconds ? ['-t', durationSeconds] : [];
-  return [...hw, '-itsoffset', TIMESTAMP_NUDGE_SECONDS, ...seek, ...duration, '-i', sourcePath];
+  const follow = growing ? ['-follow', '1', '-rw_timeout', String(growing.readTimeoutSeconds * 1_000_000)] : [];
+  return [...hw, '-itsoffset', TIMESTAMP_NUDGE_SECONDS, ...seek, ...duration, ...follow, '-i', sourcePath];
 }
 
 /** Scaling to exactly width x height, aspect not kept (as the original), square pixels. */
@@ -127,7 +140,15 @@ export function buildClipEncodeArgs(job: ClipEncodeJob): string[] {
   const { settings, encoder, clip } = job;
   return [
     ...FFMPEG_COMMON,
-    ...clipInputArgs(encoder, clip.startFrame, settings.fps, job.sourcePath, undefined, job.sourceStartSeconds),
+    ...clipInputArgs(
+      encoder,
+      clip.startFrame,
+      settings.fps,
+      job.sourcePath,
+      undefined,
+      job.sourceStartSeconds,
+      job.growing,
+    ),
     '-map',
     '0:v:0',
     '-an',
@@ -143,6 +164,7 @@ export function buildClipEncodeArgs(job: ClipEncodeJob): string[] {
 export interface PassEncodeJob {
   sourcePath: string;
   sourceStartSeconds?: number;
+  growing?: GrowingRead;
   clips: Array<{ startFrame: number; endFrame: number; outputPath: string }>;
   settings: EncodeSettings;
   encoder: EncoderConfig;
@@ -170,7 +192,7 @@ export function buildPassEncodeArgs(job: PassEncodeJob): string[] {
   ].join(';');
   return [
     ...FFMPEG_COMMON,
-    ...clipInputArgs(encoder, first, settings.fps, job.sourcePath, span, job.sourceStartSeconds),
+    ...clipInputArgs(encoder, first, settings.fps, job.sourcePath, span, job.sourceStartSeconds, job.growing),
     '-filter_complex',
     graph,
     ...clips.flatMap((c, i) => [

@@ -10,6 +10,7 @@ export interface LogEventFields {
   'video.verified': { outcome: 'work' | 'done'; clips: number; existing: number; pending: number; clipErrors: number };
   'video.skipped': { reason: string; clipErrors: number };
   'download.start': { attempt: number; mode: string };
+  'encode.early': { queue: string; bytes: number };
   'download.end': { attempt: number; mode: 'full' | 'sections'; bytes: number; seconds: number; sections: number };
   'encoder.waited': { seconds: number };
   'encode.start': { attempt: number; pass: number; clips: number; encoder: string; frames: number };
@@ -46,6 +47,10 @@ export const LOG_EVENTS: Record<LogEventName, LogEventInfo> = {
   'video.verified': { from: 'activity', about: 'the clip file was read: clips to make, already on disk, malformed' },
   'video.skipped': { from: 'activity', about: 'no clip file or no usable line: nothing to do (reason)' },
   'download.start': { from: 'activity', about: 'a download attempt starts (mode asked: full, sections, auto)' },
+  'encode.early': {
+    from: 'activity',
+    about: "the encode starts while the source downloads (an encoder was idle): its queue, the file's bytes so far",
+  },
   'download.end': { from: 'activity', about: 'the source is on disk: mode used, bytes, seconds' },
   'encoder.waited': {
     from: 'activity',

@@ -133,6 +133,12 @@ export class EncodeQueues {
     return this.queues.some((q) => this.load(q.name) < q.capacity);
   }
 
+  /** Picks and reserves a queue only if one has room now and no download waits for one. */
+  pickIfIdle(key: string): string | null {
+    this.reserved.delete(key);
+    return this.waiting.length === 0 && this.hasRoom() ? this.pick(key) : null;
+  }
+
   /**
    * Picks a queue once one has room, first come first served. A download that ran ahead
    * of the encoders ends only then, so its encode starts as soon as it is scheduled:

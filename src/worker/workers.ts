@@ -2,11 +2,13 @@ import { availableParallelism } from 'node:os';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { DownloadSettings } from '../activities/deps.js';
+import { createEarlyEncodeStarter, type VideoEarlyEncodes } from '../activities/encode.js';
 import {
   createEncodeActivities,
   createHostActivities,
   createPingActivities,
   createSharedActivities,
+  type EncodeDeps,
   type HostDeps,
   type Logger,
   type SharedDeps,
@@ -24,6 +26,7 @@ import type { EncodeTopology, EncoderConfig } from '../core/types.js';
 import type { ToolPaths } from '../tools/binaries.js';
 import type { ScratchFiles } from '../tools/scratch.js';
 import { VstreamMetrics } from '../tools/metrics.js';
+import { EarlyEncodes } from '../tools/early-encodes.js';
 import { EncodeQueues, Sessions } from '../tools/sessions.js';
 import type { TempBudget } from '../tools/temp-budget.js';
 import { versionedWorker } from './deployment.js';
@@ -62,6 +65,8 @@ export interface VstreamWorkersOptions {
   deployment?: WorkerDeploymentVersion;
   /** Record vstream's metrics on the runtime's meter (installed with a Prometheus endpoint). */
   metrics?: boolean;
+  /** Start a video's encode while its source downloads when an encoder is idle (default true). */
+  encodeWhileDownloading?: boolean;
 }
 
 export interface EncodeTarget {
@@ -109,7 +114,22 @@ export async function createVstreamWorkers(options: VstreamWorkersOptions): Prom
   const metrics = options.metrics ? new VstreamMetrics(Runtime.instance().metricMeter) : undefined;
   metrics?.initialise(targets.map((t) => t.encoder));
   const shared: SharedDeps = { tools: options.tools, logger: options.logger, hostQueue, metrics };
-  const longRunning = { heartbeatIntervalMs: options.heartbeatIntervalMs, scratch: options.scratch };
+  const earlyEncodes: VideoEarlyEncodes | undefined =
+    options.encodeWhileDownloading === false ? undefined : new EarlyEncodes();
+  const longRunning = { heartbeatIntervalMs: options.heartbeatIntervalMs, scratch: options.scratch, earlyEncodes };
+  const encoders = new Map<string, EncodeDeps>(
+    targets.map((target) => [
+      target.queue,
+      {
+        ...shared,
+        ...longRunning,
+        encoder: target.encoder,
+        encodeQueues: queues,
+        encodeQueue: target.queue,
+        sessions: nvencSessions(target.encoder, target.capacity, metrics),
+      },
+    ]),
+  );
   const host: HostDeps = {
     ...shared,
     ...longRunning,
@@ -118,6 +138,7 @@ export async function createVstreamWorkers(options: VstreamWorkersOptions): Prom
     tempBudget: options.tempBudget,
     downloads: options.downloads,
     workDir: options.workDir,
+    ...(earlyEncodes ? { startEarlyEncode: createEarlyEncodeStarter(encoders, queues) } : {}),
   };
   const shutdownGraceTime = options.shutdownGraceTime ?? WORKER_DEFAULTS.shutdownGraceTime;
   // Heartbeat details reach the server within seconds: the live progress shows them.
@@ -156,14 +177,7 @@ export async function createVstreamWorkers(options: VstreamWorkersOptions): Prom
       Worker.create({
         ...common,
         taskQueue: target.queue,
-        activities: createEncodeActivities({
-          ...shared,
-          ...longRunning,
-          encoder: target.encoder,
-          encodeQueues: queues,
-          encodeQueue: target.queue,
-          sessions: nvencSessions(target.encoder, target.capacity, metrics),
-        }),
+        activities: createEncodeActivities(encoders.get(target.queue) as EncodeDeps),
         maxConcurrentActivityTaskExecutions: target.capacity,
         maxHeartbeatThrottleInterval,
       }),
@@ -174,6 +188,8 @@ export async function createVstreamWorkers(options: VstreamWorkersOptions): Prom
     encodeTargets: targets,
     run: async () => {
       await Promise.all(workers.map((w) => w.run()));
+      // An encode started early whose video's encode activity never came (the host stopped first).
+      await earlyEncodes?.stopAll();
     },
     shutdown: () => {
       for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();

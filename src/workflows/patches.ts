@@ -57,4 +57,11 @@ export const PATCHES = {
    * by the current run (their child handle). Histories without it wait for the signal.
    */
   childClosed: 'vstream-0.5-child-closed',
+  /**
+   * 0.5: the download activity gets the video's encode (clips, output folder, settings), so
+   * that a host with an idle encoder starts encoding while the source still downloads (the
+   * encode activity then takes over what was started). Asked in the video's first task.
+   * Histories without it send the download no encode: it only downloads.
+   */
+  encodeWhileDownloading: 'vstream-0.5-encode-while-downloading',
 } as const;

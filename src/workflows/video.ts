@@ -44,6 +44,8 @@ export async function videoWorkflow(input: VideoInput): Promise<VideoResult> {
 }
 
 async function processVideo(input: VideoInput, story: VideoStory | null): Promise<VideoResult> {
+  // Asked before any activity: a patch asked later may land in another task on replay.
+  const encodeWhileDownloading = patched(PATCHES.encodeWhileDownloading);
   const policy = videoPolicy(input);
   let currentHost: string | null = null;
   setHandler(videoHostQuery, () => currentHost);
@@ -62,7 +64,11 @@ async function processVideo(input: VideoInput, story: VideoStory | null): Promis
 
     currentHost = work.hostQueue;
     story?.onHost(work.hostQueue);
-    const made = await makeClips(input, policy, work, gate, hostAttempt === 1, story !== null);
+    const made = await makeClips(input, policy, work, gate, {
+      firstAttempt: hostAttempt === 1,
+      summaries: story !== null,
+      encodeWhileDownloading,
+    });
     if (made.kind === 'hostLost' && mayMove) {
       log.warn('host not responding: the video starts over on another host', {
         videoId: input.video.videoId,
@@ -148,9 +154,9 @@ async function makeClips(
   policy: VideoPolicy,
   work: Work,
   gate: DownloadGate,
-  firstAttempt: boolean,
-  summaries: boolean,
+  how: { firstAttempt: boolean; summaries: boolean; encodeWhileDownloading: boolean },
 ): Promise<Made> {
+  const { firstAttempt, summaries } = how;
   const { video } = input;
   const hostTimeoutSeconds = videoHostTimeoutSeconds(input);
   const host = hostActivities(work.hostQueue, input.heartbeatTimeoutSeconds, policy, hostTimeoutSeconds);
@@ -162,7 +168,16 @@ async function makeClips(
       input.downloadMode && input.downloadMode !== 'full'
         ? { downloadMode: input.downloadMode, clips: work.pending, fps: input.settings.fps }
         : {};
-    const download = { batchId: input.batchId, video, workDir: input.workDir, format: input.format, ...sections };
+    const job = { clips: work.pending, outDir: input.outDir, settings: input.settings };
+    const early = how.encodeWhileDownloading ? { encode: job } : {};
+    const download = {
+      batchId: input.batchId,
+      video,
+      workDir: input.workDir,
+      format: input.format,
+      ...sections,
+      ...early,
+    };
     const downloading = summaries ? downloadSummary(video.videoId, input.downloadMode, work.pending.length) : null;
     source = await gate.download(() =>
       whileHostAnswers(work.hostQueue, hostTimeoutSeconds, () => withSummary(host.download, downloading, download)),
@@ -171,7 +186,7 @@ async function makeClips(
     const queue = source.encodeQueue ?? work.hostQueue;
     const encode = encodeActivity(queue, input.heartbeatTimeoutSeconds, hostTimeoutSeconds, policy);
     const encoding = summaries ? encodeSummary(work.pending.length, queue) : null;
-    const encodeInput = { video, source, clips: work.pending, outDir: input.outDir, settings: input.settings };
+    const encodeInput = { video, source, ...job };
     const { encodeSeconds, ...encoded } = await whileHostAnswers(work.hostQueue, hostTimeoutSeconds, () =>
       withSummary(encode, encoding, encodeInput),
     );

@@ -62,7 +62,7 @@ export function createStubs(behaviour: StubBehaviour, prior: PriorResults = new 
     failures: [] as Array<{ videoId: string; type: string; at: number }>,
     /** What each download was asked for beyond the video (mode, clips, fps). */
     downloadRequests: [] as Array<
-      Pick<Parameters<HostActivities['download']>[0], 'downloadMode' | 'clips' | 'fps'> & { videoId: string }
+      Pick<Parameters<HostActivities['download']>[0], 'downloadMode' | 'clips' | 'fps' | 'encode'> & { videoId: string }
     >,
   };
   const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
@@ -136,8 +136,8 @@ export function createStubs(behaviour: StubBehaviour, prior: PriorResults = new 
   };
 
   const host: HostActivities = {
-    async download({ video, downloadMode, clips, fps }) {
-      record.downloadRequests.push({ videoId: video.videoId, downloadMode, clips, fps });
+    async download({ video, downloadMode, clips, fps, encode }) {
+      record.downloadRequests.push({ videoId: video.videoId, downloadMode, clips, fps, encode });
       bump(record.downloadCalls, video.videoId);
       record.downloadStarts.set(video.videoId, [...(record.downloadStarts.get(video.videoId) ?? []), Date.now()]);
       record.inFlight++;

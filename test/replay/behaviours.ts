@@ -303,6 +303,18 @@ export const BEHAVIOURS: Behaviour[] = [
       ),
   },
   {
+    name: 'encode-while-downloading',
+    about:
+      "each video's download carries its encode (PATCHES.encodeWhileDownloading, asked in the video's first task): clips, output folder, settings",
+    stubs: { videos: 2, workMs: 20 },
+    videos: ['v0'],
+    check: (s) =>
+      expect(
+        s.record.downloadRequests.length === 2 && s.record.downloadRequests.every((r) => r.encode?.clips.length),
+        'a download without its encode',
+      ),
+  },
+  {
     name: 'slow-start',
     about:
       "the policy's local activity outlasts the 1 s workflow task: its marker, and the batch's steps after it, land in a later task; every patch is still asked in the first (a patch asked after it was lost on replay: TMPRL1100)",

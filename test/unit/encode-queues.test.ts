@@ -160,3 +160,16 @@ test("a video done with the host (its source deleted) frees its unused reservati
   q.release('/work/b/v9'); // nothing reserved: nothing changes
   assert.equal(q.load('cpu'), 1, "v2's reservation");
 });
+
+test('pickIfIdle reserves only when a queue has room and no finished download waits', async () => {
+  const q = new EncodeQueues([{ name: 'cpu', capacity: 1 }]);
+  assert.equal(q.pickIfIdle('/w/v1'), 'cpu');
+  assert.equal(q.pickIfIdle('/w/v2'), null, 'the one place is reserved');
+  q.release('/w/v1');
+  const done = q.start('cpu', '/w/v3');
+  const waiting = q.pickWhenFree('/w/v4');
+  assert.equal(q.pickIfIdle('/w/v5'), null);
+  done();
+  assert.equal(await waiting, 'cpu');
+  assert.equal(q.pickIfIdle('/w/v5'), null, 'v4 holds the place now');
+});

@@ -237,6 +237,51 @@ describe('buildPassEncodeArgs', () => {
   });
 });
 
+describe('a source still downloading', () => {
+  test('a pass follows the growing file and gives up after the read timeout; the finished file is read plainly', () => {
+    const job = {
+      sourcePath: '/proc/7/fd/21',
+      clips: [{ startFrame: 0, endFrame: 60, outputPath: '/o/a.hevc' }],
+      settings,
+      encoder: { kind: 'x265', preset: 'fast' } as const,
+    };
+    const growing = buildPassEncodeArgs({ ...job, growing: { readTimeoutSeconds: 60 } });
+    assert.deepEqual(growing.slice(8, 16), [
+      '-itsoffset',
+      '0.001',
+      '-t',
+      '3.000000',
+      '-follow',
+      '1',
+      '-rw_timeout',
+      '60000000',
+    ]);
+    assert.deepEqual(growing.slice(16, 18), ['-i', '/proc/7/fd/21']);
+    assert.ok(!buildPassEncodeArgs(job).includes('-follow'));
+  });
+
+  test('a clip on its own follows it too, on the GPU after the decode options', () => {
+    const args = buildClipEncodeArgs({
+      sourcePath: '/proc/7/fd/21',
+      outputPath: '/o/a.hevc',
+      clip: { startFrame: 30, endFrame: 90 },
+      settings,
+      encoder: { kind: 'nvenc', deviceId: 0 },
+      growing: { readTimeoutSeconds: 5 },
+    });
+    const input = args.indexOf('-i');
+    assert.deepEqual(args.slice(input - 4, input + 2), [
+      '-follow',
+      '1',
+      '-rw_timeout',
+      '5000000',
+      '-i',
+      '/proc/7/fd/21',
+    ]);
+    assert.ok(args.indexOf('-hwaccel') < input - 4);
+  });
+});
+
 describe('rate control: capped CRF for libx265, the original VBR for NVENC', () => {
   const clip = { startFrame: 0, endFrame: 30 };
   const job = (crf: number | undefined, encoder: EncoderConfig) =>

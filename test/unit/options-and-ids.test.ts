@@ -43,6 +43,11 @@ describe('run options', () => {
     assert.equal(notGiven.settings.crf, undefined);
   });
 
+  test('encodes start while their sources download unless --no-encode-while-downloading', () => {
+    assert.equal(parseRunOptions(raw()).encodeWhileDownloading, true);
+    assert.equal(parseRunOptions(raw({ encodeWhileDownloading: false })).encodeWhileDownloading, false);
+  });
+
   test('the original INFO spelling of the log level is accepted', () => {
     assert.equal(parseRunOptions(raw({ logLevel: 'INFO' })).logLevel, 'info');
   });

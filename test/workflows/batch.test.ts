@@ -348,10 +348,21 @@ describe('batch workflow (stub activities, real server)', () => {
       ['v0', 'v1'].map((id) => [id, 'auto', [{ line: 1, startFrame: 0, endFrame: 10 }], 30]),
     );
     const full = await runBatch({ videos: 1, workMs: 10 });
+    const [request] = full.record.downloadRequests;
     assert.deepEqual(
-      full.record.downloadRequests,
-      [{ videoId: 'v0', downloadMode: undefined, clips: undefined, fps: undefined }],
-      'default: the download input carries no clips',
+      { ...request, encode: undefined },
+      { videoId: 'v0', downloadMode: undefined, clips: undefined, fps: undefined, encode: undefined },
+      'default: the download input carries no sections',
+    );
+  });
+
+  test("each download carries its video's encode, for a host to start it while downloading", async () => {
+    const { record } = await runBatch({ videos: 2, workMs: 10 });
+    assert.deepEqual(
+      record.downloadRequests
+        .map((r) => [r.videoId, r.encode?.clips, r.encode?.outDir, r.encode?.settings.width])
+        .sort(),
+      ['v0', 'v1'].map((id) => [id, [{ line: 1, startFrame: 0, endFrame: 10 }], '/o', 1280]),
     );
   });
 
