@@ -1,4 +1,4 @@
-import { chmod, copyFile, mkdir, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { join } from 'node:path';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
@@ -237,19 +237,6 @@ async function partialSourcePath(dir: string): Promise<string | null> {
   return partial ? join(dir, partial) : null;
 }
 
-async function readHead(path: string, bytes: number): Promise<{ head: Uint8Array; size: number } | null> {
-  const handle = await open(path, 'r').catch(() => null);
-  if (!handle) return null;
-  try {
-    const { size } = await handle.stat();
-    const head = new Uint8Array(Math.min(bytes, size));
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    return { head: head.subarray(0, bytesRead), size };
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * While the whole source downloads, starts its encode as soon as the file's index is on
  * disk (growingLayout), the rest should arrive within GROWING_SOURCE_DEFAULTS.startWithinSeconds
@@ -262,16 +249,24 @@ async function encodeWhileDownloading(deps: HostDeps, job: DownloadJob, download
   const { encode } = job.input;
   const { earlyEncodes, startEarlyEncode } = deps;
   if (!encode || !earlyEncodes || !startEarlyEncode || process.platform !== 'linux' || job.early) return;
-  const giveUp = () => {
+  // Opened once the partial file is there, and held: the encode reads it through this descriptor.
+  let file: { path: string; growing: GrowingFile } | null = null;
+  const giveUp = async () => {
+    await file?.growing.close();
     if (job.earlyQueue) deps.encodeQueues.release(job.dir);
     job.earlyQueue = null;
   };
   let wanted: number = GROWING_SOURCE_DEFAULTS.headBytes;
   while (!downloading.aborted) {
     await delay(GROWING_SOURCE_DEFAULTS.pollMs);
-    const path = await partialSourcePath(job.dir);
-    const read = path ? await readHead(path, wanted) : null;
-    if (!path || !read || downloading.aborted) continue;
+    if (!file) {
+      const path = await partialSourcePath(job.dir);
+      const growing = path ? await GrowingFile.open(path).catch(() => null) : null;
+      if (!path || !growing) continue;
+      file = { path, growing };
+    }
+    const read = await file.growing.head(wanted);
+    if (downloading.aborted) break;
     const shape = growingLayout(read.head, read.size);
     if (shape.kind === 'unreadable') return giveUp();
     if (shape.kind === 'need-more') {
@@ -282,21 +277,18 @@ async function encodeWhileDownloading(deps: HostDeps, job: DownloadJob, download
     if (left === null || left > GROWING_SOURCE_DEFAULTS.startWithinSeconds) continue;
     job.earlyQueue ??= deps.encodeQueues.pickIfIdle(job.dir);
     if (!job.earlyQueue) continue;
-    const file = await GrowingFile.open(path).catch(() => null);
-    if (!file) continue;
-    const probe = await probeSource(deps.tools.ffprobe, file.readPath, job.signal);
-    if (typeof probe === 'string' || downloading.aborted) {
-      await file.close();
-      return giveUp();
-    }
+    const probe = await probeSource(deps.tools.ffprobe, file.growing.readPath, job.signal);
+    if (typeof probe === 'string' || downloading.aborted) return giveUp();
+    const { path } = file;
     const { width, height, fps, durationSeconds } = probe;
     const source = { path, width, height, fps, durationSeconds, bytes: read.size };
-    job.early = startEarlyEncode(job.earlyQueue, { video: job.input.video, source, ...encode }, file);
+    job.early = startEarlyEncode(job.earlyQueue, { video: job.input.video, source, ...encode }, file.growing);
     earlyEncodes.add(job.dir, job.early);
     const fields = { queue: job.earlyQueue, bytes: read.size };
     eventLogger(deps.logger, job.input).event('encode.early', fields, 'the encode starts while the source downloads');
     return;
   }
+  await file?.growing.close();
 }
 
 /** The finished file is the one the early encode has been reading: same shape, rate and duration. */

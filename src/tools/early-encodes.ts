@@ -31,6 +31,14 @@ export class GrowingFile {
     return `/proc/${process.pid}/fd/${this.handle.fd}`;
   }
 
+  /** The first `bytes` bytes written so far, and the file's size now. */
+  async head(bytes: number): Promise<{ head: Uint8Array; size: number }> {
+    const { size } = await this.handle.stat();
+    const head = new Uint8Array(Math.min(bytes, size));
+    const { bytesRead } = await this.handle.read(head, 0, head.length, 0);
+    return { head: head.subarray(0, bytesRead), size };
+  }
+
   /** The download ended and left the whole file at `finalPath`. */
   complete(finalPath: string): void {
     this.finalPath = finalPath;
