@@ -5,7 +5,7 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import pLimit from 'p-limit';
 import { GROWING_SOURCE_DEFAULTS } from '../config.js';
 import { ErrorType, SHARED_BACKOFF_TYPES, classifyYtDlpFailure, type Classified } from '../core/errors.js';
-import { downloadSecondsLeft, growingLayout } from '../core/growing-source.js';
+import { downloadSecondsLeft, growingLayout, indexCoversMedia } from '../core/growing-source.js';
 import * as layout from '../core/layout.js';
 import {
   chooseDownloadMode,
@@ -34,7 +34,7 @@ import {
   type DownloadProgress,
 } from '../core/ytdlp-args.js';
 import { probeSource, type SourceProbe } from '../tools/probe.js';
-import { GrowingFile } from '../tools/early-encodes.js';
+import { GrowingFile, mp4BoxesFrom } from '../tools/early-encodes.js';
 import { captureTool, runTool, type ToolRun } from '../tools/process.js';
 import { encodeReservationKey } from '../tools/sessions.js';
 import { plannedSourceNames, removeUnplannedSources } from '../tools/source-files.js';
@@ -78,6 +78,8 @@ interface DownloadJob {
   /** The encoder reserved at the start (one was idle), and the encode started on it while downloading. */
   earlyQueue: string | null;
   early: VideoEarlyEncode | null;
+  /** Where the MP4 index of the file the early encode reads ends. */
+  earlyIndexEnd: number | null;
 }
 
 /** Tool output with the worker's secrets (proxy password, cookie values) replaced. */
@@ -283,6 +285,7 @@ async function encodeWhileDownloading(deps: HostDeps, job: DownloadJob, download
     const { width, height, fps, durationSeconds } = probe;
     const source = { path, width, height, fps, durationSeconds, bytes: read.size };
     job.early = startEarlyEncode(job.earlyQueue, { video: job.input.video, source, ...encode }, file.growing);
+    job.earlyIndexEnd = shape.indexEnd;
     earlyEncodes.add(job.dir, job.early);
     const fields = { queue: job.earlyQueue, bytes: read.size };
     eventLogger(deps.logger, job.input).event('encode.early', fields, 'the encode starts while the source downloads');
@@ -325,7 +328,24 @@ async function downloadFiles(
     if (failure.type === ErrorType.DiskFull) await rm(dir, { recursive: true, force: true });
     throw ytDlpFailure(failure);
   }
-  return downloadedSource(deps, dir, sections, job.durationSeconds);
+  return (await earlySourceFinished(job, sections)) ?? downloadedSource(deps, dir, sections, job.durationSeconds);
+}
+
+/**
+ * The early encode probed the file while it grew, its index complete: when the finished
+ * file is that same file, a second ffprobe (about 0.1 CPU s) would only read the same index.
+ */
+async function earlySourceFinished(
+  job: DownloadJob,
+  sections: SectionRange[] | null,
+): Promise<Omit<SourceInfo, 'encodeQueue'> | null> {
+  if (sections || !job.early || job.earlyIndexEnd === null) return null;
+  const names = await plannedSourceNames(job.dir, null);
+  const path = names.length === 1 ? join(job.dir, names[0] as string) : null;
+  if (!path || !(await job.early.file.isFileAt(path))) return null;
+  if (!indexCoversMedia(await mp4BoxesFrom(path, job.earlyIndexEnd))) return null;
+  const { width, height, fps, durationSeconds } = job.early.input.source;
+  return { path, width, height, fps, durationSeconds, bytes: (await stat(path)).size };
 }
 
 /** The sections to fetch, or null for the whole video. */
@@ -372,6 +392,7 @@ export function createDownloadActivities(deps: HostDeps) {
         waitingForEncoder: false,
         earlyQueue: null,
         early: null,
+        earlyIndexEnd: null,
       };
       const events = eventLogger(deps.logger, input);
       const { attempt } = Context.current().info;

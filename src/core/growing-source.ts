@@ -23,10 +23,7 @@ export function growingLayout(head: Uint8Array, fileBytes: number): GrowingLayou
   let at = 0;
   for (;;) {
     if (at + 16 > head.length) return { kind: 'need-more', bytes: at + 16 };
-    const view = new DataView(head.buffer, head.byteOffset + at);
-    const small = view.getUint32(0);
-    const type = ascii(head, at + 4);
-    const size = small === 1 ? Number(view.getBigUint64(8)) : small;
+    const { type, size } = boxHeader(head.subarray(at)) as { type: string; size: number };
     if (size < 8) return { kind: 'unreadable', why: `MP4 box ${JSON.stringify(type)} has no size` };
     if (type === 'moov') {
       const indexEnd = at + size;
@@ -35,6 +32,26 @@ export function growingLayout(head: Uint8Array, fileBytes: number): GrowingLayou
     if (!BEFORE_INDEX.has(type)) return { kind: 'unreadable', why: `the MP4 index comes after its ${type} box` };
     at += size;
   }
+}
+
+/** The type and size of the MP4 box whose header starts `head`; null when it is not one. */
+export function boxHeader(head: Uint8Array): { type: string; size: number } | null {
+  if (head.length < 8) return null;
+  const view = new DataView(head.buffer, head.byteOffset);
+  const small = view.getUint32(0);
+  if (small === 1 && head.length < 16) return null;
+  const size = small === 1 ? Number(view.getBigUint64(8)) : small;
+  return { type: ascii(head, 4), size };
+}
+
+/**
+ * Whether the boxes after a finished MP4's index (top level, in order) are plain media:
+ * then the index read while the file grew described the whole file. Fragments (moof) add
+ * frames the index did not list, so what was probed then may be short of the end.
+ */
+export function indexCoversMedia(boxesAfterIndex: ReadonlyArray<{ type: string }>): boolean {
+  const types = boxesAfterIndex.map((b) => b.type);
+  return types.includes('mdat') && types.every((t) => ['mdat', 'free', 'skip', 'wide', 'udta'].includes(t));
 }
 
 /**

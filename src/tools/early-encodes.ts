@@ -1,12 +1,40 @@
 // The encodes a host started while their sources still download, until the encode
 // activity of each video takes its own over (or the download fails and stops it).
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { GROWING_SOURCE_DEFAULTS } from '../config.js';
+import { boxHeader } from '../core/growing-source.js';
 
 /** Where an encode pass reads its source: the finished file, or the growing one (ffmpeg `follow`). */
 export interface SourceRead {
   path: string;
   growing: boolean;
+}
+
+/** The top-level MP4 boxes of the file at `path` from `offset` to its end, at most `max` of them. */
+export async function mp4BoxesFrom(
+  path: string,
+  offset: number,
+  max = 16,
+): Promise<Array<{ type: string; size: number }>> {
+  const handle = await open(path, 'r');
+  try {
+    const { size: fileBytes } = await handle.stat();
+    const boxes: Array<{ type: string; size: number }> = [];
+    const header = new Uint8Array(16);
+    for (let at = offset; at < fileBytes && boxes.length < max;) {
+      const { bytesRead } = await handle.read(header, 0, header.length, at);
+      const box = boxHeader(header.subarray(0, bytesRead));
+      if (!box) break;
+      // Size 0: the box runs to the end of the file.
+      const size = box.size === 0 ? fileBytes - at : box.size;
+      if (size < 8) break;
+      boxes.push({ type: box.type, size });
+      at += size;
+    }
+    return boxes;
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -18,12 +46,23 @@ export class GrowingFile {
   private readonly ended: Promise<string | null>;
   private end!: (finalPath: string | null) => void;
 
-  private constructor(private readonly handle: FileHandle) {
+  private constructor(
+    private readonly handle: FileHandle,
+    /** Device and inode: the file is known under a new name after the handle is closed. */
+    private readonly identity: { dev: number; ino: number },
+  ) {
     this.ended = new Promise((resolve) => (this.end = resolve));
   }
 
   static async open(path: string): Promise<GrowingFile> {
-    return new GrowingFile(await open(path, 'r'));
+    const handle = await open(path, 'r');
+    try {
+      const { dev, ino } = await handle.stat();
+      return new GrowingFile(handle, { dev, ino });
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
   }
 
   /** The file as it grows, whatever its name: for ffprobe and ffmpeg. */
@@ -37,6 +76,12 @@ export class GrowingFile {
     const head = new Uint8Array(Math.min(bytes, size));
     const { bytesRead } = await this.handle.read(head, 0, head.length, 0);
     return { head: head.subarray(0, bytesRead), size };
+  }
+
+  /** Whether `path` names this very file (yt-dlp renames the file it wrote; it never copies it). */
+  async isFileAt(path: string): Promise<boolean> {
+    const named = await stat(path).catch(() => null);
+    return named !== null && named.dev === this.identity.dev && named.ino === this.identity.ino;
   }
 
   /** The download ended and left the whole file at `finalPath`. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { EarlyEncodes, GrowingFile, type EarlyEncode } from '../../src/tools/early-encodes.js';
+import { EarlyEncodes, GrowingFile, mp4BoxesFrom, type EarlyEncode } from '../../src/tools/early-encodes.js';
 
 async function growing() {
   const dir = await mkdtemp(join(tmpdir(), 'vstream-growing-'));
@@ -26,6 +26,37 @@ test('a growing file is read through its descriptor, under whatever name the dow
     file.complete(join(dir, 'source.mp4'));
     assert.deepEqual(await waiting, { path: join(dir, 'source.mp4'), growing: false });
     assert.deepEqual(await file.readFor(true), { path: join(dir, 'source.mp4'), growing: false });
+  } finally {
+    await file.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a growing file knows itself under its final name and lists the boxes after its index', async () => {
+  const { dir, part, file } = await growing();
+  try {
+    const box = (type: string, size: number) => {
+      const bytes = Buffer.alloc(size);
+      bytes.writeUInt32BE(size, 0);
+      bytes.write(type, 4, 'latin1');
+      return bytes;
+    };
+    // 'head' (4 bytes) stands for the file up to its index.
+    await appendFile(part, Buffer.concat([box('mdat', 40), box('free', 8)]));
+    await rename(part, join(dir, 'source.mp4'));
+    assert.equal(await file.isFileAt(join(dir, 'source.mp4')), true);
+    await file.close();
+    assert.equal(await file.isFileAt(join(dir, 'source.mp4')), true, 'known after it is closed');
+    await writeFile(join(dir, 'copy.mp4'), await readFile(join(dir, 'source.mp4')));
+    assert.equal(await file.isFileAt(join(dir, 'copy.mp4')), false, 'the same bytes in another file');
+    assert.equal(await file.isFileAt(join(dir, 'missing.mp4')), false);
+    assert.deepEqual(await mp4BoxesFrom(join(dir, 'source.mp4'), 4), [
+      { type: 'mdat', size: 40 },
+      { type: 'free', size: 8 },
+    ]);
+    // A box whose size field says 0 runs to the end of the file.
+    await appendFile(join(dir, 'source.mp4'), box('moof', 8).fill(0, 0, 4));
+    assert.deepEqual((await mp4BoxesFrom(join(dir, 'source.mp4'), 4)).at(-1), { type: 'moof', size: 8 });
   } finally {
     await file.close();
     await rm(dir, { recursive: true, force: true });

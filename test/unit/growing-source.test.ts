@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { downloadSecondsLeft, growingLayout, passMayReadGrowing } from '../../src/core/growing-source.js';
+import {
+  boxHeader,
+  downloadSecondsLeft,
+  growingLayout,
+  indexCoversMedia,
+  passMayReadGrowing,
+} from '../../src/core/growing-source.js';
 
 /** An MP4 box: 32-bit size, type, then `body` bytes of zeros (or a 64-bit size when `large`). */
 function box(type: string, body: number, large = false): Uint8Array {
@@ -27,6 +33,25 @@ const join = (...parts: Uint8Array[]) => {
   }
   return out;
 };
+
+describe('boxHeader and indexCoversMedia', () => {
+  test('a box header gives its type and size, 32- or 64-bit; a short head gives none', () => {
+    assert.deepEqual(boxHeader(box('mdat', 100)), { type: 'mdat', size: 108 });
+    assert.deepEqual(boxHeader(box('mdat', 100, true)), { type: 'mdat', size: 116 });
+    assert.equal(boxHeader(box('mdat', 100, true).subarray(0, 12)), null);
+    assert.equal(boxHeader(new Uint8Array(4)), null);
+  });
+
+  test('the index describes the whole file only when plain media follows it', () => {
+    assert.equal(indexCoversMedia([{ type: 'mdat' }]), true);
+    assert.equal(indexCoversMedia([{ type: 'free' }, { type: 'mdat' }, { type: 'udta' }]), true);
+    // Fragments add frames the index does not list; nothing after it is no media at all.
+    assert.equal(indexCoversMedia([{ type: 'moof' }, { type: 'mdat' }]), false);
+    assert.equal(indexCoversMedia([{ type: 'mdat' }, { type: 'moof' }, { type: 'mdat' }]), false);
+    assert.equal(indexCoversMedia([]), false);
+    assert.equal(indexCoversMedia([{ type: 'free' }]), false);
+  });
+});
 
 describe('growingLayout', () => {
   const ftyp = box('ftyp', 24);
