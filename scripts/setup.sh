@@ -12,12 +12,16 @@
 #   - PostgreSQL from Debian packages when no initdb is found (VSTREAM_PG_BIN_DIR, PATH, /usr/lib/postgresql)
 #   - temporal-server and temporal-sql-tool at the pinned release, built with Go once and
 #     cached outside the clone (~/.cache/vstream; `npm run cluster -- build`)
+# With --tests (npm test), for the browser tests of the Temporal UI as well:
+#   - Chromium from Debian packages when neither VSTREAM_CHROMIUM nor PATH provide it
 # Only package registries are contacted (npm, Debian, PyPI; with --cluster the Go module proxy).
 set -euo pipefail
 with_cluster=0
+with_tests=0
 for arg in "$@"; do
   case $arg in
     --cluster) with_cluster=1 ;;
+    --tests) with_tests=1 ;;
     *) printf 'setup: unknown option %s\n' "$arg" >&2; exit 2 ;;
   esac
 done
@@ -59,6 +63,11 @@ if [ "$with_cluster" = 1 ] && [ -z "${VSTREAM_PG_BIN_DIR:-}" ] && ! find_tool in
   ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
   log "installing postgresql (Debian package, system-wide)"
   apt_install postgresql
+fi
+
+if [ "$with_tests" = 1 ] && [ -z "${VSTREAM_CHROMIUM:-}" ] && ! find_tool chromium >/dev/null; then
+  log "installing chromium (Debian package, system-wide)"
+  apt_install chromium
 fi
 
 need_python_tools=0
