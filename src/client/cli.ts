@@ -129,13 +129,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         OPTION_DEFAULTS.downloadMode,
       ),
   ).action(async (raw: Record<string, unknown>) => {
-    const { startRun } = await import('./run-start.js');
-    const start = await startRun(parseRunOptions(raw));
-    const loaded = await import('./run-command.js').catch(async (err: unknown) => {
-      await start.abandon();
-      throw err;
-    });
-    setExitCode(await loaded.runCommand(start, security(raw), buildDownloadSettings(raw)));
+    const { runCommand } = await import('./run-command.js');
+    setExitCode(await runCommand(parseRunOptions(raw), security(raw), buildDownloadSettings(raw)));
   });
 
   addWorkerOptions(

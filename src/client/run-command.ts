@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, rm, rmdir } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import { checkOutputSettings, readSnapshotMeta } from '../tools/snapshot-store.js';
+import { checkOutputSettings, readOutputSettings, readSnapshotMeta } from '../tools/snapshot-store.js';
 import { SHARED_TASK_QUEUE, STATE_DIR_NAME, WORKFLOW_TYPES } from '../config.js';
 import type { BatchInput } from '../core/batch-input.js';
 import * as layout from '../core/layout.js';
@@ -16,23 +16,30 @@ import { resolveMediaTools } from '../tools/binaries.js';
 import { describeTopology, listGpus, selectTopology, type TopologySelection } from '../tools/encoder.js';
 import { recheckBatch } from '../tools/clip-recheck.js';
 import { readJsonIfExists } from '../tools/fs.js';
-import type { ScratchFiles } from '../tools/scratch.js';
+import { ScratchFiles } from '../tools/scratch.js';
 import { TempBudget } from '../tools/temp-budget.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import { installRuntime, metricsEndpoint } from '../worker/runtime.js';
 import type { DownloadSettings } from '../activities/deps.js';
 import type { Logger } from 'pino';
-import type { LaunchedDevServer } from '../server/dev-server.js';
 import type { ConnectionSecurity } from './connection-options.js';
 import { ytDlpAgeWarning } from './download-settings.js';
 import { CliError, ExitCode, UsageError } from './exit-codes.js';
+import { acquireRunLock } from './lock.js';
 import { createLogger } from './logger.js';
 import type { RunOptions } from './options.js';
 import { batchSnapshots, followProgress, progressScreen, type ProgressScreen } from './progress.js';
-import { batchInputFromOptions } from './run-input.js';
-import type { BatchPlace, RunStart } from './run-start.js';
+import { batchInputFromOptions, runBatchId, withRateControl } from './run-input.js';
 import { searchAttributeUsage } from './search-attributes-command.js';
-import { SERVER_STOP_GRACE_MS, localHostId, openSession, type Session } from './session.js';
+import { localHostId, openSession, type Session } from './session.js';
+import { Stopper } from './stopper.js';
+
+async function requireInput(path: string, flag: string, kind: 'file' | 'dir'): Promise<void> {
+  const info = await stat(path).catch(() => null);
+  if (!info) throw new UsageError(`${flag}: no such ${kind === 'file' ? 'file' : 'folder'}: ${path}`);
+  if (kind === 'file' && !info.isFile()) throw new UsageError(`${flag}: not a file: ${path}`);
+  if (kind === 'dir' && !info.isDirectory()) throw new UsageError(`${flag}: not a folder: ${path}`);
+}
 
 async function fileSha256(path: string): Promise<string> {
   const hash = createHash('sha256');
@@ -72,6 +79,25 @@ function printSummary(
 }
 
 type Out = (line: string) => void;
+
+/** Where a run's batch lives. */
+interface BatchPlace {
+  outDir: string;
+  batchId: string;
+  workDir: string;
+  /** The run's own server, on the output folder's history (no --temporal-address). */
+  embeddedServer: boolean;
+}
+
+/** Check inputs: the URL list and the clip folder exist; the output and work folders are made. Returns the work folder. */
+async function checkInputs(options: Pick<RunOptions, 'urlsFile' | 'clipDir' | 'outDir' | 'workDir'>): Promise<string> {
+  await requireInput(options.urlsFile, '--urls-file', 'file');
+  await requireInput(options.clipDir, '--input-clip-dir', 'dir');
+  await mkdir(options.outDir, { recursive: true });
+  const workDir = options.workDir ?? layout.defaultWorkDir(options.outDir);
+  await mkdir(workDir, { recursive: true });
+  return workDir;
+}
 
 type Settled = { exitCode: number } | { hadReport: boolean };
 
@@ -138,7 +164,6 @@ interface SessionContext {
   scratch: ScratchFiles;
   security: ConnectionSecurity;
   downloads: DownloadSettings | undefined;
-  server: LaunchedDevServer | null;
 }
 
 /**
@@ -176,7 +201,6 @@ async function openRunSession(
     namespace: host.namespace,
     logger,
     security: context.security,
-    server: context.server,
     worker: {
       tools,
       topology: selection.then((s) => s.topology),
@@ -267,25 +291,36 @@ async function summarize(outcome: Outcome, place: BatchPlace, out: Out): Promise
  * Temporal dev server (or a given one), shows progress and prints a summary.
  */
 export async function runCommand(
-  start: RunStart,
+  requested: RunOptions,
   security: ConnectionSecurity = {},
   downloads?: DownloadSettings,
   out: Out = console.log,
 ): Promise<number> {
-  const { options, place, lock, scratch, stopper } = start;
-  const { workDir } = place;
+  const options = withRateControl(requested, await readOutputSettings(requested.outDir));
+  const workDir = await checkInputs(options);
+  const place: BatchPlace = {
+    outDir: options.outDir,
+    batchId: runBatchId(options),
+    workDir,
+    embeddedServer: !options.temporalAddress,
+  };
+  const lock = await acquireRunLock(layout.lockPath(options.outDir), `output folder ${options.outDir}`);
   const logger = createLogger(options.logLevel, layout.logPath(options.outDir));
-  start.notes.forEach((note) => logger.warn({}, note));
+  const scratch = new ScratchFiles();
   // Every line goes through the screen: on a terminal, above its live block.
   const screen = progressScreen(out, options.logLevel);
   const print = screen.line;
-  stopper.printTo(print);
+  const stopper = new Stopper(
+    print,
+    scratch,
+    `vstream: stopping: no new videos; running downloads and encodes may finish for up to ${options.graceSeconds} s (Ctrl-C again to stop at once); running the same command again resumes`,
+  );
   let session: Session | null = null;
   try {
     const settled = await settleFromStoredReport(place, options, print);
     if ('exitCode' in settled) return settled.exitCode;
 
-    const opened = await openRunSession(options, { logger, scratch, security, downloads, server: start.server });
+    const opened = await openRunSession(options, { logger, scratch, security, downloads });
     session = opened.session;
     await lock.update({ uiUrl: session.uiUrl ?? undefined, address: session.address });
 
@@ -322,8 +357,6 @@ export async function runCommand(
     screen.close();
     stopper.dispose();
     await session?.close();
-    // Launched before the session took it over, or never taken over.
-    await start.server?.stop(SERVER_STOP_GRACE_MS);
     await lock.release();
     // The batch's work folder holds nothing once its videos are done.
     await rmdir(layout.batchWorkDir(workDir, place.batchId)).catch(() => undefined);

@@ -1,13 +1,15 @@
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import type { DownloadSettings } from '../activities/deps.js';
 import type { Logger } from '../activities/index.js';
+import * as layout from '../core/layout.js';
 import type { EncodeTopology } from '../core/types.js';
-import type { LaunchedDevServer } from '../server/dev-server.js';
-import { launchEmbeddedServer } from './run-start.js';
-import type { ToolPaths } from '../tools/binaries.js';
+import { launchDevServer, type LaunchedDevServer } from '../server/dev-server.js';
+import { resolveTool, type ToolPaths } from '../tools/binaries.js';
 import { connectClient, connectNative } from '../tools/client-connection.js';
 import type { ScratchFiles } from '../tools/scratch.js';
+import { outputFolderUiPort } from '../tools/ui-port.js';
 import type { TempBudget } from '../tools/temp-budget.js';
 import { createVstreamWorkers, type VstreamWorkers } from '../worker/workers.js';
 import type { ConnectionSecurity } from './connection-options.js';
@@ -17,7 +19,7 @@ import { CliError } from './exit-codes.js';
  * The dev server takes about 1.7 s to act on SIGTERM, and its state is durable in SQLite
  * (WAL) at every commit: it is killed at once when the run ends.
  */
-export const SERVER_STOP_GRACE_MS = 0;
+const SERVER_STOP_GRACE_MS = 0;
 
 export interface SessionOptions {
   outDir: string;
@@ -27,8 +29,6 @@ export interface SessionOptions {
   logger: Logger;
   /** mTLS / API key for an existing server. */
   security?: ConnectionSecurity;
-  /** The embedded server, launched already (run-start.ts); the session stops it when it closes. */
-  server?: LaunchedDevServer | null;
   /** Host a worker in this process. Its encoders are checked while the server boots. */
   worker?: {
     tools: ToolPaths;
@@ -72,9 +72,13 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   try {
     let server: LaunchedDevServer | null = null;
     if (!options.temporalAddress) {
-      server =
-        options.server ??
-        (await launchEmbeddedServer(options.outDir, options.namespace, (message) => options.logger.warn({}, message)));
+      server = await launchDevServer({
+        temporalBin: resolveTool('temporal'),
+        dbFile: layout.temporalDbPath(options.outDir),
+        logFile: join(layout.stateDir(options.outDir), 'temporal-server.log'),
+        namespace: options.namespace,
+        uiPort: await outputFolderUiPort(options.outDir, (message) => options.logger.warn({}, message)),
+      });
       const devServer = server;
       cleanups.unshift(() => devServer.stop(SERVER_STOP_GRACE_MS));
       failures.push(

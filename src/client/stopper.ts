@@ -13,7 +13,7 @@ export class Stopper {
   private readonly onSignal = () => this.handle();
 
   constructor(
-    private out: (line: string) => void,
+    private readonly out: (line: string) => void,
     private readonly scratch: ScratchFiles | null,
     private readonly firstMessage: string,
   ) {
@@ -36,11 +36,6 @@ export class Stopper {
     this.signalled = true;
     this.out(this.firstMessage);
     this.resolve('stop');
-  }
-
-  /** Where its lines go from now on (the run's screen, once it has one). */
-  printTo(out: (line: string) => void): void {
-    this.out = out;
   }
 
   dispose(): void {

@@ -1,4 +1,6 @@
 import { connect as tcpConnect, createServer } from 'node:net';
+import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import { execa } from 'execa';
 import { WORKER_DEFAULTS } from '../config.js';
 import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../core/search-attributes.js';
@@ -153,12 +155,6 @@ export async function launchDevServer(options: DevServerOptions): Promise<Launch
   };
 
   const ready = (async () => {
-    // Loaded here, not with the module: `vstream run` launches the server before the
-    // Temporal SDK has loaded, and the server boots while it does.
-    const [{ Connection }, { msToTs }] = await Promise.all([
-      import('@temporalio/client'),
-      import('@temporalio/common/lib/time.js'),
-    ]);
     const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
     for (;;) {
       if (exited) throw new Error(`temporal server start-dev exited early; see ${options.logFile}`);
