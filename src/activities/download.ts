@@ -343,9 +343,10 @@ async function earlySourceFinished(
   const names = await plannedSourceNames(job.dir, null);
   const path = names.length === 1 ? join(job.dir, names[0] as string) : null;
   if (!path || !(await job.early.file.isFileAt(path))) return null;
-  if (!indexCoversMedia(await mp4BoxesFrom(path, job.earlyIndexEnd))) return null;
+  const bytes = (await stat(path)).size;
+  if (!indexCoversMedia(await mp4BoxesFrom(path, job.earlyIndexEnd), bytes - job.earlyIndexEnd)) return null;
   const { width, height, fps, durationSeconds } = job.early.input.source;
-  return { path, width, height, fps, durationSeconds, bytes: (await stat(path)).size };
+  return { path, width, height, fps, durationSeconds, bytes };
 }
 
 /** The sections to fetch, or null for the whole video. */

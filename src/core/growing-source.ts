@@ -45,13 +45,22 @@ export function boxHeader(head: Uint8Array): { type: string; size: number } | nu
 }
 
 /**
- * Whether the boxes after a finished MP4's index (top level, in order) are plain media:
- * then the index read while the file grew described the whole file. Fragments (moof) add
- * frames the index did not list, so what was probed then may be short of the end.
+ * Whether the boxes after a finished MP4's index (top level, in order, `bytesAfterIndex`
+ * in all) are plain media to the end of the file: then the index read while the file grew
+ * described the whole file. Fragments (moof) add frames the index did not list, so what
+ * was probed then may be short of the end; boxes that do not reach the end say nothing.
  */
-export function indexCoversMedia(boxesAfterIndex: ReadonlyArray<{ type: string }>): boolean {
+export function indexCoversMedia(
+  boxesAfterIndex: ReadonlyArray<{ type: string; size: number }>,
+  bytesAfterIndex: number,
+): boolean {
   const types = boxesAfterIndex.map((b) => b.type);
-  return types.includes('mdat') && types.every((t) => ['mdat', 'free', 'skip', 'wide', 'udta'].includes(t));
+  const covered = boxesAfterIndex.reduce((sum, b) => sum + b.size, 0);
+  return (
+    covered === bytesAfterIndex &&
+    types.includes('mdat') &&
+    types.every((t) => ['mdat', 'free', 'skip', 'wide', 'udta'].includes(t))
+  );
 }
 
 /**

@@ -1,7 +1,7 @@
 // Sample sources made by ffmpeg. "index" sources carry their own frame number in
 // three flat luma bands (N mod 16, N/16 mod 16, N/256 mod 16), which survive
 // scaling and compression, so a clip's frames can be checked, not only counted.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 
@@ -73,7 +73,23 @@ export async function generateSample(ffmpeg: string, dir: string, spec: SampleSp
         spec.pattern === 'index' ? '1M' : '6M',
       ]
     : ['-c:v', 'libx264', ...quality, '-movflags', '+faststart'];
-  await execa(ffmpeg, ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', ...input, ...codec, '-g', gop, path]);
+  // Written beside, then renamed: a generation cut short (Ctrl-C) never leaves a short source to be reused.
+  const partial = `${path}.partial`;
+  const format = ['-f', webm ? 'webm' : 'mp4'];
+  await execa(ffmpeg, [
+    '-nostdin',
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    ...input,
+    ...codec,
+    '-g',
+    gop,
+    ...format,
+    partial,
+  ]);
+  await rename(partial, path);
   return path;
 }
 

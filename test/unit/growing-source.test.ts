@@ -42,14 +42,17 @@ describe('boxHeader and indexCoversMedia', () => {
     assert.equal(boxHeader(new Uint8Array(4)), null);
   });
 
-  test('the index describes the whole file only when plain media follows it', () => {
-    assert.equal(indexCoversMedia([{ type: 'mdat' }]), true);
-    assert.equal(indexCoversMedia([{ type: 'free' }, { type: 'mdat' }, { type: 'udta' }]), true);
+  test('the index describes the whole file only when plain media follows it to the end', () => {
+    const boxes = (...types: string[]) => types.map((type) => ({ type, size: 100 }));
+    assert.equal(indexCoversMedia(boxes('mdat'), 100), true);
+    assert.equal(indexCoversMedia(boxes('free', 'mdat', 'udta'), 300), true);
     // Fragments add frames the index does not list; nothing after it is no media at all.
-    assert.equal(indexCoversMedia([{ type: 'moof' }, { type: 'mdat' }]), false);
-    assert.equal(indexCoversMedia([{ type: 'mdat' }, { type: 'moof' }, { type: 'mdat' }]), false);
-    assert.equal(indexCoversMedia([]), false);
-    assert.equal(indexCoversMedia([{ type: 'free' }]), false);
+    assert.equal(indexCoversMedia(boxes('moof', 'mdat'), 200), false);
+    assert.equal(indexCoversMedia(boxes('mdat', 'moof', 'mdat'), 300), false);
+    assert.equal(indexCoversMedia([], 0), false);
+    assert.equal(indexCoversMedia(boxes('free'), 100), false);
+    // The boxes read stop short of the end (a box cut off, or more than were read): unknown.
+    assert.equal(indexCoversMedia(boxes('mdat'), 150), false);
   });
 });
 
