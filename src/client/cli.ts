@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_X265_CRF } from '../config.js';
 import { connectionFailureLine, type GivenSecurity } from '../core/connection-errors.js';
+import { DevServerStartError } from '../core/dev-server-failure.js';
 import { ToolMissingError } from '../tools/binaries.js';
 import { EncoderUnavailableError } from '../tools/encoder.js';
 import { vstreamVersion } from '../worker/deployment.js';
@@ -292,7 +293,8 @@ export async function main(argv: string[]): Promise<number> {
     if (
       err instanceof ToolMissingError ||
       err instanceof EncoderUnavailableError ||
-      err instanceof WorkflowBundleError
+      err instanceof WorkflowBundleError ||
+      err instanceof DevServerStartError
     ) {
       console.error(`vstream: ${err.message}`);
       return ExitCode.error;

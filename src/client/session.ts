@@ -69,6 +69,12 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     }
   };
   const failures: Promise<never>[] = [];
+  // Observed later through `failure`; until then (a server that stops while starting
+  // fails through `ready`) its rejection must not end the process as unhandled.
+  const watchFailure = (failing: Promise<never>) => {
+    failing.catch(() => undefined);
+    failures.push(failing);
+  };
   try {
     let server: LaunchedDevServer | null = null;
     if (!options.temporalAddress) {
@@ -81,7 +87,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       });
       const devServer = server;
       cleanups.unshift(() => devServer.stop(SERVER_STOP_GRACE_MS));
-      failures.push(
+      watchFailure(
         devServer.exited.then(() => {
           throw new CliError(
             `the embedded Temporal server stopped unexpectedly (see ${devServer.logFile}); run the same command again to resume`,
@@ -119,7 +125,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
         hosted.shutdown();
         await running;
       });
-      failures.push(
+      watchFailure(
         running.then(() => {
           throw new CliError('the worker stopped unexpectedly');
         }),
@@ -144,8 +150,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       close,
     };
   } catch (err) {
-    // The server stopped by close() is no failure: the error that got us here is the one to show.
-    for (const failed of failures) failed.catch(() => undefined);
+    // The server stopped by close() is no failure (watchFailure): the error that got us here is the one to show.
     await close();
     throw err;
   }

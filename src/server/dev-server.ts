@@ -1,10 +1,29 @@
+import { open } from 'node:fs/promises';
 import { connect as tcpConnect, createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { execa } from 'execa';
 import { WORKER_DEFAULTS } from '../config.js';
+import { DevServerStartError, devServerStartFailure } from '../core/dev-server-failure.js';
 import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../core/search-attributes.js';
 import { withParentDeathSignal } from '../tools/process.js';
+
+/** The last `bytes` of a file, or '' when it cannot be read. */
+async function fileTail(path: string, bytes = 4096): Promise<string> {
+  try {
+    const handle = await open(path, 'r');
+    try {
+      const { size } = await handle.stat();
+      const buffer = Buffer.alloc(Math.min(bytes, size));
+      await handle.read(buffer, 0, buffer.length, size - buffer.length);
+      return buffer.toString('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return '';
+  }
+}
 
 /** Namespace retention for the embedded server: history stays browsable for a month. */
 export const EMBEDDED_RETENTION_DAYS = 30;
@@ -157,7 +176,10 @@ export async function launchDevServer(options: DevServerOptions): Promise<Launch
   const ready = (async () => {
     const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
     for (;;) {
-      if (exited) throw new Error(`temporal server start-dev exited early; see ${options.logFile}`);
+      if (exited) {
+        const message = devServerStartFailure(await fileTail(options.logFile), options.logFile, options.dbFile);
+        throw new DevServerStartError(message);
+      }
       // A gRPC connect to a port nobody listens on yet waits out its whole timeout: the
       // refused TCP connect answers at once, so the server is found within 20 ms of listening.
       if (!(await acceptsConnections(port)) && Date.now() < deadline) {

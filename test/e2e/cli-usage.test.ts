@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
+import { execa } from 'execa';
 import { runCli, tempDir } from '../helpers/e2e.js';
 import { ROOT } from '../helpers/paths.js';
 
@@ -59,4 +60,22 @@ test('--version prints the version of package.json and exits 0', async () => {
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout.trim(), version);
   }
+});
+
+test('an output folder whose server database was cut off while it was created: one line saying so and what to do', async () => {
+  const out = join(root, 'broken-out');
+  const db = join(out, '_vstream', 'temporal.db');
+  await mkdir(join(out, '_vstream'), { recursive: true });
+  // What a run killed in its first second leaves: a database without the server's tables.
+  await execa('python3', [
+    '-c',
+    'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("create table t (x)"); c.commit()',
+    db,
+  ]);
+  const run = await runCli(['run', '-u', join(root, 'urls.txt'), '-c', join(root, 'clips'), '-o', out]);
+  assert.equal(run.code, 1, run.stderr);
+  assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+  const last = run.stderr.trim().split('\n').at(-1) ?? '';
+  assert.match(last, /^vstream: the embedded Temporal server stopped while starting: .*no such table: namespaces/);
+  assert.ok(last.includes(`move ${db} and its -wal and -shm files aside`), last);
 });
