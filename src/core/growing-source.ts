@@ -23,7 +23,7 @@ export function growingLayout(head: Uint8Array, fileBytes: number): GrowingLayou
   let at = 0;
   for (;;) {
     if (at + 16 > head.length) return { kind: 'need-more', bytes: at + 16 };
-    const { type, size } = boxHeader(head.subarray(at)) as { type: string; size: number };
+    const { type, size } = boxHeader(head.subarray(at)) as Mp4Box;
     if (size < 8) return { kind: 'unreadable', why: `MP4 box ${JSON.stringify(type)} has no size` };
     if (type === 'moov') {
       const indexEnd = at + size;
@@ -34,8 +34,14 @@ export function growingLayout(head: Uint8Array, fileBytes: number): GrowingLayou
   }
 }
 
+/** A top-level MP4 box: its four-letter type and its size in bytes, header included. */
+export interface Mp4Box {
+  type: string;
+  size: number;
+}
+
 /** The type and size of the MP4 box whose header starts `head`; null when it is not one. */
-export function boxHeader(head: Uint8Array): { type: string; size: number } | null {
+export function boxHeader(head: Uint8Array): Mp4Box | null {
   if (head.length < 8) return null;
   const view = new DataView(head.buffer, head.byteOffset);
   const small = view.getUint32(0);
@@ -50,10 +56,7 @@ export function boxHeader(head: Uint8Array): { type: string; size: number } | nu
  * described the whole file. Fragments (moof) add frames the index did not list, so what
  * was probed then may be short of the end; boxes that do not reach the end say nothing.
  */
-export function indexCoversMedia(
-  boxesAfterIndex: ReadonlyArray<{ type: string; size: number }>,
-  bytesAfterIndex: number,
-): boolean {
+export function indexCoversMedia(boxesAfterIndex: ReadonlyArray<Mp4Box>, bytesAfterIndex: number): boolean {
   const types = boxesAfterIndex.map((b) => b.type);
   const covered = boxesAfterIndex.reduce((sum, b) => sum + b.size, 0);
   return (

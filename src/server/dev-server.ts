@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises';
 import { connect as tcpConnect, createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
@@ -6,24 +5,8 @@ import { execa } from 'execa';
 import { WORKER_DEFAULTS } from '../config.js';
 import { DevServerStartError, devServerStartFailure } from '../core/dev-server-failure.js';
 import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../core/search-attributes.js';
+import { fileTail } from '../tools/fs.js';
 import { withParentDeathSignal } from '../tools/process.js';
-
-/** The last `bytes` of a file, or '' when it cannot be read. */
-async function fileTail(path: string, bytes = 4096): Promise<string> {
-  try {
-    const handle = await open(path, 'r');
-    try {
-      const { size } = await handle.stat();
-      const buffer = Buffer.alloc(Math.min(bytes, size));
-      await handle.read(buffer, 0, buffer.length, size - buffer.length);
-      return buffer.toString('utf8');
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    return '';
-  }
-}
 
 /** Namespace retention for the embedded server: history stays browsable for a month. */
 export const EMBEDDED_RETENTION_DAYS = 30;

@@ -2,7 +2,7 @@
 // activity of each video takes its own over (or the download fails and stops it).
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { GROWING_SOURCE_DEFAULTS } from '../config.js';
-import { boxHeader } from '../core/growing-source.js';
+import { boxHeader, type Mp4Box } from '../core/growing-source.js';
 
 /** Where an encode pass reads its source: the finished file, or the growing one (ffmpeg `follow`). */
 export interface SourceRead {
@@ -11,15 +11,11 @@ export interface SourceRead {
 }
 
 /** The top-level MP4 boxes of the file at `path` from `offset` to its end, at most `max` of them. */
-export async function mp4BoxesFrom(
-  path: string,
-  offset: number,
-  max = 16,
-): Promise<Array<{ type: string; size: number }>> {
+export async function mp4BoxesFrom(path: string, offset: number, max = 16): Promise<Mp4Box[]> {
   const handle = await open(path, 'r');
   try {
     const { size: fileBytes } = await handle.stat();
-    const boxes: Array<{ type: string; size: number }> = [];
+    const boxes: Mp4Box[] = [];
     const header = new Uint8Array(16);
     for (let at = offset; at < fileBytes && boxes.length < max;) {
       const { bytesRead } = await handle.read(header, 0, header.length, at);
