@@ -6,6 +6,7 @@ import type { ScratchFiles } from '../tools/scratch.js';
 import type { TempBudget } from '../tools/temp-budget.js';
 import type { EncodeQueues, Sessions } from '../tools/sessions.js';
 import type { GrowingFile } from '../tools/early-encodes.js';
+import type { YtDlpRunner } from '../tools/ytdlp-runner.js';
 import type { EncodeClipsInput, VideoEarlyEncode, VideoEarlyEncodes } from './encode.js';
 
 /** The part of pino's interface activities use, so tests can pass anything alike. */
@@ -58,6 +59,8 @@ export interface HostDeps extends EncoderDeps {
   tempBudget?: TempBudget;
   /** This host's work dir for sources, when it has its own; else the batch's. */
   workDir?: string;
+  /** How yt-dlp runs (forked from a warm process, src/tools/ytdlp-runner.ts); without it, a process per run. */
+  ytDlp?: YtDlpRunner;
   /** Starts a video's encode on one of this host's encode queues while its source downloads. */
   startEarlyEncode?: (queue: string, input: EncodeClipsInput, file: GrowingFile) => VideoEarlyEncode;
 }

@@ -35,7 +35,8 @@ import {
 } from '../core/ytdlp-args.js';
 import { probeSource, type SourceProbe } from '../tools/probe.js';
 import { GrowingFile, mp4BoxesFrom } from '../tools/early-encodes.js';
-import { captureTool, runTool, type ToolRun } from '../tools/process.js';
+import type { ToolRun } from '../tools/process.js';
+import { spawnedYtDlp, type YtDlpRunner } from '../tools/ytdlp-runner.js';
 import { encodeReservationKey } from '../tools/sessions.js';
 import { plannedSourceNames, removeUnplannedSources } from '../tools/source-files.js';
 import type { TempBudget } from '../tools/temp-budget.js';
@@ -116,10 +117,12 @@ async function contentLength(
   return response?.ok && length > 0 ? length : null;
 }
 
+const ytDlpOf = (deps: HostDeps): YtDlpRunner => deps.ytDlp ?? spawnedYtDlp(deps.tools.ytDlp);
+
 /** yt-dlp's metadata of the format to download, saved for the download to reuse. */
 async function fetchMetadata(deps: HostDeps, job: DownloadJob): Promise<NonNullable<DownloadJob['metadata']>> {
   const args = buildMetadataArgs({ url: job.input.video.url, format: job.input.format, options: job.options });
-  const meta = await captureTool(deps.tools.ytDlp, args, { cancelSignal: job.signal, timeoutMs: 300_000 });
+  const meta = await ytDlpOf(deps).capture(args, { cancelSignal: job.signal, timeoutMs: 300_000 });
   if (job.signal.aborted) throw new CancelledFailure('download cancelled');
   if (!meta.ok) throw ytDlpFailure(classifyYtDlpFailure(redactLines(deps, meta.stderr.split('\n')), meta.exitCode));
   const infoJsonPath = join(job.dir, 'info.json');
@@ -215,7 +218,7 @@ async function runYtDlp(deps: HostDeps, job: DownloadJob, runs: Array<SectionRan
           options: job.options,
           sections: sections ?? undefined,
         });
-        const run = await runTool(deps.tools.ytDlp, args, {
+        const run = await ytDlpOf(deps).run(args, {
           cancelSignal: signal,
           onStdoutLine: (line) => {
             const parsed = parseDownloadProgress(line);

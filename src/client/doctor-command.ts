@@ -16,6 +16,7 @@ import { resolveTool, type ToolName } from '../tools/binaries.js';
 import { listGpus, NO_GPU_LISTED, nvencProblem } from '../tools/encoder.js';
 import { connectClient } from '../tools/client-connection.js';
 import { captureTool } from '../tools/process.js';
+import { startYtDlpRunner, YTDLP_WARM_ENV } from '../tools/ytdlp-runner.js';
 import { givenSecurity, type ConnectionSecurity } from './connection-options.js';
 import { readSearchAttributeState } from './search-attributes-command.js';
 
@@ -76,6 +77,25 @@ async function toolCheck(
  * `vstream doctor`: what this host has for vstream, one line per check; exits 1 when
  * something required is missing (a tool, an encoder, the server asked for, disk).
  */
+/** How downloads will run yt-dlp here: forked from the warm process (started and asked), or a process each. */
+async function ytDlpRunsCheck(path: string): Promise<CheckResult> {
+  const name = 'yt-dlp runs';
+  if (process.env[YTDLP_WARM_ENV] === '0')
+    return { level: 'ok', name, detail: `a process per download (${YTDLP_WARM_ENV}=0)` };
+  const problems: string[] = [];
+  const runner = startYtDlpRunner(path, (reason) => problems.push(reason));
+  try {
+    if (runner.kind === 'process')
+      return { level: 'ok', name, detail: "a process per download (not pip's or a distribution's entry script)" };
+    await runner.version();
+    return problems.length > 0
+      ? { level: 'warn', name, detail: `${problems.join('; ')}` }
+      : { level: 'ok', name, detail: 'forked from a warm yt-dlp process' };
+  } finally {
+    await runner.close();
+  }
+}
+
 export async function doctorCommand(
   options: DoctorOptions,
   security: ConnectionSecurity,
@@ -134,6 +154,7 @@ export async function doctorCommand(
       name: 'yt-dlp',
       detail: `${version} (${age === null ? 'age unknown' : `${age} days old`}${old ? `: older than ${YT_DLP_MAX_AGE_DAYS} days, YouTube downloads may fail; run npm run setup` : ''}) (${ytDlp.path})`,
     });
+    if (ytDlp.path) report(await ytDlpRunsCheck(ytDlp.path));
   } else report(ytDlp.check);
 
   if (options.temporalAddress) {

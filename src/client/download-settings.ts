@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { DownloadSettings } from '../activities/deps.js';
+import type { DownloadSettings, Logger } from '../activities/deps.js';
 import { ytDlpAgeDays, YT_DLP_MAX_AGE_DAYS } from '../core/doctor.js';
 import { secretsOf, type DownloadOptions } from '../core/ytdlp-args.js';
-import { captureTool } from '../tools/process.js';
+import { spawnedYtDlp, startYtDlpRunner, YTDLP_WARM_ENV, type YtDlpRunner } from '../tools/ytdlp-runner.js';
 import { UsageError } from './exit-codes.js';
 
 /** The download flags of `run` and `worker`, as commander hands them over. */
@@ -48,10 +48,24 @@ export function buildDownloadSettings(flags: DownloadFlags): DownloadSettings | 
   return { options, cookiesSource, secrets: secretsOf(options, cookieText) };
 }
 
-/** A warning when the yt-dlp in use is older than 90 days (YouTube changes often), else null. */
-export async function ytDlpAgeWarning(ytDlp: string): Promise<string | null> {
-  const run = await captureTool(ytDlp, ['--version'], { timeoutMs: 30_000 }).catch(() => null);
-  const version = run?.ok ? run.stdout.trim() : '';
+/**
+ * Starts yt-dlp's runner (forked from a warm process where it can: ytdlp-runner.ts) and
+ * warns, once it answers, when the yt-dlp in use is older than 90 days (YouTube changes often).
+ */
+export function startYtDlp(ytDlpPath: string, logger: Logger): YtDlpRunner {
+  const runner =
+    process.env[YTDLP_WARM_ENV] === '0'
+      ? spawnedYtDlp(ytDlpPath)
+      : startYtDlpRunner(ytDlpPath, (reason) => logger.warn({}, reason));
+  void runner.version().then((version) => {
+    const warning = ytDlpAgeWarning(version ?? '');
+    if (warning) logger.warn({}, warning);
+  });
+  return runner;
+}
+
+/** A warning when yt-dlp `version` is older than 90 days, else null. */
+export function ytDlpAgeWarning(version: string): string | null {
   const age = ytDlpAgeDays(version, new Date());
   return age !== null && age > YT_DLP_MAX_AGE_DAYS
     ? `yt-dlp ${version} is ${age} days old: YouTube downloads may fail; run 'npm run setup' (or pip install -U yt-dlp)`

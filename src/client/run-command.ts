@@ -23,7 +23,7 @@ import { installRuntime, metricsEndpoint } from '../worker/runtime.js';
 import type { DownloadSettings } from '../activities/deps.js';
 import type { Logger } from 'pino';
 import type { ConnectionSecurity } from './connection-options.js';
-import { ytDlpAgeWarning } from './download-settings.js';
+import { startYtDlp } from './download-settings.js';
 import { CliError, ExitCode, UsageError } from './exit-codes.js';
 import { acquireRunLock } from './lock.js';
 import { createLogger } from './logger.js';
@@ -184,7 +184,7 @@ async function openRunSession(
   }
   const tools = resolveMediaTools();
   installRuntime(logger, undefined, metricsEndpoint(host.metrics, localHostId()));
-  void ytDlpAgeWarning(tools.ytDlp).then((warning) => warning && logger.warn({}, warning));
+  const ytDlp = startYtDlp(tools.ytDlp, logger);
   const selection = gpusToTry(host).then((gpus) =>
     selectTopology(host.encoder, {
       ffmpeg: tools.ffmpeg,
@@ -203,6 +203,7 @@ async function openRunSession(
     security: context.security,
     worker: {
       tools,
+      ytDlp,
       topology: selection.then((s) => s.topology),
       downloadSlots: host.workers,
       graceSeconds: host.graceSeconds,

@@ -11,6 +11,7 @@ import { connectClient, connectNative } from '../tools/client-connection.js';
 import type { ScratchFiles } from '../tools/scratch.js';
 import { outputFolderUiPort } from '../tools/ui-port.js';
 import type { TempBudget } from '../tools/temp-budget.js';
+import type { YtDlpRunner } from '../tools/ytdlp-runner.js';
 import { createVstreamWorkers, type VstreamWorkers } from '../worker/workers.js';
 import type { ConnectionSecurity } from './connection-options.js';
 import { CliError } from './exit-codes.js';
@@ -32,6 +33,8 @@ export interface SessionOptions {
   /** Host a worker in this process. Its encoders are checked while the server boots. */
   worker?: {
     tools: ToolPaths;
+    /** How yt-dlp runs; closed with the worker. */
+    ytDlp?: YtDlpRunner;
     topology: Promise<EncodeTopology>;
     downloadSlots: number;
     graceSeconds: number;
@@ -108,6 +111,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
         namespace: options.namespace,
         hostId: localHostId(),
         tools: options.worker.tools,
+        ytDlp: options.worker.ytDlp,
         logger: options.logger,
         encode: topology,
         downloadSlots: options.worker.downloadSlots,
@@ -121,9 +125,11 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       });
       const running = workers.run();
       const hosted = workers;
+      const ytDlp = options.worker.ytDlp;
       cleanups.unshift(async () => {
         hosted.shutdown();
         await running;
+        await ytDlp?.close();
       });
       watchFailure(
         running.then(() => {

@@ -11,7 +11,7 @@ import { installRuntime, metricsEndpoint } from '../worker/runtime.js';
 import { createVstreamWorkers, defaultCpuSlots } from '../worker/workers.js';
 import type { DownloadSettings } from '../activities/deps.js';
 import type { ConnectionSecurity } from './connection-options.js';
-import { ytDlpAgeWarning } from './download-settings.js';
+import { startYtDlp } from './download-settings.js';
 import { ExitCode } from './exit-codes.js';
 import { createLogger } from './logger.js';
 import type { WorkerOptions } from './options.js';
@@ -48,7 +48,7 @@ export async function workerCommand(
   const logger = createLogger(options.logLevel, process.stdout.isTTY ? undefined : process.stdout);
   const tools = resolveMediaTools();
   installRuntime(logger, undefined, metricsEndpoint(options.metrics, options.hostId));
-  void ytDlpAgeWarning(tools.ytDlp).then((warning) => warning && logger.warn({}, warning));
+  const ytDlp = startYtDlp(tools.ytDlp, logger);
   const gpus = options.gpus ?? (options.encoder === 'x265' ? [] : await listGpus());
   const selection = await selectTopology(options.encoder, {
     ffmpeg: tools.ffmpeg,
@@ -65,6 +65,7 @@ export async function workerCommand(
     namespace: options.namespace,
     hostId: options.hostId,
     tools,
+    ytDlp,
     logger,
     encode: selection.topology,
     downloadSlots: options.downloadSlots,
@@ -118,6 +119,7 @@ export async function workerCommand(
     await running;
   } finally {
     stopper.dispose();
+    await ytDlp.close();
     await connection.close();
   }
   return ExitCode.ok;

@@ -26,7 +26,7 @@ export function killRunningTools(): number {
 }
 
 /** Tracks a started tool; on cancellation its group gets SIGTERM, then SIGKILL. Returns the clean-up. */
-function trackTool(pid: number | undefined, cancelSignal: AbortSignal | undefined): () => void {
+export function trackTool(pid: number | undefined, cancelSignal: AbortSignal | undefined): () => void {
   if (pid === undefined) return () => undefined;
   running.add(pid);
   let forceKill: NodeJS.Timeout | undefined;
@@ -45,7 +45,7 @@ function trackTool(pid: number | undefined, cancelSignal: AbortSignal | undefine
 
 /** How long a process gets after SIGTERM before SIGKILL. */
 const FORCE_KILL_AFTER_MS = 5_000;
-const DEFAULT_STDERR_TAIL = 40;
+export const DEFAULT_STDERR_TAIL = 40;
 
 let setprivPath: string | null | undefined;
 

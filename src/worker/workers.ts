@@ -29,6 +29,7 @@ import { VstreamMetrics } from '../tools/metrics.js';
 import { EarlyEncodes } from '../tools/early-encodes.js';
 import { EncodeQueues, Sessions } from '../tools/sessions.js';
 import type { TempBudget } from '../tools/temp-budget.js';
+import type { YtDlpRunner } from '../tools/ytdlp-runner.js';
 import { versionedWorker } from './deployment.js';
 import { failureEvents } from './failure-events.js';
 import { workflowSource } from './workflow-source.js';
@@ -44,6 +45,8 @@ export interface VstreamWorkersOptions {
   /** Names this host's queues; stable across restarts so retried activities find them again. */
   hostId: string;
   tools: ToolPaths;
+  /** How yt-dlp runs (src/tools/ytdlp-runner.ts); without it, a process per run. The caller closes it. */
+  ytDlp?: YtDlpRunner;
   logger: Logger;
   encode: EncodeTopology;
   /** Downloads (and verifications, deletions) at once on this host. */
@@ -138,6 +141,7 @@ export async function createVstreamWorkers(options: VstreamWorkersOptions): Prom
     tempBudget: options.tempBudget,
     downloads: options.downloads,
     workDir: options.workDir,
+    ytDlp: options.ytDlp,
     ...(earlyEncodes ? { startEarlyEncode: createEarlyEncodeStarter(encoders, queues) } : {}),
   };
   const shutdownGraceTime = options.shutdownGraceTime ?? WORKER_DEFAULTS.shutdownGraceTime;

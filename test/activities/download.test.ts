@@ -13,6 +13,7 @@ import { startMediaServer, type MediaServer } from '../../src/devkit/media-serve
 import { generateSample } from '../../src/devkit/sample-videos.js';
 import { resolveMediaTools } from '../../src/tools/binaries.js';
 import { EncodeQueues } from '../../src/tools/sessions.js';
+import { startYtDlpRunner, type YtDlpRunner } from '../../src/tools/ytdlp-runner.js';
 import { mockActivityEnv, silentLogger } from '../helpers/activity-env.js';
 import { descendants, isAlive, tempDir, waitFor } from '../helpers/e2e.js';
 import { FIXTURES } from '../helpers/paths.js';
@@ -37,7 +38,7 @@ after(async () => {
   await slow?.close();
 });
 
-function host(overrides: { ytDlp?: string; warnings?: string[] } = {}) {
+function host(overrides: { ytDlp?: string; runner?: YtDlpRunner; warnings?: string[] } = {}) {
   const queues = new EncodeQueues([
     { name: 'gpu-0', capacity: 1 },
     { name: 'gpu-1', capacity: 2 },
@@ -49,6 +50,7 @@ function host(overrides: { ytDlp?: string; warnings?: string[] } = {}) {
     encoder: { kind: 'x265', preset: 'ultrafast' },
     encodeQueues: queues,
     heartbeatIntervalMs: 100,
+    ytDlp: overrides.runner,
   });
   const run = (env: MockActivityEnvironment, input: DownloadInput) => env.run(download, input) as Promise<SourceInfo>;
   return { queues, run };
@@ -60,49 +62,65 @@ const input = (url: string, name: string): DownloadInput => ({
   workDir: join(root, 'work'),
 });
 
-test('a download returns the probed source and reserves the least loaded encode queue', async () => {
-  const { queues, run } = host();
-  const source = await run(mockActivityEnv(), input(fast.url('v.mp4'), 'ok'));
-  assert.equal(dirname(source.path), join(root, 'work', 'b-ok', 'ok'));
-  assert.match(basename(source.path), /\.mp4$/);
-  assert.deepEqual([source.width, source.height, source.fps], [320, 180, 30]);
-  assert.ok(Math.abs((source.durationSeconds ?? 0) - 2) < 0.1, String(source.durationSeconds));
-  assert.equal(source.bytes, (await stat(source.path)).size);
-  assert.equal(source.encodeQueue, 'gpu-0');
-  assert.equal(queues.load('gpu-0'), 1, 'reserved until its encode starts');
+// Each as yt-dlp runs in vstream: forked from the warm process, and as a process of its own.
+let warm: YtDlpRunner | undefined;
+const runners = {
+  process: () => undefined,
+  warm: () => (warm ??= startYtDlpRunner(tools.ytDlp)),
+} as const;
+after(async () => {
+  await warm?.close();
 });
 
-test('a 404 is a non-retryable VideoUnavailable', async () => {
-  const { run } = host();
-  await assert.rejects(run(mockActivityEnv(), input(fast.url('missing.mp4'), 'gone')), (err: unknown) => {
-    assert.ok(err instanceof ApplicationFailure, String(err));
-    assert.equal(err.type, 'VideoUnavailable');
-    assert.equal(err.nonRetryable, true);
-    assert.match(err.message, /404/);
-    return true;
+for (const mode of ['warm', 'process'] as const) {
+  test(`a download returns the probed source and reserves the least loaded encode queue (${mode})`, async () => {
+    const { queues, run } = host({ runner: runners[mode]() });
+    const source = await run(mockActivityEnv(), input(fast.url('v.mp4'), `ok-${mode}`));
+    assert.equal(dirname(source.path), join(root, 'work', `b-ok-${mode}`, `ok-${mode}`));
+    assert.match(basename(source.path), /\.mp4$/);
+    assert.deepEqual([source.width, source.height, source.fps], [320, 180, 30]);
+    assert.ok(Math.abs((source.durationSeconds ?? 0) - 2) < 0.1, String(source.durationSeconds));
+    assert.equal(source.bytes, (await stat(source.path)).size);
+    assert.equal(source.encodeQueue, 'gpu-0');
+    assert.equal(queues.load('gpu-0'), 1, 'reserved until its encode starts');
   });
-});
 
-test('cancelling kills yt-dlp and rejects with CancelledFailure', async () => {
-  const { queues, run } = host();
-  const env = mockActivityEnv();
-  let downloading = false;
-  env.on('heartbeat', (details: Record<string, unknown>) => {
-    if (typeof details.downloadedBytes === 'number' && details.downloadedBytes > 0) downloading = true;
+  test(`a 404 is a non-retryable VideoUnavailable (${mode})`, async () => {
+    const { run } = host({ runner: runners[mode]() });
+    await assert.rejects(run(mockActivityEnv(), input(fast.url('missing.mp4'), `gone-${mode}`)), (err: unknown) => {
+      assert.ok(err instanceof ApplicationFailure, String(err));
+      assert.equal(err.type, 'VideoUnavailable');
+      assert.equal(err.nonRetryable, true);
+      assert.match(err.message, /404/);
+      return true;
+    });
   });
-  const running = run(env, input(slow.url('v.mp4'), 'cancelled'));
-  await waitFor('yt-dlp to be downloading', () => downloading, 30_000);
-  const tools = descendants(process.pid);
-  assert.ok(tools.length > 0);
-  env.cancel();
-  await assert.rejects(running, (err: unknown) => err instanceof CancelledFailure);
-  await waitFor('yt-dlp and its children to exit', () => tools.every((p) => !isAlive(p.pid)), 10_000);
-  assert.deepEqual(
-    queues.names.map((n) => queues.load(n)),
-    [0, 0],
-    'nothing reserved for a cancelled download',
-  );
-});
+
+  test(`cancelling kills yt-dlp and rejects with CancelledFailure (${mode})`, async () => {
+    const { queues, run } = host({ runner: runners[mode]() });
+    const env = mockActivityEnv();
+    let downloading = false;
+    env.on('heartbeat', (details: Record<string, unknown>) => {
+      if (typeof details.downloadedBytes === 'number' && details.downloadedBytes > 0) downloading = true;
+    });
+    const running = run(env, input(slow.url('v.mp4'), `cancelled-${mode}`));
+    await waitFor('yt-dlp to be downloading', () => downloading, 30_000);
+    // The warm process stays for the next download; the run forked from it goes.
+    const tools = descendants(process.pid).filter((p) => p.command !== 'yt-dlp-warm');
+    assert.ok(
+      tools.some((p) => p.command === 'yt-dlp'),
+      JSON.stringify(tools),
+    );
+    env.cancel();
+    await assert.rejects(running, (err: unknown) => err instanceof CancelledFailure);
+    await waitFor('yt-dlp and its children to exit', () => tools.every((p) => !isAlive(p.pid)), 10_000);
+    assert.deepEqual(
+      queues.names.map((n) => queues.load(n)),
+      [0, 0],
+      'nothing reserved for a cancelled download',
+    );
+  });
+}
 
 test('sections that start after their clips (a server ignoring Range) are replaced by the whole video', async () => {
   // The stand-in runs the real yt-dlp, then makes each section start 0.3 s late.

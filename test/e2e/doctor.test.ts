@@ -12,6 +12,12 @@ test('passes here, with a line per check and a warning for the missing GPU', asy
     assert.match(run.stdout, new RegExp(`^ok {4}${name}: `, 'm'));
   assert.match(run.stdout, new RegExp(`^warn {2}GPUs: ${NO_GPU_LISTED}: encoding on the CPU`, 'm'));
   assert.match(run.stdout, /^ok {4}yt-dlp: \d{4}\.\d{2}\.\d{2} \(\d+ days old\)/m);
+  assert.match(run.stdout, /^ok {4}yt-dlp runs: forked from a warm yt-dlp process$/m);
+});
+
+test('says when downloads run yt-dlp as a process each', async () => {
+  const off = await runCli(['doctor', '--work-dir', await tempDir('doctor')], { VSTREAM_YTDLP_WARM: '0' });
+  assert.match(off.stdout, /^ok {4}yt-dlp runs: a process per download \(VSTREAM_YTDLP_WARM=0\)$/m);
 });
 
 test('fails (exit 1) when a required tool or the server is missing', async () => {

@@ -1,0 +1,244 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+import { constants } from 'node:os';
+import { basename, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { execa } from 'execa';
+import { findOnPath } from './binaries.js';
+import {
+  captureTool,
+  DEFAULT_STDERR_TAIL,
+  runTool,
+  trackTool,
+  withParentDeathSignal,
+  type RunToolOptions,
+  type ToolRun,
+} from './process.js';
+import { PROJECT_ROOT } from './project.js';
+
+export interface CaptureOptions {
+  cancelSignal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface CapturedRun {
+  ok: boolean;
+  stdout: string;
+  stderr: string;
+  exitCode: number | undefined;
+}
+
+/** yt-dlp runs: each a process of its own, or a fork of one warm yt-dlp (ytdlp_forkserver.py). */
+export interface YtDlpRunner {
+  /** `warm`: forked from the warm process (a failed start falls back); `process`: a process per run. */
+  readonly kind: 'warm' | 'process';
+  /** Streams the run's output line by line; as runTool. */
+  run(args: readonly string[], options?: RunToolOptions): Promise<ToolRun>;
+  /** A run whose small stdout is the answer (metadata JSON); as captureTool. */
+  capture(args: readonly string[], options?: CaptureOptions): Promise<CapturedRun>;
+  /** `yt-dlp --version`, or null when it does not run. */
+  version(): Promise<string | null>;
+  close(): Promise<void>;
+}
+
+/** A process per run: any yt-dlp (a standalone binary, a wrapper script). */
+export function spawnedYtDlp(path: string): YtDlpRunner {
+  return {
+    kind: 'process',
+    run: (args, options) => runTool(path, args, options),
+    capture: (args, options) => captureTool(path, args, options),
+    version: async () => {
+      const run = await captureTool(path, ['--version'], { timeoutMs: 30_000 }).catch(() => null);
+      return run?.ok ? run.stdout.trim() : null;
+    },
+    close: async () => undefined,
+  };
+}
+
+export const FORKSERVER_SCRIPT = join(PROJECT_ROOT, 'src', 'tools', 'ytdlp_forkserver.py');
+/** `VSTREAM_YTDLP_WARM=0`: a yt-dlp process per run, as before the warm process. */
+export const YTDLP_WARM_ENV = 'VSTREAM_YTDLP_WARM';
+
+const ENTRY_SCRIPT_MAX_BYTES = 1024;
+/** The lines of pip's and Debian's yt-dlp entry scripts: imports, the __main__ check, argv[0], main(). */
+const ENTRY_SCRIPT_LINE =
+  /^(?:import (?:re|sys|yt_dlp)|from yt_dlp import main|if __name__ == ['"]__main__['"]:|sys\.argv\[0\] = .*|(?:sys\.exit\()?(?:yt_dlp\.)?main\(\)\)?)$/;
+
+/**
+ * The Python that runs `path`, when `path` is yt-dlp's own entry script (pip's or a
+ * distribution's: a python shebang, a few lines that import yt_dlp's main); else null,
+ * and yt-dlp runs as a process of its own (a standalone binary, a wrapper script).
+ */
+export function entryScriptPython(scriptText: string, pathVariable = process.env.PATH ?? ''): string | null {
+  if (scriptText.length > ENTRY_SCRIPT_MAX_BYTES) return null;
+  const statements = scriptText
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
+  if (!statements.every((line) => ENTRY_SCRIPT_LINE.test(line))) return null;
+  if (!statements.some((line) => /^(?:from yt_dlp import main|import yt_dlp)$/.test(line))) return null;
+  const shebang = /^#!\s*(\S+)(?:[ \t]+(\S+))?[ \t]*\r?\n/.exec(scriptText);
+  if (!shebang) return null;
+  const interpreter = shebang[1] as string;
+  const argument = shebang[2];
+  const python = basename(interpreter) !== 'env' ? interpreter : argument && findOnPath(argument, pathVariable);
+  return python && /^python[\d.]*$/.test(basename(python)) ? python : null;
+}
+
+/** The file's first bytes (a standalone yt-dlp is tens of MB): enough to tell an entry script. */
+function readHead(path: string): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const head = Buffer.alloc(ENTRY_SCRIPT_MAX_BYTES + 1);
+    return head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('latin1');
+  } catch {
+    return '';
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, number]) => [number, name]));
+
+type ServerMessage =
+  | { ready: string }
+  | { id: number; pid: number }
+  | { id: number; fd: 1 | 2; line: string }
+  | { id: number; exit: number | null; signal: number | null };
+
+interface PendingRun {
+  onPid(pid: number): void;
+  onLine(fd: 1 | 2, line: string): void;
+  onExit(exitCode: number | undefined, signal: string | undefined): void;
+}
+
+/**
+ * yt-dlp forked from one warm Python process: about 0.3 CPU s less a download (the
+ * import and the extractors' URL patterns are paid once). Falls back to a process per
+ * run when yt-dlp is not an entry script or the server does not start; a server that
+ * dies fails the runs it held (yt-dlp's own failure, retried as such) and hands later
+ * ones to processes of their own.
+ */
+export function startYtDlpRunner(path: string, onFallback: (reason: string) => void = () => undefined): YtDlpRunner {
+  const spawned = spawnedYtDlp(path);
+  const python = entryScriptPython(readHead(path));
+  if (!python) return spawned;
+
+  const [command, args] = withParentDeathSignal(python, [FORKSERVER_SCRIPT]);
+  // Its own process group: a terminal's Ctrl-C reaches vstream, which decides how runs stop.
+  const server = execa(command, args, {
+    stdin: 'pipe',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    detached: true,
+    reject: false,
+    buffer: false,
+    cleanup: true,
+  });
+  const pending = new Map<number, PendingRun>();
+  const serverErrors: string[] = [];
+  let nextId = 1;
+  let alive = true;
+  let closing = false;
+  let resolveReady: (version: string | null) => void = () => undefined;
+  const ready = new Promise<string | null>((resolve) => (resolveReady = resolve));
+
+  createInterface({ input: server.stderr, crlfDelay: Infinity }).on('line', (line) => {
+    serverErrors.push(line);
+    if (serverErrors.length > 5) serverErrors.shift();
+  });
+  createInterface({ input: server.stdout, crlfDelay: Infinity }).on('line', (line) => {
+    const message = JSON.parse(line) as ServerMessage;
+    if ('ready' in message) return resolveReady(message.ready);
+    const run = pending.get(message.id);
+    if (!run) return;
+    if ('pid' in message) run.onPid(message.pid);
+    else if ('line' in message) run.onLine(message.fd, message.line);
+    else {
+      pending.delete(message.id);
+      run.onExit(message.exit ?? undefined, message.signal === null ? undefined : SIGNAL_NAMES.get(message.signal));
+    }
+  });
+  server.stdin.on('error', () => undefined);
+  void server.then(() => {
+    alive = false;
+    resolveReady(null);
+    const reason = serverErrors.at(-1) ?? 'it exited';
+    for (const run of pending.values()) run.onExit(undefined, 'SIGKILL');
+    pending.clear();
+    if (!closing) onFallback(`yt-dlp's warm process stopped (${reason}): each download runs yt-dlp on its own`);
+  });
+
+  const forked = async (runArgs: readonly string[], options: RunToolOptions): Promise<ToolRun | null> => {
+    if ((await ready) === null || !alive) return null;
+    const stderrTail: string[] = [];
+    // Cancelled while the warm process started: nothing to run.
+    if (options.cancelSignal?.aborted)
+      return { ok: false, exitCode: undefined, signal: undefined, canceled: true, stderrTail };
+    const id = nextId++;
+    const tailSize = options.stderrTailLines ?? DEFAULT_STDERR_TAIL;
+    let untrack: () => void = () => undefined;
+    return new Promise<ToolRun>((resolve) => {
+      pending.set(id, {
+        onPid: (pid) => {
+          options.onSpawn?.(pid);
+          untrack = trackTool(pid, options.cancelSignal);
+        },
+        onLine: (fd, line) => {
+          if (fd === 1) return options.onStdoutLine?.(line);
+          stderrTail.push(line);
+          if (stderrTail.length > tailSize) stderrTail.shift();
+          options.onStderrLine?.(line);
+        },
+        onExit: (exitCode, signal) => {
+          untrack();
+          resolve({
+            ok: exitCode === 0,
+            exitCode,
+            signal,
+            canceled: options.cancelSignal?.aborted ?? false,
+            stderrTail,
+          });
+        },
+      });
+      server.stdin.write(`${JSON.stringify({ id, argv: runArgs })}\n`);
+    });
+  };
+
+  const run = async (runArgs: readonly string[], options: RunToolOptions = {}) =>
+    (await forked(runArgs, options)) ?? spawned.run(runArgs, options);
+
+  return {
+    kind: 'warm',
+    run,
+    capture: async (runArgs, options = {}) => {
+      const timedOut = new AbortController();
+      const timer = options.timeoutMs ? setTimeout(() => timedOut.abort(), options.timeoutMs) : undefined;
+      const stdout: string[] = [];
+      const stderr: string[] = [];
+      const cancelSignal = options.cancelSignal
+        ? AbortSignal.any([options.cancelSignal, timedOut.signal])
+        : timedOut.signal;
+      const result = await forked(runArgs, {
+        cancelSignal,
+        stderrTailLines: Infinity,
+        onStdoutLine: (line) => stdout.push(line),
+        onStderrLine: (line) => stderr.push(line),
+      }).finally(() => clearTimeout(timer));
+      if (!result) return spawned.capture(runArgs, options);
+      return {
+        ok: result.ok,
+        stdout: stdout.map((line) => `${line}\n`).join(''),
+        stderr: stderr.join('\n'),
+        exitCode: result.exitCode,
+      };
+    },
+    version: async () => (await ready) ?? spawned.version(),
+    close: async () => {
+      closing = true;
+      server.stdin.end();
+      await server;
+    },
+  };
+}
