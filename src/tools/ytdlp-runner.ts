@@ -237,7 +237,8 @@ export function startYtDlpRunner(path: string, onFallback: (reason: string) => v
     version: async () => (await ready) ?? spawned.version(),
     close: async () => {
       closing = true;
-      server.stdin.end();
+      // It may still be warming up (a batch with nothing to download): no need to wait for that.
+      server.kill('SIGTERM');
       await server;
     },
   };
