@@ -103,84 +103,84 @@ const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, numbe
 
 type ServerMessage =
   | { ready: string }
+  | { id: number; stale: string }
   | { id: number; pid: number }
   | { id: number; fd: 1 | 2; line: string }
   | { id: number; exit: number | null; signal: number | null };
 
 interface PendingRun {
+  onStale(reason: string): void;
   onPid(pid: number): void;
   onLine(fd: 1 | 2, line: string): void;
   onExit(exitCode: number | undefined, signal: string | undefined): void;
 }
 
-/**
- * yt-dlp forked from one warm Python process: about 0.3 CPU s less a download (the
- * import and the extractors' URL patterns are paid once). Falls back to a process per
- * run when yt-dlp is not an entry script or the server does not start; a server that
- * dies fails the runs it held (yt-dlp's own failure, retried as such) and hands later
- * ones to processes of their own.
- */
-export function startYtDlpRunner(path: string, onFallback: (reason: string) => void = () => undefined): YtDlpRunner {
-  const spawned = spawnedYtDlp(path);
-  const python = entryScriptPython(readHead(path));
-  if (!python) return spawned;
+/** A fork of a warm process; `stale`: yt-dlp changed on disk since it warmed up, nothing ran. */
+type ForkResult = ToolRun | { stale: string };
 
-  const [command, args] = withParentDeathSignal(python, [FORKSERVER_SCRIPT]);
-  // Its own process group: a terminal's Ctrl-C reaches vstream, which decides how runs stop.
-  const server = execa(command, args, {
-    stdin: 'pipe',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    detached: true,
-    reject: false,
-    buffer: false,
-    cleanup: true,
-  });
-  const pending = new Map<number, PendingRun>();
-  const serverErrors: string[] = [];
-  let nextId = 1;
-  let alive = true;
-  let closing = false;
-  let resolveReady: (version: string | null) => void = () => undefined;
-  const ready = new Promise<string | null>((resolve) => (resolveReady = resolve));
+/** One warm Python process (ytdlp_forkserver.py) and the runs forked from it. */
+class WarmProcess {
+  /** Its yt-dlp version once warm; null when it stopped before. */
+  readonly ready: Promise<string | null>;
+  alive = true;
+  private closing = false;
+  private nextId = 1;
+  private readonly pending = new Map<number, PendingRun>();
+  private readonly server;
 
-  createInterface({ input: server.stderr, crlfDelay: Infinity }).on('line', (line) => {
-    serverErrors.push(line);
-    if (serverErrors.length > 5) serverErrors.shift();
-  });
-  createInterface({ input: server.stdout, crlfDelay: Infinity }).on('line', (line) => {
-    const message = JSON.parse(line) as ServerMessage;
-    if ('ready' in message) return resolveReady(message.ready);
-    const run = pending.get(message.id);
-    if (!run) return;
-    if ('pid' in message) run.onPid(message.pid);
-    else if ('line' in message) run.onLine(message.fd, message.line);
-    else {
-      pending.delete(message.id);
-      run.onExit(message.exit ?? undefined, message.signal === null ? undefined : SIGNAL_NAMES.get(message.signal));
-    }
-  });
-  server.stdin.on('error', () => undefined);
-  void server.then(() => {
-    alive = false;
-    resolveReady(null);
-    const reason = serverErrors.at(-1) ?? 'it exited';
-    for (const run of pending.values()) run.onExit(undefined, 'SIGKILL');
-    pending.clear();
-    if (!closing) onFallback(`yt-dlp's warm process stopped (${reason}): each download runs yt-dlp on its own`);
-  });
+  constructor(python: string, entryScript: string, onStopped: (reason: string) => void) {
+    const [command, args] = withParentDeathSignal(python, [FORKSERVER_SCRIPT, entryScript]);
+    // Its own process group: a terminal's Ctrl-C reaches vstream, which decides how runs stop.
+    this.server = execa(command, args, {
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      detached: true,
+      reject: false,
+      buffer: false,
+      cleanup: true,
+    });
+    let resolveReady: (version: string | null) => void = () => undefined;
+    this.ready = new Promise((resolve) => (resolveReady = resolve));
+    const serverErrors: string[] = [];
+    createInterface({ input: this.server.stderr, crlfDelay: Infinity }).on('line', (line) => {
+      serverErrors.push(line);
+      if (serverErrors.length > 5) serverErrors.shift();
+    });
+    createInterface({ input: this.server.stdout, crlfDelay: Infinity }).on('line', (line) => {
+      const message = JSON.parse(line) as ServerMessage;
+      if ('ready' in message) return resolveReady(message.ready);
+      const run = this.pending.get(message.id);
+      if (!run) return;
+      if ('stale' in message) {
+        this.pending.delete(message.id);
+        run.onStale(message.stale);
+      } else if ('pid' in message) run.onPid(message.pid);
+      else if ('line' in message) run.onLine(message.fd, message.line);
+      else {
+        this.pending.delete(message.id);
+        run.onExit(message.exit ?? undefined, message.signal === null ? undefined : SIGNAL_NAMES.get(message.signal));
+        if (this.closing && this.pending.size === 0) this.server.stdin.end();
+      }
+    });
+    this.server.stdin.on('error', () => undefined);
+    void this.server.then(() => {
+      this.alive = false;
+      resolveReady(null);
+      for (const run of this.pending.values()) run.onExit(undefined, 'SIGKILL');
+      this.pending.clear();
+      if (!this.closing) onStopped(serverErrors.at(-1) ?? 'it exited');
+    });
+  }
 
-  const forked = async (runArgs: readonly string[], options: RunToolOptions): Promise<ToolRun | null> => {
-    if ((await ready) === null || !alive) return null;
+  fork(runArgs: readonly string[], options: RunToolOptions): Promise<ForkResult> {
     const stderrTail: string[] = [];
-    // Cancelled while the warm process started: nothing to run.
-    if (options.cancelSignal?.aborted)
-      return { ok: false, exitCode: undefined, signal: undefined, canceled: true, stderrTail };
-    const id = nextId++;
     const tailSize = options.stderrTailLines ?? DEFAULT_STDERR_TAIL;
     let untrack: () => void = () => undefined;
-    return new Promise<ToolRun>((resolve) => {
-      pending.set(id, {
+    const id = this.nextId++;
+    return new Promise<ForkResult>((resolve) => {
+      this.pending.set(id, {
+        onStale: (reason) => resolve({ stale: reason }),
         onPid: (pid) => {
           options.onSpawn?.(pid);
           untrack = trackTool(pid, options.cancelSignal);
@@ -202,8 +202,62 @@ export function startYtDlpRunner(path: string, onFallback: (reason: string) => v
           });
         },
       });
-      server.stdin.write(`${JSON.stringify({ id, argv: runArgs })}\n`);
+      this.server.stdin.write(`${JSON.stringify({ id, argv: runArgs })}\n`);
     });
+  }
+
+  /** Ends once its runs have: they die with it. */
+  retire(): void {
+    this.closing = true;
+    if (this.pending.size === 0) this.server.stdin.end();
+  }
+
+  async stop(): Promise<void> {
+    this.closing = true;
+    // It may still be warming up (a batch with nothing to download): no need to wait for that.
+    this.server.kill('SIGTERM');
+    await this.server;
+  }
+}
+
+/**
+ * yt-dlp forked from one warm Python process: about 0.3 CPU s less a download (the
+ * import and the extractors' URL patterns are paid once). Falls back to a process per
+ * run when yt-dlp is not an entry script or the process does not start; one that dies
+ * fails the runs it held (yt-dlp's own failure, retried as such) and hands later ones to
+ * processes of their own. A yt-dlp upgraded on disk (its entry script or version file
+ * changed) is warmed up again for the next runs; runs under way finish on the old one.
+ */
+export function startYtDlpRunner(path: string, onFallback: (reason: string) => void = () => undefined): YtDlpRunner {
+  const spawned = spawnedYtDlp(path);
+  const python = entryScriptPython(readHead(path));
+  if (!python) return spawned;
+  let closing = false;
+  const launched = new Set<WarmProcess>();
+  const launch = (): WarmProcess => {
+    const started = new WarmProcess(python, path, (reason) => {
+      if (!closing) onFallback(`yt-dlp's warm process stopped (${reason}): each download runs yt-dlp on its own`);
+    });
+    launched.add(started);
+    return started;
+  };
+  let warm = launch();
+
+  const forked = async (runArgs: readonly string[], options: RunToolOptions): Promise<ToolRun | null> => {
+    for (;;) {
+      const current = warm;
+      if ((await current.ready) === null || !current.alive) return null;
+      // Cancelled while the warm process started: nothing to run.
+      if (options.cancelSignal?.aborted)
+        return { ok: false, exitCode: undefined, signal: undefined, canceled: true, stderrTail: [] };
+      const result = await current.fork(runArgs, options);
+      if (!('stale' in result)) return result;
+      if (warm === current) {
+        onFallback(`${result.stale}: warming it up again`);
+        warm = launch();
+        current.retire();
+      }
+    }
   };
 
   const run = async (runArgs: readonly string[], options: RunToolOptions = {}) =>
@@ -234,12 +288,10 @@ export function startYtDlpRunner(path: string, onFallback: (reason: string) => v
         exitCode: result.exitCode,
       };
     },
-    version: async () => (await ready) ?? spawned.version(),
+    version: async () => (await warm.ready) ?? spawned.version(),
     close: async () => {
       closing = true;
-      // It may still be warming up (a batch with nothing to download): no need to wait for that.
-      server.kill('SIGTERM');
-      await server;
+      await Promise.all([...launched].map((warmProcess) => warmProcess.stop()));
     },
   };
 }

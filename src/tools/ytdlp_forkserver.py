@@ -8,7 +8,9 @@ same arguments a yt-dlp process would get, so it behaves as one: its own process
 
 Protocol, one JSON object per line. In (stdin): {"id": N, "argv": [...]}.
 Out (stdout): {"ready": version} once warm; then per run {"id", "pid"}, {"id", "fd": 1|2,
-"line"} and last {"id", "exit": code or null, "signal": number or null}.
+"line"} and last {"id", "exit": code or null, "signal": number or null}; or, when yt-dlp
+changed on disk since the warm-up (an upgrade), only {"id", "stale": reason}: nothing ran,
+and the caller warms up a new process. Runs under way finish on this one.
 The process ends when stdin closes; the runs it forked die with it (parent-death signal).
 """
 
@@ -45,6 +47,18 @@ def warm():
     for extractor in gen_extractor_classes():
         extractor.suitable("https://vstream.invalid/warm-up")
     return yt_dlp
+
+
+def fingerprint(paths):
+    """What changes when yt-dlp is upgraded: its entry script and its version file are rewritten."""
+    found = []
+    for path in paths:
+        try:
+            status = os.stat(path)
+            found.append((path, status.st_ino, status.st_mtime_ns, status.st_size))
+        except OSError:
+            found.append((path, None))
+    return found
 
 
 def run_child(yt_dlp, argv, out_fd, err_fd, started_fd, server_pid):
@@ -99,6 +113,8 @@ def main():
     set_process_name("yt-dlp-warm")
     yt_dlp = warm()
     version = yt_dlp.version.__version__
+    watched = [*sys.argv[1:2], yt_dlp.version.__file__]
+    warmed = fingerprint(watched)
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
@@ -167,8 +183,13 @@ def main():
                 stdin_buffer += data
                 *requests, stdin_buffer = stdin_buffer.split(b"\n")
                 for request in requests:
-                    if request.strip():
-                        start(json.loads(request))
+                    if not request.strip():
+                        continue
+                    request = json.loads(request)
+                    if fingerprint(watched) != warmed:
+                        emit({"id": request["id"], "stale": f"yt-dlp changed on disk since {version} was warmed up"})
+                    else:
+                        start(request)
             else:
                 run, fd = detail
                 data = os.read(key.fd, 65536)

@@ -3,7 +3,7 @@
 // (version, output, exit codes, its own process group), and a warm process that dies
 // hands the next runs to processes of their own.
 import assert from 'node:assert/strict';
-import { readFile, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildDownloadArgs, buildMetadataArgs } from '../../src/core/ytdlp-args.js';
@@ -128,6 +128,40 @@ test('a warm process that dies fails the run it held; later runs get processes o
   } finally {
     await runner.close();
   }
+});
+
+test('a yt-dlp upgraded on disk is warmed up again; a run under way finishes on the old process', async () => {
+  const dir = join(root, 'upgraded');
+  await mkdir(dir, { recursive: true });
+  const entry = join(dir, 'yt-dlp');
+  await copyFile(tools.ytDlp, entry);
+  const messages: string[] = [];
+  const runner = startYtDlpRunner(entry, (message) => messages.push(message));
+  try {
+    assert.ok(await runner.version());
+    const [before] = warmProcesses();
+    let started = false;
+    const underWay = runner.run(buildDownloadArgs({ url: slow.url('v.mp4'), targetDir: join(dir, 'under-way') }), {
+      onStdoutLine: (line) => (started ||= line.startsWith('vstream-progress')),
+    });
+    await waitFor('the first download to be under way', () => started, 30_000);
+    // What pip or apt does on an upgrade: the entry script is written anew.
+    await writeFile(entry, await readFile(tools.ytDlp));
+    const next = await runner.run(buildDownloadArgs({ url: fast.url('v.mp4'), targetDir: join(dir, 'next') }));
+    assert.equal(next.ok, true);
+    assert.match(messages.join('\n'), /yt-dlp changed on disk since \S+ was warmed up: warming it up again/);
+    const now = warmProcesses().map((p) => p.pid);
+    assert.ok(
+      now.some((pid) => pid !== before?.pid),
+      'a new warm process',
+    );
+    assert.equal((await underWay).ok, true, 'the run under way finished on the old one');
+    await waitFor('the old warm process to end after its last run', () => !isAlive(before?.pid as number), 10_000);
+    assert.deepEqual(await readFile(join(dir, 'under-way', 'source.mp4')), await readFile(source));
+  } finally {
+    await runner.close();
+  }
+  await waitFor('every warm process to end once closed', () => warmProcesses().length === 0, 10_000);
 });
 
 test('a yt-dlp that is not an entry script (a wrapper, a binary) runs as a process of its own', async () => {
