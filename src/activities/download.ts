@@ -37,6 +37,7 @@ import { probeSource, type SourceProbe } from '../tools/probe.js';
 import { GrowingFile, mp4BoxesFrom } from '../tools/early-encodes.js';
 import type { ToolRun } from '../tools/process.js';
 import { spawnedYtDlp, type YtDlpRunner } from '../tools/ytdlp-runner.js';
+import { downloadsPausedUntilQuery } from '../workflows/definitions.js';
 import { encodeReservationKey } from '../tools/sessions.js';
 import { plannedSourceNames, removeUnplannedSources } from '../tools/source-files.js';
 import type { TempBudget } from '../tools/temp-budget.js';
@@ -374,6 +375,65 @@ function logDownloaded(
   events.event('download.end', fields, `downloaded ${source.bytes} bytes in ${seconds} s (${mode})`);
 }
 
+/** Until when (epoch ms) the batch holds this video's downloads; 0 when its workflow cannot say (an older one). */
+async function downloadsPausedUntil(context: Context): Promise<number> {
+  const execution = context.info.workflowExecution;
+  if (!execution) return 0;
+  try {
+    return await context.client.workflow
+      .getHandle(execution.workflowId, execution.runId)
+      .query(downloadsPausedUntilQuery);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * A retry of a failed download is scheduled by the server, past the workflow's hold: while
+ * the batch pauses downloads (a rate limit, a bot check), it waits, heartbeating, as the
+ * video's next download would.
+ */
+async function waitOutBatchPause(
+  deps: HostDeps,
+  job: DownloadJob,
+  events: ReturnType<typeof eventLogger>,
+  attempt: number,
+): Promise<void> {
+  const context = Context.current();
+  const heldFrom = Date.now();
+  for (let until = await downloadsPausedUntil(context); until > Date.now();) {
+    const stopHeartbeat = startHeartbeat(() => ({ phase: 'download', pausedUntil: until }), deps.heartbeatIntervalMs);
+    try {
+      await sleepUntil(until, job.signal);
+    } finally {
+      stopHeartbeat();
+    }
+    if (job.signal.aborted) throw new CancelledFailure('download cancelled');
+    until = await downloadsPausedUntil(context);
+  }
+  if (Date.now() > heldFrom + 100) {
+    const heldSeconds = secondsSince(heldFrom, Date.now());
+    events.event(
+      'pause.held',
+      { attempt, heldSeconds },
+      `retry ${attempt} waited out the batch's pause (${heldSeconds} s)`,
+    );
+  }
+}
+
+/** Resolves at `until` or when `signal` aborts. */
+function sleepUntil(until: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, Math.max(0, until - Date.now()));
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 export function createDownloadActivities(deps: HostDeps) {
   return {
     /** Downloads the source with yt-dlp into the work dir; heartbeats bytes. */
@@ -400,6 +460,7 @@ export function createDownloadActivities(deps: HostDeps) {
       };
       const events = eventLogger(deps.logger, input);
       const { attempt } = Context.current().info;
+      if (attempt > 1) await waitOutBatchPause(deps, job, events, attempt);
       const startedAt = Date.now();
       const asked = input.downloadMode ?? 'full';
       events.event('download.start', { attempt, mode: asked }, `download starts (attempt ${attempt}, ${asked})`);

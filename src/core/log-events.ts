@@ -30,6 +30,7 @@ export interface LogEventFields {
   'activity.failed': { activity: string; attempt: number; errorType: string; message: string; nonRetryable: boolean };
   'pause.start': { until: string; pause: number; maxPauses: number; errorType: string; message: string };
   'pause.end': { heldSeconds: number };
+  'pause.held': { attempt: number; heldSeconds: number };
   'downloads.abandoned': { errorType: string; message: string };
 }
 
@@ -64,6 +65,10 @@ export const LOG_EVENTS: Record<LogEventName, LogEventInfo> = {
   'activity.failed': { from: 'activity', about: 'an activity attempt failed: activity, attempt, errorType, message' },
   'pause.start': { from: 'workflow', about: 'the batch pauses every download (rate limit, bot check) until `until`' },
   'pause.end': { from: 'workflow', about: "a video's download held by the pause goes ahead: heldSeconds" },
+  'pause.held': {
+    from: 'activity',
+    about: 'a retry of a download (the server schedules it, not the workflow) waited out the pause: heldSeconds',
+  },
   'downloads.abandoned': { from: 'workflow', about: 'too many pauses in a row: downloads are given up' },
 };
 

@@ -27,6 +27,7 @@ import {
   downloadBlockedSignal,
   downloadsAbandonedSignal,
   downloadsPausedSignal,
+  downloadsPausedUntilQuery,
   downloadSucceededSignal,
 } from './definitions.js';
 
@@ -130,6 +131,7 @@ export class DownloadGate {
     setHandler(downloadsAbandonedSignal, (given) => {
       this.abandoned = given;
     });
+    setHandler(downloadsPausedUntilQuery, () => this.pausedUntil);
   }
 
   /** Runs the download once no pause holds it; a rate limit or bot check makes the batch pause, then it runs again. */

@@ -19,5 +19,10 @@ export const downloadSucceededSignal = defineSignal<[{ videoId: string }]>('down
 export const downloadsPausedSignal = defineSignal<[DownloadsPaused]>('downloadsPaused');
 /** The batch to its videos: downloads are given up. */
 export const downloadsAbandonedSignal = defineSignal<[DownloadsAbandoned]>('downloadsAbandoned');
+/**
+ * Until when (epoch ms) the batch holds this video's downloads. Asked by a download's retry:
+ * the server schedules it, so the workflow's own hold does not reach it.
+ */
+export const downloadsPausedUntilQuery = defineQuery<number>('downloadsPausedUntil');
 /** The host queue a video is working on now (null between hosts or when none is needed). */
 export const videoHostQuery = defineQuery<string | null>('host');
