@@ -404,7 +404,7 @@ async function waitOutBatchPause(
   for (let until = await downloadsPausedUntil(context); until > Date.now();) {
     const stopHeartbeat = startHeartbeat(() => ({ phase: 'download', pausedUntil: until }), deps.heartbeatIntervalMs);
     try {
-      await sleepUntil(until, job.signal);
+      await delay(until - Date.now(), undefined, { signal: job.signal }).catch(() => undefined);
     } finally {
       stopHeartbeat();
     }
@@ -419,19 +419,6 @@ async function waitOutBatchPause(
       `retry ${attempt} waited out the batch's pause (${heldSeconds} s)`,
     );
   }
-}
-
-/** Resolves at `until` or when `signal` aborts. */
-function sleepUntil(until: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, Math.max(0, until - Date.now()));
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 export function createDownloadActivities(deps: HostDeps) {

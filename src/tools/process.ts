@@ -47,6 +47,12 @@ export function trackTool(pid: number | undefined, cancelSignal: AbortSignal | u
 const FORCE_KILL_AFTER_MS = 5_000;
 export const DEFAULT_STDERR_TAIL = 40;
 
+/** Appends `line`, keeping the last `size` lines: never a whole stream, which can be huge. */
+export function keepTail(lines: string[], line: string, size: number): void {
+  lines.push(line);
+  if (lines.length > size) lines.shift();
+}
+
 let setprivPath: string | null | undefined;
 
 /**
@@ -111,8 +117,7 @@ export async function runTool(file: string, args: readonly string[], options: Ru
   if (subprocess.stderr) {
     const lines = createInterface({ input: subprocess.stderr, crlfDelay: Infinity });
     lines.on('line', (line) => {
-      stderrTail.push(line);
-      if (stderrTail.length > tailSize) stderrTail.shift();
+      keepTail(stderrTail, line, tailSize);
       options.onStderrLine?.(line);
     });
     readers.push(new Promise((resolve) => lines.once('close', resolve)));

@@ -7,6 +7,7 @@ import { findOnPath } from './binaries.js';
 import {
   captureTool,
   DEFAULT_STDERR_TAIL,
+  keepTail,
   runTool,
   trackTool,
   withParentDeathSignal,
@@ -144,8 +145,7 @@ class WarmProcess {
     this.ready = new Promise((resolve) => (resolveReady = resolve));
     const serverErrors: string[] = [];
     createInterface({ input: this.server.stderr, crlfDelay: Infinity }).on('line', (line) => {
-      serverErrors.push(line);
-      if (serverErrors.length > 5) serverErrors.shift();
+      keepTail(serverErrors, line, 5);
     });
     createInterface({ input: this.server.stdout, crlfDelay: Infinity }).on('line', (line) => {
       const message = JSON.parse(line) as ServerMessage;
@@ -187,8 +187,7 @@ class WarmProcess {
         },
         onLine: (fd, line) => {
           if (fd === 1) return options.onStdoutLine?.(line);
-          stderrTail.push(line);
-          if (stderrTail.length > tailSize) stderrTail.shift();
+          keepTail(stderrTail, line, tailSize);
           options.onStderrLine?.(line);
         },
         onExit: (exitCode, signal) => {
@@ -270,7 +269,6 @@ export function startYtDlpRunner(path: string, onFallback: (reason: string) => v
       const timedOut = new AbortController();
       const timer = options.timeoutMs ? setTimeout(() => timedOut.abort(), options.timeoutMs) : undefined;
       const stdout: string[] = [];
-      const stderr: string[] = [];
       const cancelSignal = options.cancelSignal
         ? AbortSignal.any([options.cancelSignal, timedOut.signal])
         : timedOut.signal;
@@ -278,13 +276,12 @@ export function startYtDlpRunner(path: string, onFallback: (reason: string) => v
         cancelSignal,
         stderrTailLines: Infinity,
         onStdoutLine: (line) => stdout.push(line),
-        onStderrLine: (line) => stderr.push(line),
       }).finally(() => clearTimeout(timer));
       if (!result) return spawned.capture(runArgs, options);
       return {
         ok: result.ok,
         stdout: stdout.map((line) => `${line}\n`).join(''),
-        stderr: stderr.join('\n'),
+        stderr: result.stderrTail.join('\n'),
         exitCode: result.exitCode,
       };
     },

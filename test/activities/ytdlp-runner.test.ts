@@ -166,7 +166,8 @@ test('a yt-dlp upgraded on disk is warmed up again; a run under way finishes on 
 
 test('a yt-dlp that is not an entry script (a wrapper, a binary) runs as a process of its own', async () => {
   const runner = startYtDlpRunner(join(FIXTURES, 'late-sections-yt-dlp.mjs'));
-  assert.equal(warmProcesses().length, 0);
+  assert.equal(runner.kind, 'process');
+  assert.equal(descendants(process.pid).length, 0, 'nothing started');
   await runner.close();
 });
 
