@@ -17,7 +17,8 @@ import { createLogger } from './logger.js';
 import type { ConnectionSecurity } from './connection-options.js';
 import { PROGRESS_DEFAULTS } from '../config.js';
 import { describeProgress } from '../core/progress-view.js';
-import { batchSnapshots, followProgress, progressScreen } from './progress.js';
+import { batchSnapshots, followProgress } from './progress.js';
+import { progressScreen } from './progress-screen.js';
 import { openSession, type Session } from './session.js';
 
 export interface BatchCommandOptions {

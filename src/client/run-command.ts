@@ -2,37 +2,32 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { CancelledFailure } from '@temporalio/common';
-import { checkOutputSettings, readOutputSettings, readSnapshotMeta } from '../tools/snapshot-store.js';
-import { SHARED_TASK_QUEUE, STATE_DIR_NAME, WORKFLOW_TYPES } from '../config.js';
-import type { BatchInput } from '../core/batch-input.js';
+import { STATE_DIR_NAME } from '../config.js';
 import * as layout from '../core/layout.js';
-import { batchStaticDetails, batchStaticSummary } from '../core/workflow-story.js';
 import { exitCodeForCounts, plural, summaryLine, type Report } from '../core/report.js';
-import type { BatchSummary, ReportCounts } from '../core/types.js';
-import { batchUiLinks, uiLinkLines } from '../core/ui-links.js';
+import type { ReportCounts } from '../core/types.js';
 import { resolveMediaTools } from '../tools/binaries.js';
-import { describeTopology, listGpus, selectTopology, type TopologySelection } from '../tools/encoder.js';
 import { recheckBatch } from '../tools/clip-recheck.js';
+import { listGpus, selectTopology } from '../tools/encoder.js';
 import { readJsonIfExists } from '../tools/fs.js';
 import { ScratchFiles } from '../tools/scratch.js';
-import { TempBudget } from '../tools/temp-budget.js';
-import type { batchWorkflow } from '../workflows/batch.js';
-import { installRuntime, metricsEndpoint } from '../worker/runtime.js';
+import { checkOutputSettings, readOutputSettings, readSnapshotMeta } from '../tools/snapshot-store.js';
 import type { DownloadSettings } from '../activities/deps.js';
-import type { Logger } from 'pino';
 import type { ConnectionSecurity } from './connection-options.js';
 import { startYtDlp } from './download-settings.js';
-import { CliError, ExitCode, UsageError } from './exit-codes.js';
+import { launchEmbeddedServer } from './embedded-server.js';
+import { ExitCode, UsageError } from './exit-codes.js';
 import { acquireRunLock } from './lock.js';
 import { createLogger } from './logger.js';
 import type { RunOptions } from './options.js';
-import { batchSnapshots, followProgress, progressScreen, type ProgressScreen } from './progress.js';
-import { batchInputFromOptions, runBatchId, withRateControl } from './run-input.js';
-import { searchAttributeUsage } from './search-attributes-command.js';
-import { localHostId, openSession, type Session } from './session.js';
+import { progressScreen } from './progress-screen.js';
+import type { BatchPlace, EarlyStart, Outcome } from './run-batch.js';
+import { runBatchId, withRateControl } from './run-input.js';
+import type { Session } from './session.js';
 import { Stopper } from './stopper.js';
+
+// Nothing here loads the Temporal SDK (run-batch.ts does): a run checks its inputs, settles
+// from a stored report and launches the embedded server before node spends ~0.3 s loading it.
 
 async function requireInput(path: string, flag: string, kind: 'file' | 'dir'): Promise<void> {
   const info = await stat(path).catch(() => null);
@@ -79,15 +74,6 @@ function printSummary(
 }
 
 type Out = (line: string) => void;
-
-/** Where a run's batch lives. */
-interface BatchPlace {
-  outDir: string;
-  batchId: string;
-  workDir: string;
-  /** The run's own server, on the output folder's history (no --temporal-address). */
-  embeddedServer: boolean;
-}
 
 /** Check inputs: the URL list and the clip folder exist; the output and work folders are made. Returns the work folder. */
 async function checkInputs(options: Pick<RunOptions, 'urlsFile' | 'clipDir' | 'outDir' | 'workDir'>): Promise<string> {
@@ -140,17 +126,7 @@ async function settleFromStoredReport(
 
 type HostOptions = Pick<
   RunOptions,
-  | 'outDir'
-  | 'temporalAddress'
-  | 'namespace'
-  | 'encoder'
-  | 'deviceId'
-  | 'workers'
-  | 'x265Preset'
-  | 'graceSeconds'
-  | 'maxTempGb'
-  | 'encodeWhileDownloading'
-  | 'metrics'
+  'outDir' | 'temporalAddress' | 'namespace' | 'encoder' | 'deviceId' | 'workers' | 'x265Preset'
 >;
 
 /** --device-id, unless auto finds no GPU at all: then the warning says so, as doctor does. */
@@ -159,32 +135,18 @@ async function gpusToTry(host: Pick<HostOptions, 'encoder' | 'deviceId'>): Promi
   return [host.deviceId];
 }
 
-interface SessionContext {
-  logger: Logger;
-  scratch: ScratchFiles;
-  security: ConnectionSecurity;
-  downloads: DownloadSettings | undefined;
-}
-
 /**
- * Open a session: the embedded server (or the given one) and this process's worker. One
- * host: NVENC on --device-id, or libx265; --workers encodes and downloads at once. The
- * encoders are checked while the server boots.
+ * What runs while the SDK loads: the embedded server boots, yt-dlp warms up, the encoders
+ * are checked. Temporary clip files go first: only this run writes here (the lock), so
+ * they are a killed run's leftovers; with a shared server other hosts' workers may be
+ * writing, and their activities clean up.
  */
-async function openRunSession(
-  host: HostOptions,
-  context: SessionContext,
-): Promise<{ session: Session; selection: Promise<TopologySelection> }> {
-  const { logger } = context;
+async function startEarly(host: HostOptions, logger: ReturnType<typeof createLogger>): Promise<EarlyStart> {
   if (!host.temporalAddress) {
-    // Only this run writes here (the lock): a temporary file is a killed run's leftover.
-    // With a shared server, other hosts' workers may be writing: their activities clean up.
     const removed = await sweepTemporaryClips(host.outDir);
     if (removed > 0) logger.info({ removed }, 'removed temporary clip files left by an earlier run');
   }
   const tools = resolveMediaTools();
-  installRuntime(logger, undefined, metricsEndpoint(host.metrics, localHostId()));
-  const ytDlp = startYtDlp(tools.ytDlp, logger);
   const selection = gpusToTry(host).then((gpus) =>
     selectTopology(host.encoder, {
       ffmpeg: tools.ffmpeg,
@@ -195,77 +157,21 @@ async function openRunSession(
     }),
   );
   selection.then((s) => s.warnings.forEach((w) => logger.warn({}, w))).catch(() => undefined);
-  const session = await openSession({
-    outDir: host.outDir,
-    temporalAddress: host.temporalAddress,
-    namespace: host.namespace,
-    logger,
-    security: context.security,
-    worker: {
-      tools,
-      ytDlp,
-      topology: selection.then((s) => s.topology),
-      downloadSlots: host.workers,
-      graceSeconds: host.graceSeconds,
-      scratch: context.scratch,
-      tempBudget: host.maxTempGb ? new TempBudget(host.maxTempGb * 1024 ** 3) : undefined,
-      downloads: context.downloads,
-      metrics: host.metrics !== null,
-      encodeWhileDownloading: host.encodeWhileDownloading,
-    },
-  });
-  return { session, selection };
+  const ytDlp = startYtDlp(tools.ytDlp, logger);
+  if (host.temporalAddress) return { tools, ytDlp, selection };
+  const server = launchEmbeddedServer(host.outDir, host.namespace, logger);
+  // Awaited by the session; a launch that failed is reported there (or stopped on the way out).
+  server.catch(() => undefined);
+  // Spawned before the SDK loads: the two then share the cores.
+  await server.catch(() => undefined);
+  return { tools, ytDlp, selection, server };
 }
 
-/**
- * Start or attach: the workflow ID is the batch ID, so a batch still running is attached
- * to, and one that ended (cancelled, or run again with --retry-failed) is continued.
- */
-async function startOrAttach(client: Client, input: BatchInput & { batchId: string }, hadReport: boolean) {
-  const existing = await client.workflow
-    .getHandle(input.batchId)
-    .describe()
-    .catch(() => null);
-  const state = existing?.status.name === 'RUNNING' ? 'resuming' : hadReport ? 'continuing' : 'starting';
-  const handle = await client.workflow.start<typeof batchWorkflow>(WORKFLOW_TYPES.batch, {
-    taskQueue: SHARED_TASK_QUEUE,
-    workflowId: input.batchId,
-    args: [input],
-    // What the UI shows on the batch's page; fixed at its first start (continue-as-new keeps it).
-    staticSummary: batchStaticSummary(input),
-    staticDetails: batchStaticDetails(input),
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-  });
-  return { handle, state };
-}
-
-type Outcome = { kind: 'finished'; summary: BatchSummary } | { kind: 'stopped' } | { kind: 'cancelled' };
-
-/** Watch: progress lines until the batch ends, Ctrl-C asks to stop, or the server or the worker fails. */
-async function watch(
-  client: Client,
-  handle: WorkflowHandle<typeof batchWorkflow>,
-  ends: { stop: Promise<'stop'>; failure: Promise<never> },
-  screen: ProgressScreen,
-): Promise<Outcome> {
-  const progress = followProgress(batchSnapshots(client, handle.workflowId, screen.wantsActivities), screen);
-  let outcome: Outcome;
-  try {
-    outcome = await Promise.race([
-      handle.result().then((summary: BatchSummary) => ({ kind: 'finished' as const, summary })),
-      ends.stop.then(() => ({ kind: 'stopped' as const })),
-      ends.failure,
-    ]);
-  } catch (err) {
-    await progress.stop(false);
-    if (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure) return { kind: 'cancelled' };
-    if (err instanceof WorkflowFailedError)
-      throw new CliError(`batch ${handle.workflowId} failed: ${err.cause?.message ?? err.message}`);
-    throw err;
-  }
-  await progress.stop(outcome.kind === 'finished');
-  return outcome;
+/** Stops what startEarly started when the run ends before a session took it over. */
+async function stopEarly(early: EarlyStart): Promise<void> {
+  await early.ytDlp.close();
+  const server = await early.server?.catch(() => null);
+  await server?.stop(0);
 }
 
 /** Summarize: what the batch made, where its report is, and the exit code of how it ended. */
@@ -317,47 +223,35 @@ export async function runCommand(
     `vstream: stopping: no new videos; running downloads and encodes may finish for up to ${options.graceSeconds} s (Ctrl-C again to stop at once); running the same command again resumes`,
   );
   let session: Session | null = null;
+  let early: EarlyStart | null = null;
   try {
     const settled = await settleFromStoredReport(place, options, print);
     if ('exitCode' in settled) return settled.exitCode;
 
-    const opened = await openRunSession(options, { logger, scratch, security, downloads });
-    session = opened.session;
-    await lock.update({ uiUrl: session.uiUrl ?? undefined, address: session.address });
-
-    // Checked once, recorded in the input of a new start; a running batch keeps its own.
-    const searchAttributes = await searchAttributeUsage(session.client.connection, {
-      address: session.address,
-      namespace: options.namespace,
+    early = await startEarly(options, logger);
+    const { runBatch } = await import('./run-batch.js');
+    const outcome = await runBatch({
+      options,
+      place,
+      hadReport: settled.hadReport,
+      early,
+      logger,
+      scratch,
+      security,
+      downloads,
+      screen,
+      stop: stopper.requested,
+      opened: async (opened) => {
+        session = opened;
+        await lock.update({ uiUrl: opened.uiUrl ?? undefined, address: opened.address });
+      },
     });
-    const input = {
-      ...batchInputFromOptions(options, place.batchId, workDir),
-      searchAttributes: searchAttributes.use,
-    };
-    const { handle, state } = await startOrAttach(session.client, input, settled.hadReport);
-    print(`vstream: ${state} batch ${place.batchId} with ${describeTopology((await opened.selection).topology)}`);
-    if (state !== 'resuming' && searchAttributes.line) print(searchAttributes.line);
-    if (session.uiUrl) {
-      const links = batchUiLinks({
-        uiUrl: session.uiUrl,
-        namespace: options.namespace,
-        batchId: place.batchId,
-        searchAttributes: input.searchAttributes ?? false,
-      });
-      uiLinkLines(links).forEach((line) => print(line));
-    }
-    const metrics = metricsEndpoint(options.metrics, localHostId());
-    if (metrics) print(`metrics: http://${metrics.bindAddress}/metrics`);
-    logger.info({ batchId: place.batchId, address: session.address, workDir }, 'batch attached');
-
-    const outcome = await watch(session.client, handle, { stop: stopper.requested, failure: session.failure }, screen);
-    // Stopped: running activities get their grace time before the line that says so.
-    if (outcome.kind === 'stopped') await session.close();
     return await summarize(outcome, place, print);
   } finally {
     screen.close();
     stopper.dispose();
-    await session?.close();
+    if (session) await (session as Session).close();
+    else if (early) await stopEarly(early);
     await lock.release();
     // The batch's work folder holds nothing once its videos are done.
     await rmdir(layout.batchWorkDir(workDir, place.batchId)).catch(() => undefined);

@@ -1,19 +1,17 @@
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import type { DownloadSettings } from '../activities/deps.js';
 import type { Logger } from '../activities/index.js';
-import * as layout from '../core/layout.js';
 import type { EncodeTopology } from '../core/types.js';
-import { launchDevServer, type LaunchedDevServer } from '../server/dev-server.js';
-import { resolveTool, type ToolPaths } from '../tools/binaries.js';
+import type { LaunchedDevServer } from '../server/dev-server.js';
+import type { ToolPaths } from '../tools/binaries.js';
 import { connectClient, connectNative } from '../tools/client-connection.js';
 import type { ScratchFiles } from '../tools/scratch.js';
-import { outputFolderUiPort } from '../tools/ui-port.js';
 import type { TempBudget } from '../tools/temp-budget.js';
 import type { YtDlpRunner } from '../tools/ytdlp-runner.js';
 import { createVstreamWorkers, type VstreamWorkers } from '../worker/workers.js';
 import type { ConnectionSecurity } from './connection-options.js';
+import { launchEmbeddedServer } from './embedded-server.js';
 import { CliError } from './exit-codes.js';
 
 /**
@@ -26,6 +24,8 @@ export interface SessionOptions {
   outDir: string;
   /** An existing server; without it the embedded one is started on `<out>/_vstream/temporal.db`. */
   temporalAddress?: string;
+  /** The embedded server, launched already (`run` launches it before loading the SDK); the session owns it from here. */
+  server?: Promise<LaunchedDevServer>;
   namespace: string;
   logger: Logger;
   /** mTLS / API key for an existing server. */
@@ -81,13 +81,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   try {
     let server: LaunchedDevServer | null = null;
     if (!options.temporalAddress) {
-      server = await launchDevServer({
-        temporalBin: resolveTool('temporal'),
-        dbFile: layout.temporalDbPath(options.outDir),
-        logFile: join(layout.stateDir(options.outDir), 'temporal-server.log'),
-        namespace: options.namespace,
-        uiPort: await outputFolderUiPort(options.outDir, (message) => options.logger.warn({}, message)),
-      });
+      server = await (options.server ?? launchEmbeddedServer(options.outDir, options.namespace, options.logger));
       const devServer = server;
       cleanups.unshift(() => devServer.stop(SERVER_STOP_GRACE_MS));
       watchFailure(

@@ -1,5 +1,4 @@
 import { connect as tcpConnect, createServer } from 'node:net';
-import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { execa } from 'execa';
 import { WORKER_DEFAULTS } from '../config.js';
@@ -170,6 +169,8 @@ export async function launchDevServer(options: DevServerOptions): Promise<Launch
         continue;
       }
       try {
+        // Loaded here: `vstream run` launches the server before it loads the SDK, so both proceed at once.
+        const { Connection } = await import('@temporalio/client');
         const connection = await Connection.connect({ address, connectTimeout: 1_000 });
         try {
           await connection.workflowService.updateNamespace({

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { followProgress, settleBy, type ProgressScreen } from '../../src/client/progress.js';
+import { followProgress, settleBy } from '../../src/client/progress.js';
+import type { ProgressScreen } from '../../src/client/progress-screen.js';
 import type { ProgressSnapshot } from '../../src/core/progress-view.js';
 import { PROGRESS_DEFAULTS } from '../../src/config.js';
 
