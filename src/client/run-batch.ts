@@ -15,11 +15,11 @@ import type { ToolPaths } from '../tools/binaries.js';
 import { describeTopology, type TopologySelection } from '../tools/encoder.js';
 import type { ScratchFiles } from '../tools/scratch.js';
 import { TempBudget } from '../tools/temp-budget.js';
-import type { YtDlpRunner } from '../tools/ytdlp-runner.js';
 import { installRuntime, metricsEndpoint } from '../worker/runtime.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import type { Logger } from 'pino';
 import type { ConnectionSecurity } from './connection-options.js';
+import { startYtDlp } from './download-settings.js';
 import { CliError } from './exit-codes.js';
 import type { RunOptions } from './options.js';
 import { batchSnapshots, followProgress } from './progress.js';
@@ -40,7 +40,6 @@ export interface BatchPlace {
 /** What a run starts before it loads the SDK, to proceed meanwhile. */
 export interface EarlyStart {
   tools: ToolPaths;
-  ytDlp: YtDlpRunner;
   /** The encoders, checked while the server boots. */
   selection: Promise<TopologySelection>;
   /** The embedded server, launched (none with --temporal-address). */
@@ -73,26 +72,37 @@ export type Outcome = { kind: 'finished'; summary: BatchSummary } | { kind: 'sto
 async function openRunSession(run: BatchRun): Promise<Session> {
   const { options: host, early, logger } = run;
   installRuntime(logger, undefined, metricsEndpoint(host.metrics, localHostId()));
-  return openSession({
-    outDir: host.outDir,
-    temporalAddress: host.temporalAddress,
-    server: early.server,
-    namespace: host.namespace,
-    logger,
-    security: run.security,
-    worker: {
-      tools: early.tools,
-      ytDlp: early.ytDlp,
-      topology: early.selection.then((s) => s.topology),
-      downloadSlots: host.workers,
-      graceSeconds: host.graceSeconds,
-      scratch: run.scratch,
-      tempBudget: host.maxTempGb ? new TempBudget(host.maxTempGb * 1024 ** 3) : undefined,
-      downloads: run.downloads,
-      metrics: host.metrics !== null,
-      encodeWhileDownloading: host.encodeWhileDownloading,
-    },
-  });
+  // yt-dlp warms up (0.35 CPU s) once the server answers: sooner, it would slow the SDK's
+  // load and the server's boot that the first download waits for anyway.
+  await (
+    await early.server
+  )?.ready;
+  const ytDlp = startYtDlp(early.tools.ytDlp, logger);
+  try {
+    return await openSession({
+      outDir: host.outDir,
+      temporalAddress: host.temporalAddress,
+      server: early.server,
+      namespace: host.namespace,
+      logger,
+      security: run.security,
+      worker: {
+        tools: early.tools,
+        ytDlp,
+        topology: early.selection.then((s) => s.topology),
+        downloadSlots: host.workers,
+        graceSeconds: host.graceSeconds,
+        scratch: run.scratch,
+        tempBudget: host.maxTempGb ? new TempBudget(host.maxTempGb * 1024 ** 3) : undefined,
+        downloads: run.downloads,
+        metrics: host.metrics !== null,
+        encodeWhileDownloading: host.encodeWhileDownloading,
+      },
+    });
+  } catch (err) {
+    await ytDlp.close();
+    throw err;
+  }
 }
 
 /**

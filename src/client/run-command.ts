@@ -14,7 +14,6 @@ import { ScratchFiles } from '../tools/scratch.js';
 import { checkOutputSettings, readOutputSettings, readSnapshotMeta } from '../tools/snapshot-store.js';
 import type { DownloadSettings } from '../activities/deps.js';
 import type { ConnectionSecurity } from './connection-options.js';
-import { startYtDlp } from './download-settings.js';
 import { launchEmbeddedServer } from './embedded-server.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import { acquireRunLock } from './lock.js';
@@ -136,8 +135,7 @@ async function gpusToTry(host: Pick<HostOptions, 'encoder' | 'deviceId'>): Promi
 }
 
 /**
- * What runs while the SDK loads: the embedded server boots, yt-dlp warms up, the encoders
- * are checked. Temporary clip files go first: only this run writes here (the lock), so
+ * What runs while the SDK loads: the embedded server boots, the encoders are checked. Temporary clip files go first: only this run writes here (the lock), so
  * they are a killed run's leftovers; with a shared server other hosts' workers may be
  * writing, and their activities clean up.
  */
@@ -157,19 +155,17 @@ async function startEarly(host: HostOptions, logger: ReturnType<typeof createLog
     }),
   );
   selection.then((s) => s.warnings.forEach((w) => logger.warn({}, w))).catch(() => undefined);
-  const ytDlp = startYtDlp(tools.ytDlp, logger);
-  if (host.temporalAddress) return { tools, ytDlp, selection };
+  if (host.temporalAddress) return { tools, selection };
   const server = launchEmbeddedServer(host.outDir, host.namespace, logger);
   // Awaited by the session; a launch that failed is reported there (or stopped on the way out).
   server.catch(() => undefined);
   // Spawned before the SDK loads: the two then share the cores.
   await server.catch(() => undefined);
-  return { tools, ytDlp, selection, server };
+  return { tools, selection, server };
 }
 
 /** Stops what startEarly started when the run ends before a session took it over. */
 async function stopEarly(early: EarlyStart): Promise<void> {
-  await early.ytDlp.close();
   const server = await early.server?.catch(() => null);
   await server?.stop(0);
 }
