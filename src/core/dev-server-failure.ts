@@ -2,7 +2,15 @@
 // the end of its log. Pure: src/server/dev-server.ts reads the log.
 
 /** The embedded server stopped before it was ready: a known error, printed as one line. */
-export class DevServerStartError extends Error {}
+export class DevServerStartError extends Error {
+  constructor(
+    message: string,
+    /** One of its ports was taken between the choice and the bind: starting again may succeed. */
+    readonly portClash = false,
+  ) {
+    super(message);
+  }
+}
 
 /** The server's own reason: the last line of its log that says what failed. */
 export function serverFailureReason(logTail: string): string | null {
@@ -12,6 +20,15 @@ export function serverFailureReason(logTail: string): string | null {
     .filter(Boolean);
   const failed = lines.filter((line) => /\b(error|failed|fatal|panic)\b/i.test(line)).at(-1);
   return failed ?? null;
+}
+
+/**
+ * Whether the server stopped because a port it was to listen on was taken. Its ports are
+ * chosen free, then bound a moment later; meanwhile any outgoing connection on the host
+ * (the server's own, between its services) may be given the same port by the kernel.
+ */
+export function isPortClash(logTail: string): boolean {
+  return /address already in use/i.test(serverFailureReason(logTail) ?? '');
 }
 
 /**

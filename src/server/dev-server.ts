@@ -2,7 +2,7 @@ import { connect as tcpConnect, createServer } from 'node:net';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { execa } from 'execa';
 import { WORKER_DEFAULTS } from '../config.js';
-import { DevServerStartError, devServerStartFailure } from '../core/dev-server-failure.js';
+import { DevServerStartError, devServerStartFailure, isPortClash } from '../core/dev-server-failure.js';
 import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../core/search-attributes.js';
 import { fileTail } from '../tools/fs.js';
 import { withParentDeathSignal } from '../tools/process.js';
@@ -10,6 +10,8 @@ import { withParentDeathSignal } from '../tools/process.js';
 /** Namespace retention for the embedded server: history stays browsable for a month. */
 export const EMBEDDED_RETENTION_DAYS = 30;
 const HOST = '127.0.0.1';
+/** Starts tried when a chosen port was taken before the server bound it. */
+const DEV_SERVER_STARTS = 3;
 
 /** The address of the dev server's UI on `port`. */
 export const devServerUiUrl = (port: number) => `http://${HOST}:${port}`;
@@ -91,13 +93,8 @@ function acceptsConnections(port: number): Promise<boolean> {
   });
 }
 
-/**
- * Launches `temporal server start-dev` on free loopback ports, with its state in a
- * SQLite file; it dies with this process (parent-death signal), and is never an
- * already running server: it is ours or the start fails. Returns at once, so the
- * caller can prepare the rest while the server boots.
- */
-export async function launchDevServer(options: DevServerOptions): Promise<LaunchedDevServer> {
+/** One start of the server, on ports chosen now. */
+async function spawnDevServer(options: DevServerOptions): Promise<LaunchedDevServer> {
   const namespace = options.namespace ?? WORKER_DEFAULTS.namespace;
   const [port, uiPort, httpPort, metricsPort] = [
     options.port ?? (await freePort()),
@@ -159,8 +156,8 @@ export async function launchDevServer(options: DevServerOptions): Promise<Launch
     const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
     for (;;) {
       if (exited) {
-        const message = devServerStartFailure(await fileTail(options.logFile), options.logFile, options.dbFile);
-        throw new DevServerStartError(message);
+        const tail = await fileTail(options.logFile);
+        throw new DevServerStartError(devServerStartFailure(tail, options.logFile, options.dbFile), isPortClash(tail));
       }
       // A gRPC connect to a port nobody listens on yet waits out its whole timeout: the
       // refused TCP connect answers at once, so the server is found within 20 ms of listening.
@@ -202,6 +199,54 @@ export async function launchDevServer(options: DevServerOptions): Promise<Launch
     ready,
     exited: exitedPromise,
     logFile: options.logFile,
+  };
+}
+
+/**
+ * Launches `temporal server start-dev` on free loopback ports, with its state in a
+ * SQLite file; it dies with this process (parent-death signal), and is never an
+ * already running server: it is ours or the start fails. Returns at once, so the
+ * caller can prepare the rest while the server boots.
+ */
+export async function launchDevServer(options: DevServerOptions): Promise<LaunchedDevServer> {
+  let current = await spawnDevServer(options);
+  let stopping = false;
+  // A port taken between its choice and the bind (see isPortClash): started again on new ones.
+  const ready = (async () => {
+    for (let start = 1; ; start++) {
+      try {
+        return await current.ready;
+      } catch (err) {
+        const clash = err instanceof DevServerStartError && err.portClash;
+        if (!clash || stopping || start >= DEV_SERVER_STARTS) throw err;
+        current = await spawnDevServer(options);
+        if (stopping) await current.stop(0);
+      }
+    }
+  })();
+  ready.catch(() => undefined);
+  return {
+    get address() {
+      return current.address;
+    },
+    get uiUrl() {
+      return current.uiUrl;
+    },
+    get pid() {
+      return current.pid;
+    },
+    namespace: current.namespace,
+    logFile: options.logFile,
+    ready,
+    // The server that came up (or the last that tried) exits.
+    exited: ready.then(
+      () => current.exited,
+      () => current.exited,
+    ),
+    stop: async (graceMs?: number) => {
+      stopping = true;
+      await current.stop(graceMs);
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { devServerStartFailure, serverFailureReason } from '../../src/core/dev-server-failure.js';
+import { devServerStartFailure, isPortClash, serverFailureReason } from '../../src/core/dev-server-failure.js';
 
 const CUT_OFF =
   'Error: failed starting server: failed creating namespaces: error creating namespace "default": SQL logic error: no such table: namespaces (1)';
@@ -33,4 +33,16 @@ test('a database cut off while it was created gets what to do; other failures th
     'the embedded Temporal server stopped while starting: Error: listen tcp: address already in use (log: /l)',
   );
   assert.equal(devServerStartFailure('', '/l', '/d'), 'the embedded Temporal server stopped while starting (log: /l)');
+});
+
+test('a port taken before the server bound it is told apart from other start failures', () => {
+  const tail = [
+    'time=2026-12-01T16:57:21.393 level=ERROR msg="invoke failed" component=fx error="could not build arguments"',
+    'Error: failed starting server: failed listening for HTTP API on 127.0.0.1:37705: listen tcp 127.0.0.1:37705: bind: address already in use',
+  ].join('\n');
+  assert.equal(isPortClash(tail), true);
+  assert.equal(isPortClash('Error: failed starting server: no such table: namespaces\n'), false);
+  // An old clash earlier in an appended log is not this start's reason.
+  assert.equal(isPortClash(`${tail}\nError: failed starting server: database is locked\n`), false);
+  assert.equal(isPortClash(''), false);
 });
