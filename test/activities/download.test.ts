@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
+import type { Client } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { MockActivityEnvironment } from '@temporalio/testing';
 import { createHostActivities, type DownloadInput } from '../../src/activities/index.js';
@@ -38,14 +39,27 @@ after(async () => {
   await slow?.close();
 });
 
-function host(overrides: { ytDlp?: string; runner?: YtDlpRunner; warnings?: string[] } = {}) {
+interface LoggedEvent {
+  event: string;
+  at: number;
+  fields: Record<string, unknown>;
+}
+
+function host(overrides: { ytDlp?: string; runner?: YtDlpRunner; warnings?: string[]; events?: LoggedEvent[] } = {}) {
   const queues = new EncodeQueues([
     { name: 'gpu-0', capacity: 1 },
     { name: 'gpu-1', capacity: 2 },
   ]);
   const { download } = createHostActivities({
     tools: { ...tools, ...(overrides.ytDlp ? { ytDlp: overrides.ytDlp } : {}) },
-    logger: { ...silentLogger, warn: (_fields, message) => overrides.warnings?.push(message ?? '') },
+    logger: {
+      ...silentLogger,
+      info: (logged) => {
+        const fields = logged as Record<string, unknown>;
+        if (typeof fields.event === 'string') overrides.events?.push({ event: fields.event, at: Date.now(), fields });
+      },
+      warn: (_fields, message) => overrides.warnings?.push(message ?? ''),
+    },
     hostQueue: 'vstream-host-test',
     encoder: { kind: 'x265', preset: 'ultrafast' },
     encodeQueues: queues,
@@ -138,5 +152,68 @@ test('sections that start after their clips (a server ignoring Range) are replac
     (await readdir(dirname(source.path))).filter((n) => n.startsWith('source.')),
     [basename(source.path)],
     'the late section files are gone',
+  );
+});
+
+/**
+ * A stand-in for the activity's client: the video workflow's answer to downloadsPausedUntil
+ * (the batch's pause), and how often it was asked.
+ */
+function pausingClient(pausedUntil: () => number) {
+  const asked = { count: 0 };
+  const handle = {
+    query: async () => {
+      asked.count++;
+      return pausedUntil();
+    },
+  };
+  // withAbortSignal: the SDK ties the activity's client calls to its cancellation.
+  const client = {
+    workflow: { getHandle: () => handle },
+    withAbortSignal: <R>(_signal: AbortSignal, fn: () => R) => fn(),
+  } as unknown as Client;
+  return { client, asked };
+}
+
+const retryInfo = (attempt: number) => ({ attempt, workflowExecution: { workflowId: 'video-w', runId: 'run-w' } });
+
+test("a retried download waits out the batch's pause before yt-dlp starts; a first attempt does not ask", async () => {
+  const events: LoggedEvent[] = [];
+  const { run } = host({ events });
+  const pauseEnds = Date.now() + 1_500;
+  const { client, asked } = pausingClient(() => pauseEnds);
+  const env = mockActivityEnv(retryInfo(2), client);
+  const heartbeats: Array<Record<string, unknown>> = [];
+  env.on('heartbeat', (details: Record<string, unknown>) => heartbeats.push(details));
+  await run(env, input(fast.url('v.mp4'), 'held'));
+  const start = events.find((e) => e.event === 'download.start');
+  assert.ok(start && start.at >= pauseEnds, `download.start at ${start?.at}, the pause ends at ${pauseEnds}`);
+  const held = events.find((e) => e.event === 'pause.held');
+  assert.equal(held?.fields.attempt, 2);
+  assert.ok(held && held.at <= start.at, 'pause.held before download.start');
+  assert.ok(
+    heartbeats.some((h) => h.pausedUntil === pauseEnds),
+    `heartbeats while held: ${JSON.stringify(heartbeats)}`,
+  );
+  assert.equal(asked.count, 2, 'asked when it started and again when the pause was over');
+
+  const first = pausingClient(() => Date.now() + 60_000);
+  await run(mockActivityEnv(retryInfo(1), first.client), input(fast.url('v.mp4'), 'first'));
+  assert.equal(first.asked.count, 0, 'a first attempt was scheduled by the workflow, which held it already');
+});
+
+test('a retry cancelled while it waits out the pause rejects with CancelledFailure and starts no yt-dlp', async () => {
+  const events: LoggedEvent[] = [];
+  const { run } = host({ events });
+  const { client } = pausingClient(() => Date.now() + 60_000);
+  const env = mockActivityEnv(retryInfo(3), client);
+  const running = run(env, input(fast.url('v.mp4'), 'held-cancelled'));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  env.cancel();
+  await assert.rejects(running, (err: unknown) => err instanceof CancelledFailure);
+  assert.deepEqual(
+    events.map((e) => e.event),
+    [],
+    'no download started',
   );
 });
