@@ -74,9 +74,8 @@ async function openRunSession(run: BatchRun): Promise<Session> {
   installRuntime(logger, undefined, metricsEndpoint(host.metrics, localHostId()));
   // yt-dlp warms up (0.35 CPU s) once the server answers: sooner, it would slow the SDK's
   // load and the server's boot that the first download waits for anyway.
-  await (
-    await early.server
-  )?.ready;
+  const server = await early.server;
+  await server?.ready;
   const ytDlp = startYtDlp(early.tools.ytDlp, logger);
   try {
     return await openSession({

@@ -135,9 +135,10 @@ async function gpusToTry(host: Pick<HostOptions, 'encoder' | 'deviceId'>): Promi
 }
 
 /**
- * What runs while the SDK loads: the embedded server boots, the encoders are checked. Temporary clip files go first: only this run writes here (the lock), so
- * they are a killed run's leftovers; with a shared server other hosts' workers may be
- * writing, and their activities clean up.
+ * What runs while the SDK loads: the embedded server boots, the encoders are checked.
+ * Temporary clip files go first: only this run writes here (the lock), so they are a
+ * killed run's leftovers; with a shared server other hosts' workers may be writing, and
+ * their activities clean up.
  */
 async function startEarly(host: HostOptions, logger: ReturnType<typeof createLogger>): Promise<EarlyStart> {
   if (!host.temporalAddress) {
@@ -157,9 +158,8 @@ async function startEarly(host: HostOptions, logger: ReturnType<typeof createLog
   selection.then((s) => s.warnings.forEach((w) => logger.warn({}, w))).catch(() => undefined);
   if (host.temporalAddress) return { tools, selection };
   const server = launchEmbeddedServer(host.outDir, host.namespace, logger);
-  // Awaited by the session; a launch that failed is reported there (or stopped on the way out).
-  server.catch(() => undefined);
-  // Spawned before the SDK loads: the two then share the cores.
+  // Spawned before the SDK loads, so the two share the cores. A launch that failed is
+  // reported where the session awaits it (or the server is stopped on the way out).
   await server.catch(() => undefined);
   return { tools, selection, server };
 }
@@ -218,7 +218,8 @@ export async function runCommand(
     scratch,
     `vstream: stopping: no new videos; running downloads and encodes may finish for up to ${options.graceSeconds} s (Ctrl-C again to stop at once); running the same command again resumes`,
   );
-  let session: Session | null = null;
+  // Set by the callback below: declared so, TypeScript does not narrow it to null for good.
+  let session = null as Session | null;
   let early: EarlyStart | null = null;
   try {
     const settled = await settleFromStoredReport(place, options, print);
@@ -246,7 +247,7 @@ export async function runCommand(
   } finally {
     screen.close();
     stopper.dispose();
-    if (session) await (session as Session).close();
+    if (session) await session.close();
     else if (early) await stopEarly(early);
     await lock.release();
     // The batch's work folder holds nothing once its videos are done.
